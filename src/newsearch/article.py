@@ -1,0 +1,144 @@
+"""The article record: what every reader produces and every backend indexes.
+
+readers/* ──▶ Article ──▶ analysis ──▶ index writer
+
+An :class:`Article` is backend-neutral and already clean: text fields are NFC without
+invisible characters (see :mod:`newsearch.textnorm`), the date is timezone-aware UTC or None
+(never guessed from file times), sections are normalised display names.  Build one with
+:meth:`Article.create`, which does that cleaning and derives the stable id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .textnorm import clean_line, clean_text
+
+__all__ = ["Article", "RecordSkip", "article_id", "dedup_key", "normalise_section"]
+
+_SECTION_SUFFIX = re.compile(r"\s+news$", re.IGNORECASE)
+
+
+def article_id(source: str, key: str) -> str:
+    """Stable id from the source path and the record key within it (16 hex digits)."""
+    return hashlib.blake2b(f"{source}\n{key}".encode(), digest_size=8).hexdigest()
+
+
+_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”„‘’‚–—…·•"})
+
+
+def dedup_key(title: str, body: str) -> str:
+    """Key under which exact duplicates (same text up to case, spacing, punctuation) collide."""
+    norm = " ".join(f"{title}\n{body}".casefold().translate(_PUNCT).split())
+    return hashlib.blake2b(norm.encode(), digest_size=12).hexdigest()
+
+
+def normalise_section(name: str) -> str:
+    """``" World  News "`` → ``"World"``, ``"business"`` → ``"Business"``.
+
+    Lower-case labels get a capital so that one source's ``world`` and another's ``World``
+    are one section; any other capitalisation is the publisher's and is kept.
+    """
+    name = clean_line(name)
+    if name.lower() != "news":
+        name = _SECTION_SUFFIX.sub("", name)
+    name = name.strip(" -:|/>»·")
+    if name.islower():
+        name = name[0].upper() + name[1:]
+    return name
+
+
+@dataclass(slots=True)
+class Article:
+    """One news article. ``sections`` may hold several values (Reuters TOPICS)."""
+
+    id: str
+    title: str
+    body: str
+    source: str
+    key: str
+    date: datetime | None = None
+    sections: list[str] = field(default_factory=list)
+    url: str | None = None
+    author: str | None = None
+    lang: str | None = None
+    subtitle: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        source: str,
+        key: str,
+        title: str | None,
+        body: str | None,
+        date: datetime | None = None,
+        sections: list[str] | tuple[str, ...] | str | None = None,
+        url: str | None = None,
+        author: str | None = None,
+        lang: str | None = None,
+        subtitle: str | None = None,
+        tags: list[str] | tuple[str, ...] | None = None,
+    ) -> Article:
+        """Clean every field and derive the id. Naive dates are taken as UTC."""
+        if isinstance(sections, str):
+            sections = [sections]
+        secs: list[str] = []
+        for s in sections or ():
+            s = normalise_section(s)
+            if s and s.casefold() not in {x.casefold() for x in secs}:
+                secs.append(s)
+        if date is not None:
+            date = date.replace(tzinfo=UTC) if date.tzinfo is None else date.astimezone(UTC)
+        tag_list: list[str] = []
+        for t in tags or ():
+            t = clean_line(t)
+            if t and t not in tag_list:
+                tag_list.append(t)
+        return cls(
+            id=article_id(source, key),
+            title=clean_line(title),
+            body=clean_text(body or ""),
+            source=source,
+            key=key,
+            date=date,
+            sections=secs,
+            url=clean_line(url) or None,
+            author=clean_line(author) or None,
+            lang=(clean_line(lang).lower() or None) if lang else None,
+            subtitle=clean_line(subtitle) or None,
+            tags=tag_list,
+        )
+
+    @property
+    def dedup(self) -> str:
+        return dedup_key(self.title, "\n".join(filter(None, [self.subtitle, self.body])))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``section`` is a list; ``date`` ISO 8601 or None)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "body": self.body,
+            "date": self.date.isoformat() if self.date else None,
+            "section": list(self.sections),
+            "url": self.url,
+            "author": self.author,
+            "lang": self.lang,
+            "tags": list(self.tags),
+            "source": self.source,
+        }
+
+
+@dataclass(slots=True, frozen=True)
+class RecordSkip:
+    """A record inside a file that could not be turned into an article."""
+
+    key: str
+    reason: str

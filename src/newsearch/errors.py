@@ -1,0 +1,93 @@
+"""Every error newsearch raises on purpose, under one root.
+
+    NewsearchError
+    ├── IndexNotFound        no index at the path (or the folder is not a newsearch index)
+    ├── IndexVersionError    the index was written by an incompatible schema version
+    ├── IndexDamaged         segment files missing or truncated
+    ├── IndexLocked          another writer holds the index
+    ├── QueryError           the query string cannot be understood
+    ├── SkippedInput         a file or record was skipped (carries path and reason)
+    └── ArticleNotFound      no article with that id
+
+The library raises these; only the boundaries (CLI, web) turn them into exit codes or HTTP
+statuses, so callers embedding newsearch can catch exactly what they expect.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArticleNotFound",
+    "IndexDamaged",
+    "IndexLocked",
+    "IndexNotFound",
+    "IndexVersionError",
+    "NewsearchError",
+    "QueryError",
+    "SkippedInput",
+]
+
+
+class NewsearchError(Exception):
+    """Root of all newsearch errors. ``str(err)`` is one sentence meant for the user."""
+
+
+class IndexNotFound(NewsearchError):
+    def __init__(self, path: str, detail: str | None = None) -> None:
+        self.path = path
+        msg = detail or f"no newsearch index at {path}; create one with `newsearch index FOLDER`"
+        super().__init__(msg)
+
+
+class IndexVersionError(NewsearchError):
+    def __init__(self, path: str, found: object, expected: object) -> None:
+        self.path = path
+        self.found = found
+        self.expected = expected
+        super().__init__(
+            f"the index at {path} has schema version {found}, this newsearch needs {expected}; "
+            f"rebuild it with `newsearch index --rebuild --index {path} FOLDER`"
+        )
+
+
+class IndexDamaged(NewsearchError):
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"the index at {path} is damaged ({reason}); rebuild it with "
+            f"`newsearch index --rebuild --index {path} FOLDER`"
+        )
+
+
+class IndexLocked(NewsearchError):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"the index is locked by another writer ({path})")
+
+
+class QueryError(NewsearchError):
+    """A query that cannot be run. ``position`` is a character offset into ``query`` or None."""
+
+    def __init__(self, query: str, message: str, position: int | None = None) -> None:
+        self.query = query
+        self.message = message
+        self.position = position
+        where = f" at character {position + 1}" if position is not None else ""
+        super().__init__(f"bad query{where}: {message}")
+
+
+class SkippedInput(NewsearchError):
+    """A file (or one record of a file, when ``record`` is set) that could not be indexed."""
+
+    def __init__(self, path: str, reason: str, record: str | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.record = record
+        where = f"{path} [{record}]" if record else path
+        super().__init__(f"skipped {where}: {reason}")
+
+
+class ArticleNotFound(NewsearchError):
+    def __init__(self, article_id: str) -> None:
+        self.article_id = article_id
+        super().__init__(f"no article with id {article_id!r} in the index")
