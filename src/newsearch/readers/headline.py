@@ -1,0 +1,36 @@
+"""Headline-first text files: line 1 is the headline, the rest is the body.
+
+The BBC dataset stores them in one folder per section (``bbc/business/001.txt``): the folder
+name is the section when the folder lies below the indexed root. A date standing alone on the
+line after the headline is taken as the article's date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..article import Article, RecordSkip
+from . import SourceFile
+from .textpage import date_line, lines_of, unwrap
+
+__all__ = ["read"]
+
+
+def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
+    lines = lines_of(src.text())
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        raise src.skip("empty file")
+    title = lines.pop(0).strip()
+    date = None
+    for i, line in enumerate(lines[:4]):
+        if line.strip():
+            date = date_line(line)
+            if date is not None:
+                del lines[i]
+            break
+    yield Article.create(
+        source=src.path, key="article", title=title, body=unwrap(lines), date=date,
+        sections=[src.folder] if src.folder else [],
+    )

@@ -1,0 +1,110 @@
+"""Reuters-21578 SGML: many ``<REUTERS ...>`` records per ``.sgm`` file.
+
+The files are SGML, not XML (no root element, control-character references), so records are
+cut out with a regex and their elements read the same way. Each record becomes one article:
+TITLE, BODY (or the raw TEXT of ``UNPROC`` records), DATE, TOPICS as sections and PLACES,
+PEOPLE, ORGS, EXCHANGES as tags. The record key is NEWID.
+
+A record without a closing tag (a truncated file) is skipped with a reason; the records before
+it are kept.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+from ..article import Article, RecordSkip
+from . import SourceFile
+from .dates import parse_reuters_date
+
+__all__ = ["read"]
+
+_RECORD = re.compile(
+    r"<REUTERS\b([^>]*)>(.*?)(?:(</REUTERS>)|(?=<REUTERS\b)|\Z)", re.S | re.I
+)
+_ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
+_LABEL = re.compile(r"<D>(.*?)</D>", re.S | re.I)
+# Control-character references (&#1; &#2; &#3; ...) are transmission artefacts, not text.
+_CONTROL_REF = re.compile(r"&#(?:[0-8]|1[1-9]|2\d|3[01]|127);")
+_TAGS = re.compile(r"<[^>]{1,200}>")
+
+
+_ELEMENTS = {
+    tag: re.compile(rf"<{tag}\b([^>]*)>(.*?)</{tag}>", re.S | re.I)
+    for tag in ("TEXT", "TITLE", "BODY", "DATELINE", "AUTHOR", "DATE", "TOPICS", "PLACES",
+                "PEOPLE", "ORGS", "EXCHANGES")
+}
+
+
+def _element(body: str, tag: str) -> str | None:
+    m = _ELEMENTS[tag].search(body)
+    return m.group(2) if m else None
+
+
+def _text(raw: str | None) -> str:
+    if not raw:
+        return ""
+    return html.unescape(_CONTROL_REF.sub("", raw))
+
+
+def _labels(body: str, tag: str) -> list[str]:
+    raw = _element(body, tag)
+    return [_text(x).strip() for x in _LABEL.findall(raw)] if raw else []
+
+
+_SIGN_OFF = re.compile(r"\s*\bReuters?\s*$")
+_INDENT = re.compile(r"\n {2,}")
+
+
+def _clean_body(text: str) -> str:
+    # Bodies end with "Reuter" (the sign-off) and used 4-space paragraph indents.
+    return _INDENT.sub("\n\n", _SIGN_OFF.sub("", text))
+
+
+def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
+    text = src.text()
+    found = False
+    for n, m in enumerate(_RECORD.finditer(text), 1):
+        found = True
+        attrs = dict(_ATTR.findall(m.group(1)))
+        key = attrs.get("NEWID") or attrs.get("OLDID") or f"record-{n}"
+        if m.group(3) is None:
+            yield RecordSkip(key, "record has no closing </REUTERS> tag (truncated file?)")
+            continue
+        rec = m.group(2)
+        text_m = _ELEMENTS["TEXT"].search(rec)
+        if text_m is None:
+            yield RecordSkip(key, "record has no <TEXT> element")
+            continue
+        text_el = text_m.group(2)
+        title = _text(_element(text_el, "TITLE"))
+        body_raw = _element(text_el, "BODY")
+        if body_raw is None and "UNPROC" in text_m.group(1).upper():
+            # UNPROC text sits directly inside <TEXT>.
+            body_raw = _TAGS.sub(" ", text_el)
+        body = _clean_body(_text(body_raw))
+        # The dateline ("SALVADOR, Feb 26 -") opens the story on the wire; keep it there.
+        dateline = " ".join(_text(_element(text_el, "DATELINE")).split())
+        if dateline and body:
+            body = f"{dateline} {body}"
+        author = _text(_element(text_el, "AUTHOR")).strip()
+        if author.lower().startswith("by "):
+            author = author[3:]
+        tags = []
+        for tag in ("PLACES", "PEOPLE", "ORGS", "EXCHANGES"):
+            tags.extend(_labels(rec, tag))
+        yield Article.create(
+            source=src.path,
+            key=key,
+            title=title,
+            body=body,
+            date=parse_reuters_date(_text(_element(rec, "DATE"))),
+            sections=_labels(rec, "TOPICS"),
+            author=author or None,
+            lang="en",
+            tags=tags,
+        )
+    if not found:
+        raise src.skip("no <REUTERS> records found")

@@ -1,0 +1,51 @@
+"""Helpers shared by the plain-text readers (webpage, dashheader, headline)."""
+
+from __future__ import annotations
+
+import re
+
+from .dates import MONTHS, ZONES, parse_date
+
+__all__ = ["date_line", "lines_of", "unwrap"]
+
+_DATE_ONLY = re.compile(
+    r"^(published|posted|updated|date)?[:\s]*[\w ,.:/+-]{6,60}$", re.IGNORECASE
+)
+# The only words a line holding nothing but a date may contain ("t" as in ISO 8601's "T",
+# "a", "p", "m" as in "p.m.").
+_DATE_WORDS = {
+    *MONTHS, *(z.lower() for z in ZONES),
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "published", "posted", "updated", "date", "on", "at", "am", "pm", "a", "p", "m", "t",
+    "st", "nd", "rd", "th",
+}
+
+
+def lines_of(text: str) -> list[str]:
+    return [line.rstrip() for line in text.split("\n")]
+
+
+def unwrap(lines: list[str]) -> str:
+    """Hard-wrapped text → one line per paragraph (paragraphs are separated by blank lines)."""
+    paras: list[str] = []
+    cur: list[str] = []
+    for line in lines:
+        if line.strip():
+            cur.append(line.strip())
+        elif cur:
+            paras.append(" ".join(cur))
+            cur = []
+    if cur:
+        paras.append(" ".join(cur))
+    return "\n\n".join(paras)
+
+
+def date_line(line: str):
+    """A line that holds nothing but a date (optionally "Published:") → its datetime."""
+    line = line.strip()
+    if not line or not _DATE_ONLY.match(line) or not re.search(r"\b(1[89]|2[01])\d\d\b", line):
+        return None
+    if any(w not in _DATE_WORDS for w in re.findall(r"[^\W\d_]+", line.lower())):
+        return None  # a sentence that mentions a date
+    return parse_date(re.sub(r"^(published|posted|updated|date)[:\s]*", "", line, flags=re.I))
