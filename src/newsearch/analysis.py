@@ -1,0 +1,317 @@
+"""Analysis: the one chain that turns article text and query words into index terms.
+
+    tokenise ─▶ lowercase ─▶ stem in the token's own language ─▶ transliterate (unidecode)
+             ─▶ fold romanisation variants ─▶ term
+
+* **Tokenise** with one compiled regex over the original (NFC) text; every token keeps its
+  character offsets into that text, so highlights land on the original ``Машкова`` or
+  ``Zürich``. Han/kana/Hangul characters are single tokens (no spaces between words there).
+* **Stem** by script: Latin → English Snowball, Cyrillic → Russian Snowball (``ё`` read as
+  ``е``), Greek, Arabic, Armenian → their Snowball stemmers, anything else unstemmed.
+  Latin look-alike letters inside Cyrillic words (``cовет`` with a Latin ``c``) are mapped
+  to Cyrillic first.
+* **Names in Cyrillic.** Snowball strips ``-ов``/``-ев``/``-ы`` as noun endings, which ruins
+  surnames and place names (``Токаев`` → ``тока``, ``Алматы`` → ``алмат``). A capitalised
+  Cyrillic token is therefore indexed under two terms at the same position: its Snowball stem
+  and its *name form* (only surname case endings removed). Queries in Cyrillic ask for both;
+  Latin queries meet the name form.
+* **Transliterate** with unidecode, then **fold** the spellings that differ between
+  romanisation systems (see :func:`fold`): ``Tokayev/Tokaev/Токаев`` → ``tokaev``,
+  ``Zelensky/Zelenskiy/Зеленский`` → ``zelensk``, ``Yeltsin/Ельцин`` → ``eltsin``.
+
+Stop words (English and Russian function words) are dropped without using up a position, so
+the phrase ``"bank of england"`` still matches.
+
+:class:`NewsAnalyzer` exposes the chain to Whoosh (its import path is part of the on-disk
+index format: do not move it). The functions here are backend-neutral.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import Stemmer
+from unidecode import unidecode
+from whoosh.analysis import Composable, Token
+
+__all__ = [
+    "ANALYZER_NAME",
+    "NewsAnalyzer",
+    "analyse",
+    "doc_terms",
+    "fold",
+    "positions",
+    "prefix_term",
+    "query_terms",
+    "tokens",
+]
+
+ANALYZER_NAME = "news-v1"
+MAX_TOKEN_CHARS = 64
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+# A word: letters/digits with inner apostrophes or dots ("Putin's", "U.S", "3.5", "O'Neill");
+# or one CJK character.
+_WORD = rf"[^\W{_CJK}]+"
+TOKEN_RE = re.compile(rf"[{_CJK}]|{_WORD}(?:(?:['’.]|(?<=\d),(?=\d)){_WORD})*")
+
+STOP_WORDS = frozenset(
+    """a an and are as at be been being but by for from had has have he her hers him his i if in
+    into is it its itself me my of on or our ours she so than that the their theirs them then
+    there these they this those to was we were what which who whom will with would you your
+    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по ее мне
+    было вот от меня еще нет о об из ему ли если уже или ни быть был него до вас ведь там
+    себя ей они тут где есть для мы их чем была сам без себе под будет тогда кто этот того
+    этого какой ним этом тем чтобы нее были всех при тот эти нас про них эту этой""".split()
+)
+
+_VOWELS = "aeiou"
+
+# Romanisation folds, applied in order to the transliterated lowercase term.
+_FOLDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"['`.]"), ""),                       # soft/hard signs, U.S → us
+    (re.compile(r"(?<=...)sk(?:iy|yi|ii|yy|ij|y|i)$"), "sk"),  # Zelensky/-iy/-yy → zelensk
+    (re.compile(r"(?<=..)(?:iy|yy|ij|ii)$"), "i"),    # Dmitriy/Dmitrii → dmitri
+    (re.compile(r"(?<=..)ey$"), "ei"),                # Sergey/Sergei
+    (re.compile(r"(?<=[aeiou])ye"), "e"),             # Tokayev → tokaev, Dostoyevsky
+    (re.compile(r"^ye(?=[^aeiouy])"), "e"),           # Yeltsin → eltsin, Yevgeny → evgeny
+    (re.compile(r"y(?=[au])"), "i"),                  # ya/yu → ia/iu (я, ю): Tatyana, Yuri
+    (re.compile(r"(?<=[^aeiouy])y$"), "i"),           # Almaty → almati (English stems say -i)
+]
+_HAS_ALPHA = re.compile(r"[a-z]")
+
+
+_FOLD_TRIGGERS = re.compile(r"[y'`.]|sk|i[ij]$")
+
+
+def fold(term: str) -> str:
+    """Fold romanisation variants of an ASCII lowercase term (no-op for digits-only terms)."""
+    if not _HAS_ALPHA.search(term):
+        return term.replace(",", "")
+    if not _FOLD_TRIGGERS.search(term):
+        return term  # most words: nothing any rule below could change
+    for pattern, repl in _FOLDS:
+        term = pattern.sub(repl, term)
+    return term
+
+
+# --- script detection and stemming -----------------------------------------------------------
+
+# Look-alike letters, for words typed with the wrong keyboard layout half-way ("cовет").
+_LATIN_TO_CYRILLIC = str.maketrans("aceopxykmt", "асеорхукмт")
+_CYRILLIC_TO_LATIN = str.maketrans("асеорхукмт", "aceopxykmt")
+_CYR = re.compile(r"[\u0400-\u04ff]")
+_LAT = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+_GREEK = re.compile(r"[\u0370-\u03ff]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ARMENIAN = re.compile(r"[\u0530-\u058f]")
+
+def _stemmer(lang: str) -> Any:
+    # PyStemmer objects are not thread-safe: one per thread and language.
+    local = _thread_stemmers()
+    st = local.get(lang)
+    if st is None:
+        st = local[lang] = Stemmer.Stemmer(lang)
+    return st
+
+
+_tls = threading.local()
+
+
+def _thread_stemmers() -> dict[str, Any]:
+    d = getattr(_tls, "stemmers", None)
+    if d is None:
+        d = _tls.stemmers = {}
+    return d
+
+
+# Surname and place-name endings stripped by the Cyrillic name form.
+_RU_NAME_SURNAME = re.compile(r"(?<=..)(ов|ев|ин|ын)(а|у|ым|ом|е|ы|ых|ыми)$")
+_RU_NAME_ADJ = re.compile(
+    r"(?<=..)(ск|цк)(ий|ый|ого|ому|им|ом|ая|ой|ую|ое|ие|ые|их|ых|ими|ыми|ым)$"
+)
+
+
+def _ru_name_form(word: str) -> str:
+    m = _RU_NAME_ADJ.search(word)
+    if m:
+        return word[: m.start(2)]
+    m = _RU_NAME_SURNAME.search(word)
+    if m:
+        return word[: m.start(2)]
+    return word
+
+
+def _script(word: str) -> str:
+    if word.isascii():
+        return "latin"
+    cyr = len(_CYR.findall(word))
+    if cyr:
+        lat = len(_LAT.findall(word))
+        return "cyrillic" if cyr >= lat else "latin"
+    if _LAT.search(word):
+        return "latin"
+    if _GREEK.search(word):
+        return "greek"
+    if _ARABIC.search(word):
+        return "arabic"
+    if _ARMENIAN.search(word):
+        return "armenian"
+    return "other"
+
+
+_STEM_LANG = {"latin": "english", "cyrillic": "russian", "greek": "greek", "arabic": "arabic",
+              "armenian": "armenian"}
+
+
+def _to_term(stemmed: str) -> str:
+    t = unidecode(stemmed).lower() if not stemmed.isascii() else stemmed
+    t = "".join(t.split())  # unidecode puts spaces between CJK syllables
+    return fold(t)
+
+
+def analyse(word: str) -> tuple[str, ...]:
+    """Index terms for one surface token: ``()`` for a stop word, one term, or two (a
+    capitalised Cyrillic word: Snowball stem and name form). Uncached; see :func:`doc_terms`.
+    """
+    lw = word.lower().replace("’", "'")
+    if "." in lw and not lw[:1].isdigit():
+        lw = lw.replace(".", "")  # U.S → us, e.g → eg
+    if lw in STOP_WORDS or len(lw) > MAX_TOKEN_CHARS:
+        return ()
+    script = _script(lw)
+    if script == "cyrillic":
+        lw = lw.replace("ё", "е")
+        if not lw.isalpha() or _LAT.search(lw):
+            lw = lw.translate(_LATIN_TO_CYRILLIC)
+        if lw in STOP_WORDS:
+            return ()
+    elif script == "latin" and _CYR.search(lw):
+        lw = lw.translate(_CYRILLIC_TO_LATIN)
+    lang = _STEM_LANG.get(script)
+    stem = _stemmer(lang).stemWord(lw) if lang and not lw.isdigit() else lw
+    term = _to_term(stem)
+    if not term:
+        return ()
+    if script == "cyrillic" and word[:1].isupper():
+        name = _to_term(_ru_name_form(lw))
+        if name and name != term:
+            return (term, name)
+    return (term,)
+
+
+# Caches: surface token → terms. Bounded by clearing (vocabularies are Zipfian, so the cache
+# refills with the frequent words at once).
+_CACHE_MAX = 400_000
+_doc_cache: dict[str, tuple[str, ...]] = {}
+
+
+def doc_terms(word: str) -> tuple[str, ...]:
+    """Cached :func:`analyse`."""
+    terms = _doc_cache.get(word)
+    if terms is None:
+        if len(_doc_cache) > _CACHE_MAX:
+            _doc_cache.clear()
+        terms = _doc_cache[word] = analyse(word)
+    return terms
+
+
+def tokens(text: str) -> Iterator[tuple[tuple[str, ...], int, int, int]]:
+    """``(terms, position, start, end)`` for every token that yields terms."""
+    pos = 0
+    cache = _doc_cache
+    for m in TOKEN_RE.finditer(text):
+        w = m.group()
+        terms = cache.get(w)
+        if terms is None:
+            terms = doc_terms(w)
+        if terms:
+            yield terms, pos, m.start(), m.end()
+            pos += 1
+
+
+def positions(text: str) -> tuple[dict[str, list[int]], int]:
+    """Term → positions for a whole text, and its length in positions (the indexing fast
+    path: no Token objects)."""
+    out: dict[str, list[int]] = {}
+    pos = 0
+    cache = _doc_cache
+    for w in TOKEN_RE.findall(text):
+        terms = cache.get(w)
+        if terms is None:
+            terms = doc_terms(w)
+        if not terms:
+            continue
+        for t in terms:
+            lst = out.get(t)
+            if lst is None:
+                out[t] = [pos]
+            else:
+                lst.append(pos)
+        pos += 1
+    return out, pos
+
+
+def query_terms(word: str) -> tuple[str, ...]:
+    """Alternatives to search for one query word (any of them may match).
+
+    A Cyrillic word asks for its Snowball stem and its name form whatever its case, since
+    users type names in lower case too.
+    """
+    lw_terms = analyse(word.lower())
+    if _CYR.search(word):
+        cap = analyse(word[:1].upper() + word[1:].lower())
+        return tuple(dict.fromkeys(lw_terms + cap))
+    return lw_terms
+
+
+def prefix_term(prefix: str) -> str:
+    """A prefix (``econom*``) in term space: lowercased, transliterated, folded at the
+    start only, not stemmed (a stem of a prefix means nothing)."""
+    p = prefix.lower().replace("ё", "е")
+    p = "".join(unidecode(p).lower().split()) if not p.isascii() else p
+    p = p.replace("'", "").replace("’", "")
+    p = re.sub(r"(?<=[aeiou])ye", "e", p)
+    p = re.sub(r"^ye(?=[^aeiouy])", "e", p)
+    return re.sub(r"y(?=[au])", "i", p)
+
+
+class NewsAnalyzer(Composable):
+    """Whoosh adaptor for the chain above (pickled into the schema: keep this path).
+
+    In ``index`` mode a capitalised Cyrillic token yields two tokens at one position; in
+    query mode only the first term is given (newsearch builds its queries itself from
+    :func:`query_terms`).
+    """
+
+    def __init__(self, name: str = ANALYZER_NAME) -> None:
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NewsAnalyzer) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        index_mode = mode != "query"
+        for terms, pos, start, end in tokens(value):
+            for term in terms if index_mode else terms[:1]:
+                t.text = term
+                t.boost = 1.0
+                t.stopped = False
+                if keeporiginal:
+                    t.original = value[start:end]
+                if positions:
+                    t.pos = start_pos + pos
+                if chars:
+                    t.startchar = start_char + start
+                    t.endchar = start_char + end
+                yield t
