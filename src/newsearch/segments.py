@@ -1,0 +1,385 @@
+"""Segment building on every core: worker processes read, analyse and write Whoosh segments.
+
+    main (indexer) ──read(chunk)──▶ worker: load ▶ read ▶ analyse, keep the documents
+                   ◀──metadata────  (ids, dedup keys, skips)
+                   ──write(keep)──▶ worker: add the kept documents to its own segment
+                   ──flush────────▶ worker: finish the segment ─▶ main commits all of them
+
+Whoosh's writer is pure Python and its flush (sorting postings, writing blocks) costs more
+than reading and analysing, so one writing process caps throughput. Here each worker owns a
+:class:`NewsSegmentWriter` without the index lock; the main process alone decides what gets
+indexed (duplicates, replaced files) and alone commits, putting the workers' finished
+segments into one new generation (the same mechanism as Whoosh's own ``MpWriter``, whose
+``multisegment`` mode this follows).
+
+:class:`NewsSegmentWriter` also fixes two costs of the stock writer: it keeps field lengths
+in memory for the flush (the stock one re-reads them from disk for every posting) and it
+uses a private temporary folder (the stock one shares ``$TMPDIR/MAIN.tmp`` between writers
+and deletes it when any of them finishes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex
+from whoosh.writing import SegmentWriter
+
+from .corpus import CorpusFile
+
+__all__ = ["BuilderPool", "FileMeta", "NewsSegmentWriter", "make_codec"]
+
+# Postings per block and zlib level for posting blocks (Whoosh's defaults are 128 and 3).
+BLOCK_LIMIT = 128
+COMPRESSION = 3
+
+
+def make_codec() -> W3Codec:
+    return W3Codec(blocklimit=BLOCK_LIMIT, compression=COMPRESSION)
+
+
+class _Lengths:
+    """Field lengths of the documents a writer added, for the flush's block statistics."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, dict[int, int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        d = self.by_field.get(fieldname)
+        return d.get(docnum, default) if d else default
+
+    def close(self) -> None:
+        pass
+
+
+class _RecordingPerDocWriter:
+    """Wraps Whoosh's per-document writer to remember each field length it is given."""
+
+    def __init__(self, inner: Any, lengths: _Lengths) -> None:
+        self._inner = inner
+        self._lengths = lengths
+        self._docnum = 0
+
+    def start_doc(self, docnum: int) -> None:
+        self._docnum = docnum
+        self._inner.start_doc(docnum)
+
+    def add_field(self, fieldname: str, fieldobj: Any, value: Any, length: int) -> None:
+        if length:
+            self._lengths.by_field.setdefault(fieldname, {})[self._docnum] = length
+        self._inner.add_field(fieldname, fieldobj, value, length)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _GroupedPool:
+    """Postings grouped by (field, term) as they arrive.
+
+    Whoosh's PostingPool keeps one tuple per posting and sorts them all at the flush; a
+    segment's documents arrive in docnum order, so grouping on arrival leaves only the terms
+    to sort, and lets the flush hand each term's postings to the codec in bulk.
+    """
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, bytes], tuple[list[int], list[float], list[bytes]]] = {}
+        self.fieldnames: set[str] = set()
+
+    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
+        fieldname, btext, docnum, weight, value = item
+        g = self.groups.get((fieldname, btext))
+        if g is None:
+            g = self.groups[(fieldname, btext)] = ([], [], [])
+            self.fieldnames.add(fieldname)
+        g[0].append(docnum)
+        g[1].append(weight)
+        g[2].append(value)
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        for (fieldname, btext), (docs, weights, values) in sorted(self.groups.items()):
+            for d, w, v in zip(docs, weights, values, strict=True):
+                yield fieldname, btext, d, w, v
+
+    def cleanup(self) -> None:
+        self.groups = {}
+
+
+def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool, lengths: _Lengths,
+                    blocklimit: int) -> None:
+    """Write every term's postings through Whoosh's W3 field writer, a block at a time.
+
+    Produces exactly what ``FieldWriter.add_postings`` would (same blocks, same block
+    statistics), without its per-posting calls.
+    """
+    lastfn = None
+    for (fieldname, btext) in sorted(pool.groups):
+        docs, weights, values = pool.groups[(fieldname, btext)]
+        if fieldname != lastfn:
+            if lastfn is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            lastfn = fieldname
+            flens = lengths.by_field.get(fieldname)
+        fieldwriter.start_term(btext)
+        pw = fieldwriter._postwriter
+        n = len(docs)
+        for start in range(0, n, blocklimit):
+            end = min(start + blocklimit, n)
+            if start:
+                pw._write_block()  # a full block, not the last
+            pw._ids.extend(docs[start:end])
+            w = weights[start:end]
+            pw._weights.extend(w)
+            pw._maxweight = max(w)
+            pw._values.extend(v for v in values[start:end] if v)
+            if flens:
+                ls = [x for x in (flens.get(d, 0) for d in docs[start:end]) if x]
+                if ls:
+                    pw._minlength = min(ls)
+                    pw._maxlength = max(ls)
+        fieldwriter.finish_term()
+    if lastfn is not None:
+        fieldwriter.finish_field()
+
+
+class NewsSegmentWriter(SegmentWriter):
+    """A SegmentWriter with grouped postings, in-memory lengths and a private temp folder."""
+
+    def __init__(self, ix: FileIndex, **kwargs: Any) -> None:
+        kwargs.setdefault("codec", make_codec())
+        super().__init__(ix, **kwargs)
+        tmp = self.storage.temp_storage(f"newsearch-{uuid.uuid4().hex}.tmp")
+        self._tempstorage = tmp
+        self.pool = _GroupedPool()
+        self._lengths = _Lengths()
+        self.perdocwriter = _RecordingPerDocWriter(self.perdocwriter, self._lengths)
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        _write_postings(self.fieldwriter, self.schema, self.pool, self._lengths,
+                        self.codec._blocklimit)
+        self.fieldwriter.close()
+
+    @property
+    def has_documents(self) -> bool:
+        return bool(self._added)
+
+
+# --- worker side ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FileMeta:
+    """What the main process needs to decide about one file's articles."""
+
+    path: str
+    sig: str
+    docs: list[tuple[str, str]] = field(default_factory=list)  # (article id, dedup key)
+    dups: list[str] = field(default_factory=list)  # dedup keys of copies within the file
+    skips: list[Any] = field(default_factory=list)  # indexer.Skip
+    failed: Any = None  # indexer.Skip when the whole file was skipped
+
+
+class SegmentBuilder:
+    """Reads chunks of files and writes the documents it is told to keep into a segment."""
+
+    def __init__(self, index_dir: str) -> None:
+        self.ix = FileIndex(FileStorage(index_dir), None, "MAIN")
+        self.writer: NewsSegmentWriter | None = None
+        self.held: dict[int, list[list[dict[str, Any]]]] = {}
+
+    def read(self, chunk_id: int, files: list[CorpusFile]) -> list[FileMeta]:
+        from .indexer import read_file
+
+        metas: list[FileMeta] = []
+        docs: list[list[dict[str, Any]]] = []
+        for f in files:
+            meta, file_docs = read_file(f)
+            metas.append(meta)
+            docs.append(file_docs)
+        self.held[chunk_id] = docs
+        return metas
+
+    def write(self, chunk_id: int, keep: list[list[int]]) -> None:
+        docs = self.held.pop(chunk_id)
+        for file_docs, idxs in zip(docs, keep, strict=True):
+            for i in idxs:
+                if self.writer is None:
+                    self.writer = NewsSegmentWriter(self.ix, _lk=False, limitmb=256)
+                self.writer.add_document(**file_docs[i])
+
+    def flush(self) -> Any:
+        """Finish the current segment; return it (None when nothing was written)."""
+        w, self.writer = self.writer, None
+        if w is None:
+            return None
+        if not w.has_documents:
+            w.cancel()
+            return None
+        segment = w._finalize_segment()
+        w._finish()
+        return segment
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.cancel()
+            finally:
+                self.writer = None
+
+
+def _worker_main(conn: Any, index_dir: str) -> None:
+    # Ctrl-C is the main process's to handle; a worker dies with it, quietly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    builder = SegmentBuilder(index_dir)
+    try:
+        while True:
+            msg = conn.recv()
+            kind = msg[0]
+            if kind == "read":
+                conn.send(("meta", msg[1], builder.read(msg[1], msg[2])))
+            elif kind == "write":
+                builder.write(msg[1], msg[2])
+            elif kind == "flush":
+                conn.send(("segment", builder.flush()))
+            else:
+                break
+    except (EOFError, KeyboardInterrupt, BrokenPipeError):
+        pass
+    except BaseException as exc:  # report instead of dying silently
+        with contextlib.suppress(Exception):
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        builder.cancel()
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+class BuilderPool:
+    """``jobs`` segment builders: in worker processes, or in this process when ``jobs`` is 1.
+
+    Chunks are assigned round-robin, so each worker's replies arrive in chunk order.
+    """
+
+    def __init__(self, index_dir: str, jobs: int) -> None:
+        self.jobs = max(1, jobs)
+        self.local: SegmentBuilder | None = None
+        self.conns: list[Any] = []
+        self.procs: list[Any] = []
+        self.stash: dict[int, list[FileMeta]] = {}
+        self.local_results: dict[int, list[FileMeta]] = {}
+        if self.jobs == 1:
+            self.local = SegmentBuilder(index_dir)
+            return
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        for _ in range(self.jobs):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=_worker_main, args=(child, index_dir), daemon=True)
+            p.start()
+            child.close()
+            self.conns.append(parent)
+            self.procs.append(p)
+
+    def _conn(self, chunk_id: int) -> Any:
+        return self.conns[chunk_id % self.jobs]
+
+    def submit(self, chunk_id: int, files: list[CorpusFile]) -> None:
+        if self.local is not None:
+            self.local_results[chunk_id] = self.local.read(chunk_id, files)
+        else:
+            self._conn(chunk_id).send(("read", chunk_id, files))
+
+    def _recv(self, conn: Any) -> tuple[Any, ...]:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            raise WorkerDied("an indexing worker process died") from None
+        if msg[0] == "error":
+            raise WorkerDied(f"an indexing worker failed: {msg[1]}")
+        return msg
+
+    def result(self, chunk_id: int) -> list[FileMeta]:
+        if self.local is not None:
+            return self.local_results.pop(chunk_id)
+        if chunk_id in self.stash:
+            return self.stash.pop(chunk_id)
+        conn = self._conn(chunk_id)
+        while True:
+            msg = self._recv(conn)
+            if msg[0] == "meta":
+                if msg[1] == chunk_id:
+                    return msg[2]
+                self.stash[msg[1]] = msg[2]
+
+    def write(self, chunk_id: int, keep: list[list[int]]) -> None:
+        if self.local is not None:
+            self.local.write(chunk_id, keep)
+        else:
+            self._conn(chunk_id).send(("write", chunk_id, keep))
+
+    def flush(self) -> list[Any]:
+        """Finished segments of every builder (replies to reads still in flight are kept)."""
+        if self.local is not None:
+            seg = self.local.flush()
+            return [seg] if seg is not None else []
+        for conn in self.conns:
+            conn.send(("flush",))
+        segments = []
+        for conn in self.conns:
+            while True:
+                msg = self._recv(conn)
+                if msg[0] == "segment":
+                    if msg[1] is not None:
+                        segments.append(msg[1])
+                    break
+                self.stash[msg[1]] = msg[2]
+        return segments
+
+    def close(self) -> None:
+        if self.local is not None:
+            self.local.cancel()
+            return
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.send(("stop",))
+        for p in self.procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.terminate()
+        for conn in self.conns:
+            conn.close()
+
+    def terminate(self) -> None:
+        if self.local is not None:
+            self.local.cancel()
+            return
+        for p in self.procs:
+            if p.is_alive():
+                p.terminate()
+        for p in self.procs:
+            p.join(timeout=5)
+
+
+def chunked(files: list[CorpusFile], max_files: int, max_bytes: int) -> Iterator[list[CorpusFile]]:
+    chunk: list[CorpusFile] = []
+    size = 0
+    for f in files:
+        chunk.append(f)
+        size += f.size
+        if len(chunk) >= max_files or size >= max_bytes:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+

@@ -1,0 +1,74 @@
+"""What an index holds: article count, sections, date range (``newsearch stats``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .schema import NO_DATE, epoch_to_datetime
+from .storage import index_path, open_whoosh_index
+
+__all__ = ["IndexStats", "index_stats", "stats_from_reader"]
+
+
+@dataclass(slots=True)
+class IndexStats:
+    documents: int
+    sections: dict[str, int] = field(default_factory=dict)
+    date_min: str | None = None
+    date_max: str | None = None
+    undated: int = 0
+    index: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "sections": dict(self.sections),
+            "date_min": self.date_min,
+            "date_max": self.date_max,
+            "undated": self.undated,
+            "index": self.index,
+        }
+
+
+def stats_from_reader(reader: Any, index: str = "") -> IndexStats:
+    """Exact counts from a Whoosh reader (deleted documents excluded)."""
+    sections: dict[str, int] = {}
+    if "section" in reader.indexed_field_names():
+        for btext in reader.lexicon("section"):
+            n = sum(1 for _ in reader.postings("section", btext).all_ids())
+            if n:
+                sections[btext.decode("utf-8")] = n
+    lo = hi = None
+    undated = 0
+    col = reader.column_reader("date") if reader.has_column("date") else None
+    if col is not None:
+        deleted = reader.is_deleted if reader.has_deletions() else None
+        for docnum, value in enumerate(col):
+            if deleted and deleted(docnum):
+                continue
+            if value <= NO_DATE // 2:
+                undated += 1
+                continue
+            if lo is None or value < lo:
+                lo = value
+            if hi is None or value > hi:
+                hi = value
+    day = "%Y-%m-%d"
+    return IndexStats(
+        documents=reader.doc_count(),
+        sections=dict(sorted(sections.items(), key=lambda kv: (-kv[1], kv[0]))),
+        date_min=epoch_to_datetime(lo).strftime(day) if lo is not None else None,
+        date_max=epoch_to_datetime(hi).strftime(day) if hi is not None else None,
+        undated=undated,
+        index=index,
+    )
+
+
+def index_stats(index: str | os.PathLike[str] | None = None) -> IndexStats:
+    """Statistics of the index at ``index`` (default: ``$NEWSEARCH_INDEX`` or ``./index``)."""
+    folder = index_path(index)
+    ix = open_whoosh_index(folder)
+    with ix.reader() as reader:
+        return stats_from_reader(reader, str(folder))

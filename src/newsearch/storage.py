@@ -1,0 +1,138 @@
+"""The index folder: where it is, creating it, opening it safely, and its write lock.
+
+An index folder holds Whoosh's files (``_MAIN_<gen>.toc``, ``MAIN_*.seg``), the marker
+``newsearch.json`` (format and schema version, checked on every open) and the file manifests
+(:mod:`newsearch.manifest`). Whoosh errors on open become one of
+:class:`~newsearch.errors.IndexNotFound`, :class:`~newsearch.errors.IndexVersionError` or
+:class:`~newsearch.errors.IndexDamaged`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+
+from .analysis import ANALYZER_NAME
+from .errors import IndexDamaged, IndexLocked, IndexNotFound, IndexVersionError
+from .schema import SCHEMA_VERSION, make_schema
+
+__all__ = [
+    "DEFAULT_INDEX_DIR",
+    "MARKER",
+    "WriteLock",
+    "create_index",
+    "index_path",
+    "is_index",
+    "open_whoosh_index",
+    "read_marker",
+]
+
+DEFAULT_INDEX_DIR = "index"
+MARKER = "newsearch.json"
+INDEX_NAME = "MAIN"
+
+
+def index_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The index folder: ``path`` if given, else ``$NEWSEARCH_INDEX``, else ``./index``."""
+    if path:
+        return Path(path)
+    return Path(os.environ.get("NEWSEARCH_INDEX") or DEFAULT_INDEX_DIR)
+
+
+def read_marker(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((path / MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == "newsearch" else None
+
+
+def is_index(path: Path) -> bool:
+    return read_marker(path) is not None
+
+
+def create_index(path: Path) -> whoosh_index.FileIndex:
+    """A new empty index in ``path`` (created if missing; must not hold another index)."""
+    path.mkdir(parents=True, exist_ok=True)
+    ix = whoosh_index.FileIndex.create(FileStorage(str(path)), make_schema(), INDEX_NAME)
+    marker = {
+        "format": "newsearch",
+        "schema_version": SCHEMA_VERSION,
+        "analyzer": ANALYZER_NAME,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    tmp = path / (MARKER + ".tmp")
+    tmp.write_text(json.dumps(marker, indent=1), "utf-8")
+    os.replace(tmp, path / MARKER)
+    return ix
+
+
+def open_whoosh_index(path: Path) -> whoosh_index.FileIndex:
+    """Open an existing index, checking marker and schema version; raise a typed error."""
+    if not path.is_dir():
+        raise IndexNotFound(str(path))
+    marker = read_marker(path)
+    if marker is None:
+        if any(path.glob("_*.toc")) or any(path.iterdir()):
+            raise IndexNotFound(
+                str(path), f"{path} is not a newsearch index (no {MARKER} marker in it)"
+            )
+        raise IndexNotFound(str(path))
+    if marker.get("schema_version") != SCHEMA_VERSION:
+        raise IndexVersionError(str(path), marker.get("schema_version"), SCHEMA_VERSION)
+    storage = FileStorage(str(path))
+    try:
+        if not whoosh_index.exists(storage, INDEX_NAME):
+            raise IndexDamaged(str(path), "its table of contents (_MAIN_*.toc) is missing")
+        ix = whoosh_index.FileIndex(storage, None, INDEX_NAME)
+        # Opening a reader touches every segment file: a missing or truncated one fails here.
+        ix.reader().close()
+    except IndexDamaged:
+        raise
+    except Exception as exc:  # Whoosh raises many types for damaged files
+        raise IndexDamaged(str(path), _damage_reason(exc)) from None
+    return ix
+
+
+def _damage_reason(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"file {Path(exc.filename or '?').name} is missing"
+    text = str(exc) or exc.__class__.__name__
+    return text.splitlines()[0][:200]
+
+
+class WriteLock:
+    """One newsearch writer per index for a whole run (a kernel ``flock`` on
+    ``NEWSEARCH_WRITER.lock``, released by the kernel if the process dies).
+
+    Whoosh's own WRITELOCK is only held while one batch is written; this lock spans the run
+    so no other run can slip in between two batches. ``wait`` is how many seconds to wait
+    for another writer; 0 fails at once.
+    """
+
+    def __init__(self, path: Path, wait: float = 0.0) -> None:
+        self._lock = FileStorage(str(path)).lock("NEWSEARCH_WRITER.lock")
+        self._path = path
+        self._wait = wait
+        self.held = False
+
+    def __enter__(self) -> WriteLock:
+        deadline = time.monotonic() + max(0.0, self._wait)
+        while not self._lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                raise IndexLocked(str(self._path))
+            time.sleep(0.1)
+        self.held = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self._lock.release()
+            self.held = False

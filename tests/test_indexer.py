@@ -1,0 +1,261 @@
+"""Index runs on small literal corpora: incremental updates, duplicates, bad input, crashes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from newsearch import index_paths, index_stats
+from newsearch.errors import IndexDamaged, IndexLocked, IndexNotFound, IndexVersionError
+from newsearch.manifest import Manifest
+from newsearch.storage import MARKER, WriteLock, open_whoosh_index
+
+
+def story(title: str, body: str) -> str:
+    return f"{title}\n\n{body}\n"
+
+
+def write(path: Path, text: str | bytes, mtime_bump: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    if mtime_bump:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + mtime_bump * 10**9))
+    return path
+
+
+def ids_in(index: Path) -> set[str]:
+    ix = open_whoosh_index(index)
+    with ix.searcher() as s:
+        return {d["id"] for d in s.all_stored_fields()}
+
+
+def titles_in(index: Path) -> list[str]:
+    ix = open_whoosh_index(index)
+    with ix.searcher() as s:
+        return sorted(d.get("title", "") for d in s.all_stored_fields())
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    write(root / "world" / "a.txt", story("Almaty rebuilds", "Work began in Almaty on Monday."))
+    write(root / "world" / "b.txt", story("Talks in Zürich", "Officials met in Zürich."))
+    write(root / "business" / "c.txt", story("Rates held", "The central bank held rates."))
+    write(root / "feed.jsonl", "\n".join(json.dumps(r) for r in [
+        {"id": "1", "title": "Port strike ends", "body": "Dockers went back to work."},
+        {"id": "2", "title": "Heatwave", "body": "Records fell across Europe.",
+         "date": "2023-07-18T16:00:00Z", "category": "World"},
+    ]))
+    return root
+
+
+def test_first_run_indexes_everything(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    report = index_paths([corpus], index, jobs=1)
+    assert (report.added, report.updated, report.deleted, report.unchanged) == (5, 0, 0, 0)
+    assert report.documents == 5 and report.skipped == []
+    stats = index_stats(index)
+    assert stats.documents == 5
+    assert stats.sections == {"World": 3, "Business": 1}
+    assert (stats.date_min, stats.date_max, stats.undated) == ("2023-07-18", "2023-07-18", 4)
+
+
+def test_rerun_on_unchanged_folder_reads_nothing(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    index_paths([corpus], index, jobs=1)
+    report = index_paths([corpus], index, jobs=1)
+    assert (report.added, report.updated, report.deleted, report.unchanged) == (0, 0, 0, 5)
+    assert report.files_read == 0
+    assert report.documents == 5
+
+
+def test_rerun_adds_new_replaces_changed_and_removes_deleted(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    index_paths([corpus], index, jobs=1)
+    before = ids_in(index)
+    write(corpus / "world" / "a.txt", story("Almaty rebuilds city hall", "Cranes arrived."),
+          mtime_bump=5)
+    write(corpus / "world" / "new.txt", story("New story", "Fresh text."))
+    (corpus / "business" / "c.txt").unlink()
+    report = index_paths([corpus], index, jobs=1)
+    assert (report.added, report.updated, report.deleted, report.unchanged) == (1, 1, 1, 3)
+    assert report.documents == 5
+    assert "Almaty rebuilds city hall" in titles_in(index)
+    assert "Rates held" not in titles_in(index)
+    assert len(ids_in(index) & before) == 4  # the changed article keeps its id
+
+
+def test_removing_one_record_of_a_multi_record_file(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    index_paths([corpus], index, jobs=1)
+    kept = {"id": "1", "title": "Port strike ends", "body": "Dockers went back to work."}
+    write(corpus / "feed.jsonl", json.dumps(kept), mtime_bump=5)
+    report = index_paths([corpus], index, jobs=1)
+    assert (report.updated, report.deleted, report.documents) == (1, 1, 4)
+
+
+def test_only_files_under_the_given_folders_count_as_deleted(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    other = tmp_path / "other"
+    write(other / "x.txt", story("Other story", "Elsewhere."))
+    index_paths([corpus, other], index, jobs=1)
+    report = index_paths([corpus], index, jobs=1)
+    assert report.deleted == 0 and report.documents == 6
+
+
+def test_exact_duplicates_are_indexed_once_and_counted(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    original = corpus / "world" / "a.txt"
+    write(corpus / "zz" / "copy.txt", original.read_text("utf-8").upper())  # case differs
+    report = index_paths([corpus], index, jobs=1)
+    assert report.duplicates == 1 and report.documents == 5
+
+
+def test_copy_is_indexed_when_the_original_disappears(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    write(corpus / "zz" / "copy.txt", (corpus / "world" / "a.txt").read_text("utf-8"))
+    index_paths([corpus], index, jobs=1)
+    (corpus / "world" / "a.txt").unlink()
+    report = index_paths([corpus], index, jobs=1)
+    assert report.documents == 5
+    assert "Almaty rebuilds" in titles_in(index)
+
+
+def test_same_story_twice_in_one_file_keeps_both_sections(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    rows = ["id,title,content,topic",
+            "7,Театр покажет премьеру,Текст новости о театре.,culture",
+            "8,Другая новость,Другой текст.,economy",
+            "7,Театр покажет премьеру,Текст новости о театре.,society"]
+    write(root / "ria.csv", "\n".join(rows) + "\n")
+    report = index_paths([root], tmp_path / "ix", jobs=1)
+    assert report.documents == 2 and report.duplicates == 1
+    stats = index_stats(tmp_path / "ix")
+    assert stats.sections == {"Culture": 1, "Economy": 1, "Society": 1}
+
+
+def test_bad_files_are_skipped_with_reasons_and_good_ones_indexed(corpus: Path,
+                                                                 tmp_path: Path) -> None:
+    write(corpus / "empty.txt", "")
+    write(corpus / "binary.txt", b"\x00\x01\x02\x03" * 100)
+    good_gz = gzip.compress(story("Gzipped story", "Inside a gzip.").encode())
+    write(corpus / "ok.txt.gz", good_gz)
+    write(corpus / "cut.txt.gz", good_gz[: len(good_gz) // 2])
+    write(corpus / "bad.json", "{not json")
+    report = index_paths([corpus], tmp_path / "ix", jobs=1)
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert reasons == {
+        "empty.txt": "empty file",
+        "binary.txt": "binary content",
+        "cut.txt.gz": "truncated gzip file",
+        "bad.json": reasons["bad.json"],
+    }
+    assert reasons["bad.json"].startswith("invalid JSON")
+    assert report.documents == 6
+
+
+def test_a_failing_run_keeps_the_batches_it_committed(corpus: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsearch.indexer as indexer
+
+    for i in range(30):
+        write(corpus / "many" / f"{i:03}.txt", story(f"Story {i}", f"Body number {i}."))
+    real_decide = indexer._Run.decide
+    calls = {"n": 0}
+
+    def failing_decide(self, meta, freed):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise RuntimeError("simulated crash")
+        return real_decide(self, meta, freed)
+
+    monkeypatch.setattr(indexer, "_CHUNK_FILES", 1)
+    monkeypatch.setattr(indexer._Run, "decide", failing_decide)
+    index = tmp_path / "ix"
+    with pytest.raises(RuntimeError):
+        index_paths([corpus], index, jobs=1, batch_articles=4)
+    committed = index_stats(index).documents
+    assert 0 < committed < 35 and committed % 4 == 0
+    monkeypatch.setattr(indexer._Run, "decide", real_decide)
+    report = index_paths([corpus], index, jobs=1)
+    assert report.documents == 35
+    assert report.unchanged == committed
+
+
+def test_rebuild_starts_afresh(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    other = tmp_path / "other"
+    write(other / "x.txt", story("Other story", "Elsewhere."))
+    index_paths([corpus, other], index, jobs=1)
+    report = index_paths([corpus], index, jobs=1, rebuild=True)
+    assert report.added == 5 and report.documents == 5
+    assert "Other story" not in titles_in(index)
+
+
+def test_lost_manifest_is_rebuilt_from_the_index_without_duplicating(corpus: Path,
+                                                                     tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    index_paths([corpus], index, jobs=1)
+    for p in index.glob("newsearch-manifest-*.json"):
+        p.unlink()
+    report = index_paths([corpus], index, jobs=1)
+    assert report.documents == 5
+    assert report.updated == 5  # every file was read again, its articles replaced
+    assert Manifest.load(index, open_whoosh_index(index).latest_generation()) is not None
+
+
+def test_two_processes_give_the_same_index_as_one(corpus: Path, tmp_path: Path) -> None:
+    for i in range(40):
+        write(corpus / "many" / f"{i:03}.txt", story(f"Story {i}", f"Body number {i}."))
+    one = index_paths([corpus], tmp_path / "one", jobs=1)
+    two = index_paths([corpus], tmp_path / "two", jobs=2, batch_articles=10)
+    assert one.documents == two.documents == 45
+    assert ids_in(tmp_path / "one") == ids_in(tmp_path / "two")
+
+
+def test_a_second_writer_is_refused_or_waits(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    index_paths([corpus], index, jobs=1)
+    with WriteLock(index), pytest.raises(IndexLocked):
+        index_paths([corpus], index, jobs=1)
+    report = index_paths([corpus], index, jobs=1, wait=1.0)  # free again
+    assert report.documents == 5
+
+
+def test_missing_index_and_foreign_folder_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound):
+        index_stats(tmp_path / "nothing-here")
+    foreign = tmp_path / "foreign"
+    write(foreign / "notes.txt", "hello")
+    with pytest.raises(IndexNotFound, match="not a newsearch index"):
+        index_stats(foreign)
+    with pytest.raises(IndexNotFound, match="not a newsearch index"):
+        index_paths([tmp_path / "nothing-here"], foreign, jobs=1)
+
+
+def test_schema_version_is_checked_on_open(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    index_paths([corpus], index, jobs=1)
+    marker = json.loads((index / MARKER).read_text())
+    marker["schema_version"] = 0
+    (index / MARKER).write_text(json.dumps(marker))
+    with pytest.raises(IndexVersionError, match="--rebuild"):
+        index_stats(index)
+    assert index_paths([corpus], index, jobs=1, rebuild=True).documents == 5
+
+
+def test_damaged_segment_is_reported_with_the_fix(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    index_paths([corpus], index, jobs=1)
+    seg = next(index.glob("MAIN_*.seg"))
+    seg.write_bytes(seg.read_bytes()[:100])
+    with pytest.raises(IndexDamaged, match="rebuild"):
+        index_stats(index)

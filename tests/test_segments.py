@@ -1,0 +1,75 @@
+"""NewsSegmentWriter writes what Whoosh's own SegmentWriter writes, only faster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from whoosh.writing import SegmentWriter
+
+from newsearch.article import Article
+from newsearch.schema import document_fields
+from newsearch.segments import NewsSegmentWriter, make_codec
+from newsearch.storage import create_index
+
+TEXTS = [
+    ("Bank of England holds rates", "The Bank of England held rates. " * 3),
+    ("Токаев прибыл в Алматы", "Президент Касым-Жомарт Токаев прибыл в Алматы."),
+    ("Zürich talks", "Officials met in Zürich. Zurich is calm."),
+    ("Short", "bank"),
+] + [(f"Filler story {i}", f"bank rates story number {i} " * (i % 7 + 1)) for i in range(300)]
+
+
+def _articles() -> list[Article]:
+    return [
+        Article.create(source="/corpus/x.jsonl", key=str(i), title=t, body=b,
+                       sections=["Business" if i % 2 else "World"])
+        for i, (t, b) in enumerate(TEXTS)
+    ]
+
+
+def _build(path: Path, writer_cls: type) -> Any:
+    ix = create_index(path)
+    w = writer_cls(ix, codec=make_codec())
+    for a in _articles():
+        w.add_document(**document_fields(a))
+    w.commit()
+    return ix
+
+
+def _dump(ix: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with ix.reader() as r:
+        for fieldname in sorted(r.indexed_field_names()):
+            for btext in r.lexicon(fieldname):
+                ti = r.term_info(fieldname, btext)
+                m = r.postings(fieldname, btext)
+                postings = []
+                while m.is_active():
+                    postings.append((m.id(), m.weight(), m.value()))
+                    m.next()
+                out[f"{fieldname}:{btext!r}"] = (
+                    ti.doc_frequency(), ti.weight(), ti.min_length(), ti.max_length(),
+                    ti.max_weight(), postings,
+                )
+        out["stored"] = list(r.all_stored_fields())
+        out["lengths"] = [(f, r.field_length(f), r.max_field_length(f))
+                          for f in ("title", "body")]
+        out["dates"] = list(r.column_reader("date"))
+    return out
+
+
+def test_news_writer_output_equals_whoosh_writer_output(tmp_path: Path) -> None:
+    stock = _dump(_build(tmp_path / "stock", SegmentWriter))
+    ours = _dump(_build(tmp_path / "ours", NewsSegmentWriter))
+    assert ours.keys() == stock.keys()
+    for key in stock:
+        assert ours[key] == stock[key], key
+
+
+def test_long_posting_lists_span_several_blocks(tmp_path: Path) -> None:
+    ix = _build(tmp_path / "ours", NewsSegmentWriter)
+    expected = [i for i, (_t, body) in enumerate(TEXTS) if "bank" in body.lower()]
+    assert len(expected) > 2 * 128  # so the list needs three blocks
+    with ix.reader() as r:
+        assert list(r.postings("body", b"bank").all_ids()) == expected
