@@ -1,0 +1,105 @@
+"""The ``newsearch`` command: option parsing and rendering only; the library does the work.
+
+Exit codes: 0 success; 1 ``--strict`` run that skipped input; 2 a user error (missing index,
+bad query, bad option); 3 the index is locked by another writer; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import click
+
+from . import render
+from .errors import IndexLocked, NewsearchError, QueryError
+from .indexer import index_paths
+from .stats import index_stats
+
+__all__ = ["main"]
+
+EXIT_SKIPPED = 1
+EXIT_USER = 2
+EXIT_LOCKED = 3
+EXIT_INTERRUPTED = 130
+
+INDEX_HELP = "Index folder (default: $NEWSEARCH_INDEX, else ./index)."
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"newsearch: {message}", err=True)
+    sys.exit(code)
+
+
+def _run(fn: Callable[[], Any]) -> Any:
+    """Call into the library; turn its errors into one sentence and an exit code."""
+    try:
+        return fn()
+    except IndexLocked as exc:
+        _fail(str(exc), EXIT_LOCKED)
+    except QueryError as exc:
+        _fail(str(exc), EXIT_USER)
+    except NewsearchError as exc:
+        _fail(str(exc), EXIT_USER)
+    except KeyboardInterrupt:
+        _fail("interrupted; the index keeps everything committed before", EXIT_INTERRUPTED)
+
+
+def _print_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=None))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsearch")
+def main() -> None:
+    """Full-text search for news archives."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--rebuild", is_flag=True, help="Start afresh instead of updating the index.")
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes (default: one per core).")
+@click.option("--strict", is_flag=True, help="Exit with code 1 if anything was skipped.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+              help="Wait this long for another writer to finish (default: fail at once).")
+def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs: int | None,
+              strict: bool, quiet: bool, as_json: bool, wait: float) -> None:
+    """Index the articles in PATH... (folders are read recursively).
+
+    Reads plain-text pages, Reuters SGML, CSV, JSON / JSON Lines and HTML, gzipped or not.
+    Re-running updates the index: new and changed files are read, deleted files' articles
+    removed, the rest left alone.
+    """
+    show_progress = not quiet and not as_json and sys.stderr.isatty()
+    with render.Progress("Indexing", enabled=show_progress) as progress:
+        report = _run(lambda: index_paths(list(paths), index_dir, rebuild=rebuild, jobs=jobs,
+                                          wait=wait, progress=progress.update))
+    if as_json:
+        _print_json(report.to_dict())
+    elif not quiet:
+        render.echo_skips(report.skipped)
+        click.echo(report.summary())
+    if strict and report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+@main.command("stats")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def stats_cmd(index_dir: str | None, as_json: bool) -> None:
+    """Articles, sections and date range of the index."""
+    stats = _run(lambda: index_stats(index_dir))
+    if as_json:
+        _print_json(stats.to_dict())
+    else:
+        click.echo(render.stats_text(stats))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,115 @@
+"""The command line: flags, JSON shapes and exit codes the issues name."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from newsearch.cli import main
+from newsearch.storage import WriteLock
+
+from .conftest import SAMPLE
+
+INDEX_KEYS = {"added", "updated", "deleted", "unchanged", "duplicates", "documents", "seconds",
+              "skipped"}
+STATS_KEYS = {"documents", "sections", "date_min", "date_max", "undated"}
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> click.testing.Result:
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Path:
+    return tmp_path / "ix"
+
+
+def test_index_json_report_has_the_documented_fields(index: Path) -> None:
+    res = run("index", str(SAMPLE), "--index", str(index), "--json", "--jobs", "1")
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report.keys() >= INDEX_KEYS
+    assert report["added"] == report["documents"] > 20
+    assert report["duplicates"] == 1  # corpus/html/cycle-lanes-copy.html.gz
+    assert report["skipped"] == []
+
+
+def test_stats_json(index: Path) -> None:
+    run("index", str(SAMPLE), "--index", str(index), "--quiet", "--jobs", "1")
+    res = run("stats", "--index", str(index), "--json")
+    stats = json.loads(res.output)
+    assert stats.keys() >= STATS_KEYS
+    assert stats["sections"]["World"] >= 3
+    assert stats["date_min"] == "1987-03-12"
+    assert len(stats["date_max"]) == 10 and stats["undated"] > 0
+
+
+def test_human_output_is_one_summary_line(index: Path) -> None:
+    res = run("index", str(SAMPLE), "--index", str(index), "--jobs", "1")
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "articles in" in lines[0] and "added" in lines[0]
+
+
+def test_quiet_prints_nothing(index: Path) -> None:
+    res = run("index", str(SAMPLE), "--index", str(index), "--quiet", "--jobs", "1")
+    assert res.exit_code == 0 and res.output == ""
+
+
+def test_index_env_variable_sets_the_default_folder(index: Path) -> None:
+    run("index", str(SAMPLE), "--quiet", "--jobs", "1", env={"NEWSEARCH_INDEX": str(index)})
+    res = run("stats", "--json", env={"NEWSEARCH_INDEX": str(index)})
+    assert json.loads(res.output)["documents"] > 20
+
+
+def test_strict_turns_a_skip_into_exit_code_1(tmp_path: Path, index: Path) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("A headline\n\nA body.\n")
+    (corpus / "empty.txt").write_text("")
+    assert run("index", str(corpus), "--index", str(index), "--quiet").exit_code == 0
+    res = run("index", str(corpus), "--index", str(index), "--strict", "--json")
+    assert res.exit_code == 1
+    expected = [{"path": str(corpus / "empty.txt"), "reason": "empty file"}]
+    assert json.loads(res.output)["skipped"] == expected
+
+
+@pytest.mark.parametrize("command", [["stats"], ["stats", "--json"]])
+def test_missing_index_is_one_sentence_and_exit_2(tmp_path: Path, command: list[str]) -> None:
+    res = run(*command, "--index", str(tmp_path / "none"))
+    assert res.exit_code == 2
+    assert res.output.count("\n") == 1 and "no newsearch index" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_folder_that_is_not_an_index_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    res = run("stats", "--index", str(tmp_path))
+    assert res.exit_code == 2 and "not a newsearch index" in res.output
+
+
+def test_locked_index_exit_3(index: Path) -> None:
+    run("index", str(SAMPLE), "--index", str(index), "--quiet", "--jobs", "1")
+    with WriteLock(index):
+        res = run("index", str(SAMPLE), "--index", str(index), "--quiet")
+    assert res.exit_code == 3
+    assert "the index is locked by another writer" in res.output
+
+
+def test_console_script_runs_piped_without_progress(tmp_path: Path) -> None:
+    """The installed entry point, piped: no progress bar, summary on stdout."""
+    exe = Path(sys.executable).with_name("newsearch")
+    if not exe.exists():
+        pytest.skip("newsearch console script not installed in this environment")
+    env = {**os.environ, "NEWSEARCH_INDEX": str(tmp_path / "ix")}
+    out = subprocess.run([str(exe), "index", str(SAMPLE)], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0
+    assert out.stderr == ""
+    assert "articles in" in out.stdout
