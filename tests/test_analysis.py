@@ -7,6 +7,7 @@ import pytest
 from newsearch.analysis import (
     NewsAnalyzer,
     analyse,
+    is_stop_word,
     positions,
     prefix_term,
     query_terms,
@@ -78,18 +79,19 @@ def test_different_words_stay_apart(query: str, doc: str) -> None:
     assert not matches(query, doc)
 
 
-def test_stop_words_produce_no_terms_and_use_no_position() -> None:
+def test_stop_words_are_indexed_but_not_asked_for() -> None:
     terms, length = positions("Bank of England and the bank in London")
-    assert terms == {"bank": [0, 2], "england": [1], "london": [3]}
-    assert length == 4
-    assert analyse("the") == () and analyse("и") == ()
+    assert terms["bank"] == [0, 5] and terms["england"] == [2] and terms["of"] == [1]
+    assert length == 8
+    assert query_terms("the") == () and query_terms("И") == ()
+    assert analyse("the") == ("the",)
 
 
 def test_token_offsets_point_into_the_original_text() -> None:
     text = "Театр Машкова в Zürich: «премьера»"
     spans = [(text[s:e], terms) for terms, _pos, s, e in tokens(text)]
     originals = [s for s, _ in spans]
-    assert originals == ["Театр", "Машкова", "Zürich", "премьера"]
+    assert originals == ["Театр", "Машкова", "в", "Zürich", "премьера"]
     assert dict(spans)["Zürich"] == ("zurich",)
     assert "mashkov" in dict(spans)["Машкова"]
 
@@ -99,6 +101,11 @@ def test_capitalised_cyrillic_word_gets_stem_and_name_form_at_one_position() -> 
     assert length == 2
     assert terms["tokaev"] == [0]
     assert terms["toka"] == [0]  # the Snowball stem, so Cyrillic queries still match
+
+
+def test_stop_words_in_both_languages() -> None:
+    assert all(is_stop_word(w) for w in ("The", "of", "и", "В", "это"[:0] or "что"))
+    assert not is_stop_word("bank")
 
 
 def test_numbers_keep_their_digits() -> None:
@@ -122,7 +129,7 @@ def test_whoosh_adaptor_yields_positions_and_original_offsets() -> None:
     ana = NewsAnalyzer()
     toks = [(t.text, t.pos, t.startchar, t.endchar)
             for t in ana("Путин и Zürich", positions=True, chars=True)]
-    assert toks == [("putin", 0, 0, 5), ("zurich", 1, 8, 14)]
+    assert toks == [("putin", 0, 0, 5), ("i", 1, 6, 7), ("zurich", 2, 8, 14)]
 
 
 def test_analyzer_pickles_without_its_caches() -> None:

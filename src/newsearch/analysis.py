@@ -19,8 +19,9 @@
   romanisation systems (see :func:`fold`): ``Tokayev/Tokaev/Токаев`` → ``tokaev``,
   ``Zelensky/Zelenskiy/Зеленский`` → ``zelensk``, ``Yeltsin/Ельцин`` → ``eltsin``.
 
-Stop words (English and Russian function words) are dropped without using up a position, so
-the phrase ``"bank of england"`` still matches.
+Every word is indexed, stop words too, so a phrase means exactly that phrase
+(``"bank of england"`` does not match "bank in England"). Queries leave stop words out of
+plain word lists (:func:`query_terms`), where they would only cost time.
 
 :class:`NewsAnalyzer` exposes the chain to Whoosh (its import path is part of the on-disk
 index format: do not move it). The functions here are backend-neutral.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +45,7 @@ __all__ = [
     "analyse",
     "doc_terms",
     "fold",
+    "is_stop_word",
     "positions",
     "prefix_term",
     "query_terms",
@@ -173,22 +176,26 @@ def _to_term(stemmed: str) -> str:
     return fold(t)
 
 
+def is_stop_word(word: str) -> bool:
+    lw = word.lower().replace("’", "'")
+    return lw in STOP_WORDS or lw.replace("ё", "е") in STOP_WORDS
+
+
 def analyse(word: str) -> tuple[str, ...]:
-    """Index terms for one surface token: ``()`` for a stop word, one term, or two (a
-    capitalised Cyrillic word: Snowball stem and name form). Uncached; see :func:`doc_terms`.
+    """Index terms for one surface token: ``()`` for junk (too long, nothing left after
+    transliteration), one term, or two (a capitalised Cyrillic word: Snowball stem and name
+    form). Uncached; see :func:`doc_terms`.
     """
     lw = word.lower().replace("’", "'")
     if "." in lw and not lw[:1].isdigit():
         lw = lw.replace(".", "")  # U.S → us, e.g → eg
-    if lw in STOP_WORDS or len(lw) > MAX_TOKEN_CHARS:
+    if len(lw) > MAX_TOKEN_CHARS:
         return ()
     script = _script(lw)
     if script == "cyrillic":
         lw = lw.replace("ё", "е")
         if not lw.isalpha() or _LAT.search(lw):
             lw = lw.translate(_LATIN_TO_CYRILLIC)
-        if lw in STOP_WORDS:
-            return ()
     elif script == "latin" and _CYR.search(lw):
         lw = lw.translate(_CYRILLIC_TO_LATIN)
     lang = _STEM_LANG.get(script)
@@ -236,21 +243,20 @@ def tokens(text: str) -> Iterator[tuple[tuple[str, ...], int, int, int]]:
 def positions(text: str) -> tuple[dict[str, list[int]], int]:
     """Term → positions for a whole text, and its length in positions (the indexing fast
     path: no Token objects)."""
-    out: dict[str, list[int]] = {}
+    out: defaultdict[str, list[int]] = defaultdict(list)
     pos = 0
     cache = _doc_cache
     for w in TOKEN_RE.findall(text):
         terms = cache.get(w)
         if terms is None:
             terms = doc_terms(w)
-        if not terms:
+        if len(terms) == 1:
+            out[terms[0]].append(pos)
+        elif terms:
+            for t in terms:
+                out[t].append(pos)
+        else:
             continue
-        for t in terms:
-            lst = out.get(t)
-            if lst is None:
-                out[t] = [pos]
-            else:
-                lst.append(pos)
         pos += 1
     return out, pos
 
@@ -259,8 +265,10 @@ def query_terms(word: str) -> tuple[str, ...]:
     """Alternatives to search for one query word (any of them may match).
 
     A Cyrillic word asks for its Snowball stem and its name form whatever its case, since
-    users type names in lower case too.
+    users type names in lower case too. A stop word asks for nothing.
     """
+    if is_stop_word(word):
+        return ()
     lw_terms = analyse(word.lower())
     if _CYR.search(word):
         cap = analyse(word[:1].upper() + word[1:].lower())
