@@ -21,23 +21,30 @@ from .errors import (
     SkippedInput,
 )
 from .indexer import IndexReport, Skip, index_paths
+from .results import FacetValue, Hit, SearchResults
+from .searcher import NewsIndex, open_index
 from .stats import IndexStats, index_stats
 
 __all__ = [
     "Article",
     "ArticleNotFound",
+    "FacetValue",
+    "Hit",
     "IndexDamaged",
     "IndexLocked",
     "IndexNotFound",
     "IndexReport",
     "IndexStats",
     "IndexVersionError",
+    "NewsIndex",
     "NewsearchError",
     "QueryError",
+    "SearchResults",
     "Skip",
     "SkippedInput",
     "index_paths",
     "index_stats",
+    "open_index",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

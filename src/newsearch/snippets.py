@@ -1,0 +1,163 @@
+"""Snippets: the best few fragments of an article around the query's matches.
+
+    body text ─▶ tokens (analysis, with offsets into the original text)
+              ─▶ match spans (single terms; a phrase's run of tokens as one span)
+              ─▶ candidate windows scored by distinct terms, then matches
+              ─▶ up to 3 non-overlapping fragments, in text order
+              ─▶ HTML-safe strings: text escaped, matches in <mark>...</mark>
+
+The whole text is scanned whatever its length, so a match near the end of a long article is
+found. Highlights are cut from the original text, so ``Машкова`` and ``Zürich`` appear as
+written even when the query said ``Mashkov`` or ``Zurich``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .analysis import tokens
+
+__all__ = ["DEFAULT_FRAGMENT_CHARS", "MAX_FRAGMENTS", "SnippetQuery", "lead", "snippets"]
+
+DEFAULT_FRAGMENT_CHARS = 200
+MAX_FRAGMENTS = 3
+ELLIPSIS = "…"
+
+
+@dataclass
+class SnippetQuery:
+    """What to mark: index terms of single words, and phrases as sequences of term sets."""
+
+    terms: set[str] = field(default_factory=set)
+    phrases: list[tuple[frozenset[str], ...]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.phrases)
+
+
+@dataclass(slots=True)
+class _Span:
+    start: int
+    end: int
+    key: str  # which term or phrase matched (distinct keys score higher)
+
+
+def _spans(text: str, q: SnippetQuery) -> list[_Span]:
+    toks = list(tokens(text))
+    spans: list[_Span] = []
+    taken: set[int] = set()
+    for seq in q.phrases:
+        n = len(seq)
+        first = seq[0]
+        for i, (terms, _p, _s, _e) in enumerate(toks):
+            if i + n > len(toks) or first.isdisjoint(terms):
+                continue
+            if all(not seq[k].isdisjoint(toks[i + k][0]) for k in range(1, n)):
+                spans.append(_Span(toks[i][2], toks[i + n - 1][3], "|".join(sorted(first))))
+                taken.update(range(i, i + n))
+    qterms = q.terms
+    if qterms:
+        for i, (terms, _p, start, end) in enumerate(toks):
+            if i in taken:
+                continue
+            hit = next((t for t in terms if t in qterms), None)
+            if hit is not None:
+                spans.append(_Span(start, end, hit))
+    spans.sort(key=lambda s: s.start)
+    return spans
+
+
+_BREAK_BEFORE = re.compile(r"\s")
+
+
+def _snap_start(text: str, pos: int) -> int:
+    """Move a fragment start back to the beginning of a word (or a sentence nearby)."""
+    if pos <= 0:
+        return 0
+    sentence = max(text.rfind(". ", max(0, pos - 40), pos), text.rfind("\n", max(0, pos - 40), pos))
+    if sentence != -1:
+        return sentence + 1 if text[sentence] == "\n" else sentence + 2
+    space = text.rfind(" ", max(0, pos - 20), pos)
+    return space + 1 if space != -1 else pos
+
+
+def _snap_end(text: str, pos: int) -> int:
+    if pos >= len(text):
+        return len(text)
+    space = text.find(" ", pos, pos + 20)
+    return space if space != -1 else pos
+
+
+def _windows(spans: Sequence[_Span], width: int) -> list[tuple[int, int, int]]:
+    """(score, first span index, last span index) for a window starting at each span."""
+    out = []
+    j = 0
+    n = len(spans)
+    for i in range(n):
+        if j < i:
+            j = i
+        while j + 1 < n and spans[j + 1].end - spans[i].start <= width:
+            j += 1
+        keys = {s.key for s in spans[i : j + 1]}
+        out.append((len(keys) * 100 + (j - i + 1), i, j))
+    return out
+
+
+def _fragment(text: str, spans: Sequence[_Span], start: int, end: int) -> str:
+    parts = [ELLIPSIS if start > 0 else ""]
+    pos = start
+    for s in spans:
+        if s.start < pos:
+            continue
+        parts.append(html.escape(text[pos : s.start], quote=False))
+        parts.append(f"<mark>{html.escape(text[s.start : s.end], quote=False)}</mark>")
+        pos = s.end
+    parts.append(html.escape(text[pos:end], quote=False))
+    if end < len(text):
+        parts.append(ELLIPSIS)
+    return "".join(parts).replace("\n\n", " ").replace("\n", " ")
+
+
+def lead(text: str, chars: int = DEFAULT_FRAGMENT_CHARS) -> str:
+    """The opening of a text as an HTML-safe snippet (when nothing in it matched)."""
+    end = _snap_end(text, chars) if len(text) > chars else len(text)
+    return _fragment(text, [], 0, end)
+
+
+def snippets(text: str, query: SnippetQuery, *, top: int = MAX_FRAGMENTS,
+             chars: int = DEFAULT_FRAGMENT_CHARS) -> list[str]:
+    """Up to ``top`` HTML-safe fragments of ``text`` around the matches of ``query``."""
+    if not text:
+        return []
+    spans = _spans(text, query) if query else []
+    if not spans:
+        return [lead(text, chars)]
+    chosen: list[tuple[int, int]] = []
+    for _score, i, j in sorted(_windows(spans, chars), key=lambda w: (-w[0], w[1])):
+        lo, hi = spans[i].start, spans[j].end
+        if any(lo < b and a < hi for a, b in chosen):
+            continue
+        pad = max(0, chars - (hi - lo))
+        start = _snap_start(text, max(0, lo - pad // 3))
+        end = _snap_end(text, min(len(text), hi + pad - (lo - start)))
+        if any(start < b and a < end for a, b in chosen):
+            start, end = lo, hi  # squeeze between neighbours rather than drop the match
+        chosen.append((start, end))
+        if len(chosen) == top:
+            break
+    chosen.sort()
+    return [_fragment(text, [s for s in spans if a <= s.start and s.end <= b], a, b)
+            for a, b in chosen]
+
+
+def mark_all(text: str, query: SnippetQuery) -> str:
+    """The whole text, escaped, with every match marked (for short fields like titles)."""
+    spans = _spans(text, query) if query else []
+    return _fragment(text, spans, 0, len(text)).lstrip(ELLIPSIS)
+
+
+def phrase_sets(term_lists: Iterable[Sequence[str]]) -> list[tuple[frozenset[str], ...]]:
+    return [tuple(frozenset([t]) for t in seq) for seq in term_lists]

@@ -1,0 +1,366 @@
+"""Searching a small literal archive: the query language, ranking, facets and snippets."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from newsearch import ArticleNotFound, QueryError, index_paths, open_index
+from newsearch.query import MAX_QUERY_CHARS, parse_query
+
+ARTICLES = [
+    # id, title, body, date, section
+    ("boe-1", "Bank of England holds rates",
+     "The Bank of England kept its main interest rate unchanged on Thursday.",
+     "2023-01-05T10:00:00Z", "Business"),
+    ("boe-2", "Bank lending in England slows",
+     "Lending by high street banks in England slowed for a third month.",
+     "2023-02-10T10:00:00Z", "Business"),
+    ("almaty-ru", "В Алматы начали восстанавливать здание акимата",
+     "Президент Касым-Жомарт Токаев заявил, что Алматы будет восстановлен.",
+     "2022-01-14T12:40:00Z", "World"),
+    ("almaty-en", "Almaty rebuilds after unrest",
+     "President Kassym-Jomart Tokayev said Almaty would be rebuilt within a year.",
+     "2022-01-20T09:00:00Z", "World"),
+    ("zurich", "Talks in Zürich",
+     "Officials met in Zürich to discuss a peace conference in Switzerland.",
+     "2023-03-01T08:00:00Z", "World"),
+    ("oil-1", "Oil prices rise on supply worries",
+     "Crude oil prices rose as OPEC signalled further output cuts. Economists expect more.",
+     "2023-03-15T08:00:00Z", "Business"),
+    ("oil-2", "Petroleum exports climb",
+     "Petroleum exports climbed after a new pipeline opened. Oil output also rose.",
+     "2023-06-15T08:00:00Z", "Business"),
+    ("script", "A page with markup",
+     "Some sites send <script>alert(1)</script> inside the text & other <b>tags</b>.",
+     "2023-06-20T08:00:00Z", "Tech"),
+    ("economy", "Economic outlook darkens",
+     "The economy slowed and economists cut forecasts for the economic year.",
+     "2021-05-01T08:00:00Z", "Business"),
+    ("undated", "Undated feature about gardens",
+     "Gardens in spring. Tulips and daffodils.", None, "Life"),
+]
+
+LONG_BODY = ("Filler sentence about nothing in particular. " * 900) + \
+    "At the very end the word zeppelin finally appears."
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("archive")
+    lines = [json.dumps({"id": i, "title": t, "body": b, "date": d, "section": s})
+             for i, t, b, d, s in ARTICLES]
+    lines.append(json.dumps({"id": "long", "title": "A very long report", "body": LONG_BODY,
+                             "date": "2020-01-01", "section": "Life"}))
+    (root / "feed.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    index = root / "index"
+    index_paths([root / "feed.jsonl"], index, jobs=1)
+    return index
+
+
+@pytest.fixture(scope="module")
+def ix(archive: Path):
+    with open_index(archive) as idx:
+        yield idx
+
+
+def titles(results) -> list[str]:
+    return [h.title for h in results.hits]
+
+
+def ids(results) -> set[str]:
+    return {h.title for h in results.hits}
+
+
+# --- the query language ----------------------------------------------------------------------
+
+
+def test_words_are_all_required(ix) -> None:
+    r = ix.search("oil prices")
+    assert titles(r) == ["Oil prices rise on supply worries"]
+
+
+def test_or_not_and_minus(ix) -> None:
+    assert r_titles(ix, "petroleum OR crude") == {"Oil prices rise on supply worries",
+                                                  "Petroleum exports climb"}
+    assert r_titles(ix, "oil -petroleum") == {"Oil prices rise on supply worries"}
+    assert r_titles(ix, "oil NOT crude") == {"Petroleum exports climb"}
+
+
+def r_titles(ix, q: str, **kw) -> set[str]:
+    return {h.title for h in ix.search(q, per_page=100, **kw).hits}
+
+
+def test_phrase_matches_only_the_phrase_and_is_marked_whole(ix) -> None:
+    r = ix.search('"bank of england"')
+    assert titles(r) == ["Bank of England holds rates"]
+    assert "<mark>Bank of England</mark>" in r.hits[0].snippets[0]
+    assert r_titles(ix, "bank england") >= {"Bank of England holds rates",
+                                            "Bank lending in England slows"}
+
+
+def test_proximity(ix) -> None:
+    assert r_titles(ix, '"lending england"') == set()
+    assert r_titles(ix, '"lending england"~6') == {"Bank lending in England slows"}
+
+
+def test_field_prefixes(ix) -> None:
+    assert r_titles(ix, "title:england") == {"Bank of England holds rates",
+                                             "Bank lending in England slows"}
+    assert r_titles(ix, "body:thursday") == {"Bank of England holds rates"}
+    assert r_titles(ix, "title:thursday") == set()
+    assert r_titles(ix, "section:world almaty") == {
+        "В Алматы начали восстанавливать здание акимата", "Almaty rebuilds after unrest"}
+    assert r_titles(ix, "section:tech") == {"A page with markup"}
+
+
+def test_dates_in_queries(ix) -> None:
+    assert r_titles(ix, "oil date:2023-03") == {"Oil prices rise on supply worries"}
+    assert r_titles(ix, "oil date:[2023-04-01 TO 2023-12-31]") == {"Petroleum exports climb"}
+    assert r_titles(ix, "almaty date:[* TO 2022-01-14]") == {
+        "В Алматы начали восстанавливать здание акимата"}
+    assert len(r_titles(ix, "date:2023")) == 6
+
+
+def test_prefix_and_fuzzy(ix) -> None:
+    assert r_titles(ix, "econom*") == {"Oil prices rise on supply worries",
+                                       "Economic outlook darkens"}
+    assert r_titles(ix, "almaty~") >= {"Almaty rebuilds after unrest"}
+    assert r_titles(ix, "zuerich~2") == {"Talks in Zürich"}
+
+
+def test_grouping(ix) -> None:
+    assert r_titles(ix, "(petroleum OR crude) rose") == {"Oil prices rise on supply worries",
+                                                        "Petroleum exports climb"}
+
+
+def test_script_accents_and_case_do_not_matter(ix) -> None:
+    both = {"В Алматы начали восстанавливать здание акимата", "Almaty rebuilds after unrest"}
+    assert r_titles(ix, "almaty") == both
+    assert r_titles(ix, "АЛМАТЫ") == both
+    assert r_titles(ix, "Tokaev") == both
+    assert r_titles(ix, "Zurich") == {"Talks in Zürich"}
+
+
+@pytest.mark.parametrize("q", ['"bank of', "(oil OR", "oil AND", "OR oil", "NOT", "oil ((",
+                               "oil )", "title:", "-", "oil OR OR gas", '"', "(((", "date:"])
+def test_malformed_queries_are_repaired_or_rejected_cleanly(ix, q: str) -> None:
+    try:
+        r = ix.search(q)
+    except QueryError as exc:
+        assert str(exc).startswith("bad query")
+    else:
+        assert r.notices  # says what it repaired
+
+
+def test_strict_mode_rejects_what_lenient_mode_repairs(ix) -> None:
+    with pytest.raises(QueryError, match="unbalanced quote"):
+        ix.search('"bank of', strict=True)
+
+
+def test_very_long_queries_are_capped(ix) -> None:
+    q = " ".join(["oil"] * 5000)
+    r = ix.search(q)
+    assert any("cut the query" in n for n in r.notices)
+    assert len(parse_query(q).text) <= MAX_QUERY_CHARS
+
+
+def test_natural_language_query_falls_back_to_any_word(ix) -> None:
+    r = ix.search("what did economists say about oil exports and the pipeline")
+    assert r.fallback == "any-word" and r.total >= 2
+    assert any("any of them" in n for n in r.notices)
+    assert r.hits[0].title == "Petroleum exports climb"  # matches most of the words
+
+
+def test_only_stop_words(ix) -> None:
+    r = ix.search("the of and")
+    assert r.total == 0 and r.notices
+
+
+# --- filters, sorting, paging -----------------------------------------------------------------
+
+
+def test_since_until_are_inclusive_on_every_hit(ix) -> None:
+    r = ix.search("oil OR bank OR almaty", since="2022-01-14", until="2023-02-10", per_page=100)
+    assert r.total == 4
+    assert all(date(2022, 1, 14) <= h.date.date() <= date(2023, 2, 10) for h in r.hits)
+
+
+def test_section_filter_is_case_insensitive_and_repeatable(ix) -> None:
+    assert r_titles(ix, "oil OR almaty", sections=["business"]) == {
+        "Oil prices rise on supply worries", "Petroleum exports climb"}
+    assert len(r_titles(ix, "oil OR almaty", sections=["business", "WORLD"])) == 4
+
+
+def test_sort_by_date_is_newest_first_and_undated_last(ix) -> None:
+    r = ix.search("gardens OR oil OR bank", sort="date", per_page=100)
+    dates = [h.date for h in r.hits]
+    assert dates[-1] is None
+    real = [d for d in dates if d]
+    assert real == sorted(real, reverse=True)
+
+
+def test_recency_prefers_newer_among_similar(ix) -> None:
+    rel = ix.search("oil", sort="relevance")
+    rec = ix.search("oil", sort="recency", half_life_days=7)
+    assert titles(rel)[0] == "Oil prices rise on supply worries"
+    assert titles(rec)[0] == "Petroleum exports climb"  # three months newer
+    assert ix.search("oil", sort="recency", half_life_days=100_000).hits[0].title == \
+        titles(rel)[0]
+
+
+def test_pages(ix) -> None:
+    p1 = ix.search("oil OR bank OR almaty OR zurich", per_page=2)
+    p2 = ix.search("oil OR bank OR almaty OR zurich", per_page=2, page=2)
+    assert p1.total == p2.total == 7
+    assert not ids(p1) & ids(p2)
+    assert [h.rank for h in p2.hits] == [3, 4]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"sort": "popular"}, "sort must be"),
+    ({"per_page": 0}, "per_page"),
+    ({"per_page": 1000}, "per_page"),
+    ({"since": "yesterday"}, "YYYY-MM-DD"),
+])
+def test_bad_options_raise_query_error(ix, kwargs, message) -> None:
+    with pytest.raises(QueryError, match=message):
+        ix.search("oil", **kwargs)
+
+
+# --- facets ----------------------------------------------------------------------------------
+
+
+def test_section_facet_counts_match_filtered_totals(ix) -> None:
+    q = "oil OR bank OR almaty OR zurich OR markup"
+    r = ix.search(q)
+    facet = {f.value: f.count for f in r.facets["section"]}
+    assert facet == {"Business": 4, "World": 3, "Tech": 1}
+    for name, count in facet.items():
+        assert ix.search(q, sections=[name]).total == count
+
+
+def test_date_histogram_granularity_follows_the_span(ix) -> None:
+    r = ix.search("almaty")
+    assert r.date_granularity == "day"
+    assert [(f.value, f.count) for f in r.facets["date"]] == [("2022-01-14", 1),
+                                                               ("2022-01-20", 1)]
+    r = ix.search("oil OR bank")
+    assert r.date_granularity == "month"
+    assert sum(f.count for f in r.facets["date"]) == r.total
+    r = ix.search("oil OR economy OR almaty OR report")
+    assert r.date_granularity == "year"
+    assert [f.value for f in r.facets["date"]] == ["2020", "2021", "2022", "2023"]
+    r = ix.search("oil", date_granularity="day")
+    assert [f.value for f in r.facets["date"]] == ["2023-03-15", "2023-06-15"]
+
+
+def test_undated_articles_are_not_in_the_histogram(ix) -> None:
+    r = ix.search("gardens")
+    assert r.total == 1 and r.facets["date"] == []
+
+
+def test_facets_can_be_skipped(ix) -> None:
+    assert ix.search("oil", facets=False).facets == {}
+
+
+# --- snippets ---------------------------------------------------------------------------------
+
+
+def test_latin_query_marks_original_cyrillic(ix) -> None:
+    r = ix.search("Tokayev")
+    ru = next(h for h in r.hits if h.title.startswith("В Алматы"))
+    assert "<mark>Токаев</mark>" in ru.snippets[0]
+
+
+def test_accented_original_is_marked(ix) -> None:
+    r = ix.search("zurich")
+    assert "<mark>Zürich</mark>" in r.hits[0].snippets[0]
+
+
+def test_article_html_is_escaped_in_snippets_and_raw_in_show(ix) -> None:
+    r = ix.search("alert")
+    snippet = r.hits[0].snippets[0]
+    assert "<script>" not in snippet and "&lt;script&gt;" in snippet
+    assert "&amp;" in snippet and "<b>" not in snippet
+    assert "<mark>alert</mark>" in snippet
+    article = ix.get(r.hits[0].id)
+    assert "<script>alert(1)</script>" in article.to_dict()["body"]
+
+
+def test_late_match_in_a_long_article_is_found(ix) -> None:
+    r = ix.search("zeppelin")
+    assert len(LONG_BODY) > 32_000
+    assert "<mark>zeppelin</mark>" in r.hits[0].snippets[0]
+    assert len(r.hits[0].snippets[0]) < 400
+
+
+def test_at_most_three_snippets_each_with_a_match(ix) -> None:
+    r = ix.search("filler")
+    snips = r.hits[0].snippets
+    assert 1 <= len(snips) <= 3 and all("<mark>" in s for s in snips)
+
+
+def test_suggestion_for_a_misspelling(ix) -> None:
+    r = ix.search("petrolium")
+    assert r.total == 0 and r.suggestion == "petroleum"
+    assert ix.search("petroleum").suggestion is None
+
+
+# --- the JSON and the library object ----------------------------------------------------------
+
+
+def test_results_json_shape(ix) -> None:
+    d = ix.search("oil").to_dict()
+    assert d.keys() >= {"query", "total", "page", "took_ms", "suggestion", "hits", "facets"}
+    hit = d["hits"][0]
+    assert hit.keys() >= {"id", "title", "date", "section", "url", "source", "score", "snippets"}
+    assert isinstance(hit["section"], list)
+    assert re.match(r"\d{4}-\d\d-\d\dT", hit["date"])
+    assert d["facets"].keys() == {"section", "date"}
+    assert d["facets"]["section"][0].keys() == {"value", "count"}
+    json.dumps(d)
+
+
+def test_get_returns_the_full_article(ix) -> None:
+    hit = ix.search("zurich").hits[0]
+    a = ix.get(hit.id).to_dict()
+    assert a["title"] == "Talks in Zürich" and a["section"] == ["World"]
+    assert a["date"].startswith("2023-03-01") and a["body"].startswith("Officials met")
+    with pytest.raises(ArticleNotFound):
+        ix.get("no-such-id")
+
+
+def test_one_instance_serves_many_threads_and_sees_new_commits(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "a.txt").write_text("Harbour strike\n\nDockers stopped work at the harbour.\n")
+    index = tmp_path / "ix"
+    index_paths([root], index, jobs=1)
+    errors: list[BaseException] = []
+    seen: list[int] = []
+    with open_index(index) as shared:
+        def worker() -> None:
+            try:
+                for _ in range(30):
+                    r = shared.search("harbour")
+                    seen.append(r.total)
+                    assert r.hits and r.hits[0].snippets
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        for t in threads:
+            t.start()
+        (root / "b.txt").write_text("Harbour reopens\n\nThe harbour reopened today.\n")
+        index_paths([root], index, jobs=1)
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert set(seen) <= {1, 2}
+        assert shared.search("harbour").total == 2  # the same object sees the new commit
