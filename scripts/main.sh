@@ -7,4 +7,4 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e .
 .venv/bin/newsearch index corpus/
-.venv/bin/newsearch stats
+.venv/bin/newsearch search "Almaty"     # finds the English and the Russian (Алматы) stories

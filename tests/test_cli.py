@@ -113,3 +113,92 @@ def test_console_script_runs_piped_without_progress(tmp_path: Path) -> None:
     assert out.returncode == 0
     assert out.stderr == ""
     assert "articles in" in out.stdout
+
+
+# --- search and show --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample_index(tmp_path: Path) -> Path:
+    index = tmp_path / "ix"
+    run("index", str(SAMPLE), "--index", str(index), "--quiet", "--jobs", "1")
+    return index
+
+
+SEARCH_KEYS = {"query", "total", "page", "took_ms", "suggestion", "hits", "facets"}
+HIT_KEYS = {"id", "title", "date", "section", "url", "source", "score", "snippets"}
+
+
+def test_search_json_has_the_documented_shape(sample_index: Path) -> None:
+    res = run("search", "almaty", "--index", str(sample_index), "--json")
+    assert res.exit_code == 0
+    d = json.loads(res.output)
+    assert d.keys() >= SEARCH_KEYS
+    assert d["total"] == 3 and d["page"] == 1
+    assert all(h.keys() >= HIT_KEYS for h in d["hits"])
+    assert {f["value"] for f in d["facets"]["section"]} == {"World"}
+    assert any("<mark>Алматы</mark>" in s for h in d["hits"] for s in h["snippets"])
+
+
+def test_search_filters_limit_and_page(sample_index: Path) -> None:
+    q = "heatwave OR strike OR lanes OR rates OR prices"
+    base = ["search", q, "--index", str(sample_index), "--json"]
+    full = json.loads(run(*base).output)
+    page2 = json.loads(run(*base, "--limit", "1", "--page", "2").output)
+    assert page2["total"] == full["total"] and len(page2["hits"]) == 1
+    assert page2["hits"][0]["id"] == full["hits"][1]["id"]
+    dated = json.loads(run(*base, "--since", "2023-01-01", "--until", "2023-12-31").output)
+    assert dated["hits"] and all("2023-01-01" <= h["date"][:10] <= "2023-12-31"
+                                 for h in dated["hits"])
+    business = json.loads(run(*base, "--section", "business").output)
+    assert business["hits"] and all("Business" in h["section"] for h in business["hits"])
+    newest = json.loads(run(*base, "--sort", "date").output)
+    dates = [h["date"] for h in newest["hits"] if h["date"]]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_search_human_output(sample_index: Path) -> None:
+    res = run("search", "almaty", "--index", str(sample_index), env={"NO_COLOR": "1"})
+    out = res.output
+    assert res.exit_code == 0
+    assert "  1. " in out and "Almaty begins rebuilding" in out
+    assert "2022-01-20" in out and "World" in out and "corpus" in out
+    assert "Sections: World 3" in out and "Dates by" in out
+    assert "\x1b[" not in out  # no colour when piped or with NO_COLOR
+
+
+def test_did_you_mean(sample_index: Path) -> None:
+    res = run("search", "petrolium", "--index", str(sample_index))
+    assert "Did you mean: petroleum" in res.output
+
+
+@pytest.mark.parametrize("query", ["date:[2022 TO", "date:yesterday"])
+def test_bad_query_exit_2_without_traceback(sample_index: Path, query: str) -> None:
+    res = run("search", query, "--index", str(sample_index))
+    assert res.exit_code == 2 and "bad query" in res.output and "Traceback" not in res.output
+
+
+def test_search_missing_index_exit_2(tmp_path: Path) -> None:
+    res = run("search", "oil", "--index", str(tmp_path / "none"))
+    assert res.exit_code == 2 and "no newsearch index" in res.output
+
+
+def test_bad_since_exit_2(sample_index: Path) -> None:
+    res = run("search", "oil", "--index", str(sample_index), "--since", "last week")
+    assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
+
+
+def test_show_prints_the_article_and_json(sample_index: Path) -> None:
+    hit = json.loads(run("search", "zurich", "--index", str(sample_index), "--json").output)[
+        "hits"][0]
+    text = run("show", hit["id"], "--index", str(sample_index)).output
+    assert "Zelensky adviser meets European officials in Zürich" in text
+    assert "Switzerland has offered to host" in text
+    d = json.loads(run("show", hit["id"], "--index", str(sample_index), "--json").output)
+    assert d.keys() >= {"id", "title", "body", "date", "section", "url", "source"}
+    assert d["id"] == hit["id"] and d["section"] == ["World"]
+
+
+def test_show_unknown_id_exit_2(sample_index: Path) -> None:
+    res = run("show", "nope", "--index", str(sample_index))
+    assert res.exit_code == 2 and "no article with id" in res.output

@@ -16,6 +16,7 @@ import click
 from . import render
 from .errors import IndexLocked, NewsearchError, QueryError
 from .indexer import index_paths
+from .searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PER_PAGE, SORTS, open_index
 from .stats import index_stats
 
 __all__ = ["main"]
@@ -99,6 +100,59 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
         _print_json(stats.to_dict())
     else:
         click.echo(render.stats_text(stats))
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--section", "sections", multiple=True, metavar="S",
+              help="Only articles in this section (repeatable; any of them).")
+@click.option("--since", metavar="DATE", help="Only articles from this day on (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only articles up to this day (YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+              help="relevance, date (newest first) or recency (relevance, newer first).")
+@click.option("--half-life", type=click.FloatRange(min=0.01), default=DEFAULT_HALF_LIFE_DAYS,
+              show_default=True, metavar="DAYS", help="Half-life of --sort recency.")
+@click.option("--limit", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True,
+              metavar="N", help="Hits per page.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, metavar="P")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], since: str | None,
+               until: str | None, sort: str, half_life: float, limit: int, page: int,
+               as_json: bool) -> None:
+    """Search the index. QUERY syntax: words (all required), OR, NOT/-word, "a phrase",
+    "a phrase"~N, title:/body:/section:/author: prefixes, date:2022-01 or
+    date:[2022-01-01 TO 2022-01-31], econom* prefixes, almaty~ fuzzy words, (groups)."""
+    results = _run(lambda: _search(index_dir, query, sections=list(sections), since=since,
+                                   until=until, sort=sort, page=page, per_page=limit,
+                                   half_life_days=half_life))
+    if as_json:
+        _print_json(results.to_dict())
+    else:
+        click.echo(render.results_text(results, color=render.use_color()))
+
+
+def _search(index_dir: str | None, query: str, **kwargs: Any) -> Any:
+    with open_index(index_dir) as ix:
+        return ix.search(query, **kwargs)
+
+
+@main.command("show")
+@click.argument("article_id", metavar="ID")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def show_cmd(article_id: str, index_dir: str | None, as_json: bool) -> None:
+    """Print one article in full."""
+    article = _run(lambda: _get(index_dir, article_id))
+    if as_json:
+        _print_json(article.to_dict())
+    else:
+        click.echo(render.article_text(article))
+
+
+def _get(index_dir: str | None, article_id: str) -> Any:
+    with open_index(index_dir) as ix:
+        return ix.get(article_id)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,14 +6,29 @@ here; :mod:`newsearch.cli` only parses options and calls one library function.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
-__all__ = ["Progress", "echo_skips", "stats_text", "use_color"]
+__all__ = [
+    "Progress",
+    "article_text",
+    "echo_skips",
+    "results_text",
+    "snippet_text",
+    "source_label",
+    "stats_text",
+    "use_color",
+]
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+MATCH_STYLE = {"bold": True, "fg": "yellow"}
+MAX_FACETS_SHOWN = 8
 
 MAX_SKIPS_SHOWN = 20
 
@@ -76,4 +91,91 @@ def stats_text(stats: Any) -> str:
         lines.append(f"sections: {shown}{more}")
     else:
         lines.append("sections: none")
+    return "\n".join(lines)
+
+
+def snippet_text(snippet: str, *, color: bool) -> str:
+    """An HTML snippet (escaped text, ``<mark>`` matches) as terminal text."""
+    parts = []
+    pos = 0
+    for m in _MARK.finditer(snippet):
+        parts.append(html.unescape(snippet[pos : m.start()]))
+        word = html.unescape(m.group(1))
+        parts.append(click.style(word, **MATCH_STYLE) if color else word)
+        pos = m.end()
+    parts.append(html.unescape(snippet[pos:]))
+    return "".join(parts)
+
+
+def source_label(source: str) -> str:
+    """A source path relative to the current folder when it lies below it."""
+    try:
+        rel = os.path.relpath(source)
+    except ValueError:
+        return source
+    return source if rel.startswith("..") else rel
+
+
+def results_text(results: Any, *, color: bool) -> str:
+    """Hits (rank, title, date, sections, source, snippets) and a facet summary."""
+    out: list[str] = []
+    for notice in results.notices:
+        out.append(f"note: {notice}")
+    if results.notices:
+        out.append("")
+    for hit in results.hits:
+        title = click.style(hit.title or "(untitled)", bold=True) if color else hit.title
+        out.append(f"{hit.rank:>3}. {title or '(untitled)'}")
+        meta = [hit.date.strftime("%Y-%m-%d") if hit.date else "undated"]
+        if hit.section:
+            meta.append(", ".join(hit.section))
+        meta.append(source_label(hit.source))
+        meta.append(f"id {hit.id}")
+        out.append("     " + " · ".join(meta))
+        for snip in hit.snippets:
+            out.append("     " + snippet_text(snip, color=color))
+        out.append("")
+    first = (results.page - 1) * results.per_page + 1
+    if results.total:
+        last = first + len(results.hits) - 1
+        shown = f"{first}-{last} of " if results.hits else "page beyond the last; "
+        out.append(f"{shown}{results.total:,} articles (page {results.page} of "
+                   f"{results.pages:,}), {results.took_ms:.0f} ms, sorted by {results.sort}")
+    else:
+        out.append(f"No articles found ({results.took_ms:.0f} ms).")
+    sections = results.facets.get("section") or []
+    if sections:
+        more = f", +{len(sections) - MAX_FACETS_SHOWN} more" if len(sections) > MAX_FACETS_SHOWN \
+            else ""
+        out.append("Sections: " + ", ".join(f"{f.value} {f.count:,}"
+                                            for f in sections[:MAX_FACETS_SHOWN]) + more)
+    dates = results.facets.get("date") or []
+    if dates:
+        top = dates if len(dates) <= 12 else sorted(dates, key=lambda f: -f.count)[:12]
+        top = sorted(top, key=lambda f: f.value)
+        more = f", +{len(dates) - len(top)} more" if len(dates) > len(top) else ""
+        out.append(f"Dates by {results.date_granularity}: " + ", ".join(
+            f"{f.value} {f.count:,}" for f in top) + more)
+    if results.suggestion:
+        out.append(f"Did you mean: {results.suggestion}")
+    return "\n".join(out)
+
+
+def article_text(article: Any) -> str:
+    lines = [article.title or "(untitled)"]
+    meta = [article.date.isoformat() if article.date else "undated"]
+    if article.sections:
+        meta.append(", ".join(article.sections))
+    if article.author:
+        meta.append(f"by {article.author}")
+    lines.append(" · ".join(meta))
+    if article.url:
+        lines.append(article.url)
+    lines.append(f"{source_label(article.source)}" + (f" [{article.key}]" if article.key and
+                                                      article.key not in ("article", "page")
+                                                      else ""))
+    lines.append("")
+    if article.subtitle:
+        lines.extend([article.subtitle, ""])
+    lines.append(article.body)
     return "\n".join(lines)
