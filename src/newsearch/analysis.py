@@ -33,6 +33,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import Stemmer
@@ -61,10 +62,16 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _WORD = rf"[^\W{_CJK}]+"
 TOKEN_RE = re.compile(rf"[{_CJK}]|{_WORD}(?:(?:['’.]|(?<=\d),(?=\d)){_WORD})*")
 
+# Function words left out of plain word lists in queries (kept in phrases, and always indexed).
+# English: the usual function words, but not "us" (the United States in news) or "may".
 STOP_WORDS = frozenset(
-    """a an and are as at be been being but by for from had has have he her hers him his i if in
-    into is it its itself me my of on or our ours she so than that the their theirs them then
-    there these they this those to was we were what which who whom will with would you your
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
     и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по ее мне
     было вот от меня еще нет о об из ему ли если уже или ни быть был него до вас ведь там
     себя ей они тут где есть для мы их чем была сам без себе под будет тогда кто этот того
@@ -261,6 +268,7 @@ def positions(text: str) -> tuple[dict[str, list[int]], int]:
     return out, pos
 
 
+@lru_cache(maxsize=20_000)
 def query_terms(word: str) -> tuple[str, ...]:
     """Alternatives to search for one query word (any of them may match).
 

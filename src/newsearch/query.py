@@ -9,7 +9,8 @@
 
 Syntax:
     words                 all required (AND is implicit), ranked
-    a OR b, a AND b       boolean operators (upper case); OR binds looser than AND
+    a OR b, a AND b       boolean operators (upper case); OR binds looser than AND; in a
+                          query of six or more words typed all in capitals they are words
     NOT a, -a, +a         exclusion; ``+`` marks a required word (the default anyway)
     "exact phrase"        words in this order; ``"..."~N`` allows N words between/around
     field:value           title: body: section: author: tags: lang: (value may be a word,
@@ -57,6 +58,7 @@ __all__ = [
 # pay per term, and no real question needs more.
 MAX_QUERY_CHARS = 1_000
 MAX_TERMS = 64
+CAPS_SENTENCE_WORDS = 6
 # Text fields a word may be aimed at, and exact-value fields.
 TEXT_FIELDS = ("title", "body", "author")
 KEYWORD_FIELDS = ("section", "tags", "lang")
@@ -229,6 +231,11 @@ class _Parser:
         self.depth = 0
         self.terms = 0
         self.over = False
+        # A long question typed in capitals ("... IN AFRICA AND ASIA OR LATIN AMERICA") uses
+        # AND/OR/NOT as words, not operators.
+        words = [t for t in toks if t.kind == "word"]
+        self.caps_sentence = (len(words) >= CAPS_SENTENCE_WORDS
+                              and not any(c.islower() for c in text))
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -244,7 +251,8 @@ class _Parser:
         self.repairs.append(message)
 
     def is_op(self, tok: _Tok | None, op: str) -> bool:
-        return tok is not None and tok.kind == "word" and tok.text == op
+        return (tok is not None and tok.kind == "word" and tok.text == op
+                and not self.caps_sentence)
 
     def parse(self) -> Node:
         node = self.or_expr()
@@ -298,7 +306,7 @@ class _Parser:
         assert tok is not None
         if self.is_op(tok, "NOT") or (tok.kind == "word" and tok.text.startswith("-")
                                       and len(tok.text) > 1):
-            if tok.text == "NOT":
+            if self.is_op(tok, "NOT"):
                 self.take()
                 if self._at_end_of_group():
                     self.repair("ignored a dangling NOT", tok)
@@ -406,7 +414,7 @@ class _Parser:
                 stem = stem.replace("*", "").replace("?", "")
             return Prefix(stem, fieldname) if len(stem) >= 2 else Word(stem, fieldname)
         text = text.strip("*?~")
-        if not text or text in _OPERATORS:
+        if not text or (text in _OPERATORS and not self.caps_sentence):
             if text:
                 self.repair(f"ignored a dangling {text}", tok)
             return _Empty()

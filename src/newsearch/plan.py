@@ -1,0 +1,357 @@
+"""From the backend-neutral query tree to an executable plan for a Whoosh index.
+
+    query tree (query.py) ──compile──▶ plan: And / Or / Not over leaves
+        Terms     a word's index terms in some fields (scored, BM25)
+        Phrase    word sequence with slop (positions checked by Whoosh's phrase matcher)
+        Days      a UTC day range (read from the date column, no postings)
+        Sections  exact section names (case-insensitive)
+        All/Nothing
+    plan ──evaluate──▶ a boolean mask over the view's documents
+
+Words go through the same analysis as the articles: a query word is split with the article
+tokenizer (``EAST-WEST`` becomes the phrase ``east west``, ``SIHANOUK,`` the word
+``sihanouk``), stop words are left out of word lists, and each remaining token asks for all
+its analysis alternatives. Prefix and fuzzy words expand to at most a fixed number of index
+terms, so no query can make the engine enumerate the vocabulary.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+
+from .analysis import TOKEN_RE, analyse, is_stop_word, prefix_term, query_terms
+from .query import And, DateRange, FieldValue, Fuzzy, MatchAll, Node, Not, Or, Phrase, Prefix, Word
+from .snippets import SnippetQuery
+from .view import View
+
+__all__ = ["DEFAULT_FIELDS", "FIELD_BOOSTS", "CompiledQuery", "compile_query", "evaluate"]
+
+# Field weights for BM25F: a word in the headline says more than one in the body.
+FIELD_BOOSTS = {"title": 2.5, "subtitle": 1.5, "body": 1.0, "author": 1.0}
+DEFAULT_FIELDS = ("title", "subtitle", "body")
+PREFIX_MAX_TERMS = 200
+FUZZY_MAX_TERMS = 50
+FUZZY_BOOST = 0.5  # weight of a fuzzy match's neighbours against the word itself
+_EPOCH = date(1970, 1, 1)
+
+
+# --- plan nodes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PTerms:
+    """Documents holding any of ``terms`` in any of ``fields``; each (field, term) scores."""
+
+    fields: tuple[str, ...]
+    terms: tuple[str, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class PPhrase:
+    fields: tuple[str, ...]
+    terms: tuple[str, ...]
+    slop: int = 0
+
+
+@dataclass(frozen=True)
+class PDays:
+    lo: int | None
+    hi: int | None
+
+
+@dataclass(frozen=True)
+class PSections:
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PExact:
+    """Exact keyword terms (tags, lang): match only, no score."""
+
+    field: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PAnd:
+    children: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class POr:
+    children: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class PNot:
+    child: Any
+
+
+@dataclass(frozen=True)
+class PAll:
+    pass
+
+
+@dataclass(frozen=True)
+class PNothing:
+    pass
+
+
+@dataclass
+class CompiledQuery:
+    plan: Any
+    highlight: SnippetQuery = field(default_factory=SnippetQuery)
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.plan is None or isinstance(self.plan, PNothing)
+
+
+# --- compiling -------------------------------------------------------------------------------
+
+
+class _Compiler:
+    def __init__(self, view: View, vocabulary: Callable[[], Any],
+                 expand_prefix: Callable[[Sequence[str], str, int], list[str]]) -> None:
+        self.view = view
+        self.vocabulary = vocabulary
+        self.expand_prefix = expand_prefix
+        self.highlight = SnippetQuery()
+        self.dropped: list[str] = []
+
+    @staticmethod
+    def fields(name: str | None) -> tuple[str, ...]:
+        return DEFAULT_FIELDS if name is None else (name,)
+
+    def compile(self, node: Node, negated: bool = False) -> Any:
+        if isinstance(node, Word):
+            return self.word(node.text, node.field, negated)
+        if isinstance(node, Phrase):
+            return self.phrase(list(node.texts), node.field, node.slop, negated)
+        if isinstance(node, Prefix):
+            fields = self.fields(node.field)
+            terms = self.expand_prefix(fields, prefix_term(node.text), PREFIX_MAX_TERMS)
+            if not terms:
+                return PNothing()
+            if not negated:
+                self.highlight.terms.update(terms)
+            return PTerms(fields, tuple(terms))
+        if isinstance(node, Fuzzy):
+            return self.fuzzy(node, negated)
+        if isinstance(node, FieldValue):
+            if node.field == "section":
+                return PSections((node.value,))
+            if node.field == "lang":
+                return PExact("lang", (node.value.lower(),))
+            return PExact(node.field, (node.value,))
+        if isinstance(node, DateRange):
+            lo = (node.start - _EPOCH).days if node.start else None
+            hi = (node.end - _EPOCH).days if node.end else None
+            return PDays(lo, hi)
+        if isinstance(node, And):
+            parts = [p for p in (self.compile(c, negated) for c in node.children)
+                     if p is not None]
+            if not parts:
+                return None
+            return parts[0] if len(parts) == 1 else PAnd(tuple(parts))
+        if isinstance(node, Or):
+            parts = [p for p in (self.compile(c, negated) for c in node.children)
+                     if p is not None]
+            if not parts:
+                return None
+            return parts[0] if len(parts) == 1 else POr(tuple(parts))
+        if isinstance(node, Not):
+            inner = self.compile(node.child, not negated)
+            return None if inner is None else PNot(inner)
+        if isinstance(node, MatchAll):
+            return PAll()
+        raise TypeError(f"unsupported query node {type(node).__name__}")
+
+    def word(self, text: str, field_name: str | None, negated: bool) -> Any:
+        tokens = TOKEN_RE.findall(text)
+        if len(tokens) > 1:  # "EAST-WEST", "co-operation": the tokens as a phrase
+            return self.phrase(tokens, field_name, 0, negated)
+        if not tokens or is_stop_word(tokens[0]):
+            self.dropped.append(text)
+            return None
+        terms = query_terms(tokens[0])
+        if not terms:
+            self.dropped.append(text)
+            return None
+        if not negated and field_name in (None, "title", "body"):
+            self.highlight.terms.update(terms)
+        return PTerms(self.fields(field_name), terms)
+
+    def phrase(self, words: list[str], field_name: str | None, slop: int, negated: bool) -> Any:
+        tokens = [t for w in words for t in TOKEN_RE.findall(w)]
+        seq = [t for t in (_phrase_term(w) for w in tokens) if t]
+        if not seq:
+            self.dropped.append(" ".join(words))
+            return None
+        if len(seq) == 1:
+            return self.word(tokens[0], field_name, negated)
+        if not negated and field_name in (None, "title", "body"):
+            self.highlight.phrases.append(tuple(frozenset([t]) for t in seq))
+        return PPhrase(self.fields(field_name), tuple(seq), slop)
+
+    def fuzzy(self, node: Fuzzy, negated: bool) -> Any:
+        tokens = TOKEN_RE.findall(node.text)
+        base = analyse(tokens[0]) if tokens else ()
+        if not base:
+            self.dropped.append(node.text)
+            return None
+        maxdist = node.maxdist if node.maxdist is not None else (1 if len(base[0]) <= 5 else 2)
+        near = self.vocabulary().near(base[0], maxdist, FUZZY_MAX_TERMS)
+        if not negated:
+            self.highlight.terms.update([base[0], *near])
+        fields = self.fields(node.field)
+        exact = PTerms(fields, (base[0],))
+        return POr((exact, PTerms(fields, tuple(near), FUZZY_BOOST))) if near else exact
+
+
+def _phrase_term(word: str) -> str | None:
+    """The term a phrase word must match at its position: the Snowball form, which every
+    token of the word carries (capitalised Cyrillic words carry their name form too)."""
+    terms = analyse(word.lower())
+    return terms[0] if terms else None
+
+
+def compile_query(node: Node, view: View, vocabulary: Callable[[], Any],
+                  expand_prefix: Callable[[Sequence[str], str, int], list[str]]
+                  ) -> CompiledQuery:
+    comp = _Compiler(view, vocabulary, expand_prefix)
+    plan = comp.compile(node)
+    return CompiledQuery(plan, comp.highlight, comp.dropped)
+
+
+# --- evaluating ------------------------------------------------------------------------------
+
+
+class PhraseCache:
+    """Phrase matches per (generation, field, terms, slop): positions are checked once."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> np.ndarray | None:
+        with self.lock:
+            v = self.items.get(key)
+            if v is not None:
+                self.items.move_to_end(key)
+            return v
+
+    def put(self, key: tuple[Any, ...], value: np.ndarray) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+class Evaluator:
+    """Turns a plan into a mask over the view (and remembers the scoring leaves)."""
+
+    def __init__(self, view: View, readers: dict[str, Any], searchers: dict[str, Any],
+                 phrases: PhraseCache) -> None:
+        self.view = view
+        self.readers = readers
+        self.searchers = searchers
+        self.phrases = phrases
+
+    def mask(self, node: Any) -> np.ndarray:
+        v = self.view
+        if isinstance(node, PTerms):
+            m = np.zeros(v.n, dtype=bool)
+            for f in node.fields:
+                for t in node.terms:
+                    m[v.postings(self.readers, f, t)[0]] = True
+            return m
+        if isinstance(node, PPhrase):
+            m = np.zeros(v.n, dtype=bool)
+            for f in node.fields:
+                m[self.phrase_docs(f, node.terms, node.slop)] = True
+            return m
+        if isinstance(node, PExact):
+            m = np.zeros(v.n, dtype=bool)
+            for value in node.values:
+                m[v.postings(self.readers, node.field, value)[0]] = True
+            return m
+        if isinstance(node, PSections):
+            return v.section_mask(node.names) & v.live
+        if isinstance(node, PDays):
+            return v.day_mask(node.lo, node.hi) & v.live
+        if isinstance(node, PAnd):
+            pos = [c for c in node.children if not isinstance(c, PNot)]
+            neg = [c.child for c in node.children if isinstance(c, PNot)]
+            m = self.mask(pos[0]).copy() if pos else v.live.copy()
+            for c in pos[1:]:
+                if not m.any():
+                    return m
+                m &= self.mask(c)
+            for c in neg:
+                if not m.any():
+                    return m
+                m &= ~self.mask(c)
+            return m
+        if isinstance(node, POr):
+            m = np.zeros(v.n, dtype=bool)
+            for c in node.children:
+                m |= self.mask(c)
+            return m
+        if isinstance(node, PNot):
+            return v.live & ~self.mask(node.child)
+        if isinstance(node, PAll):
+            return v.live.copy()
+        return np.zeros(v.n, dtype=bool)
+
+    def phrase_docs(self, field: str, terms: tuple[str, ...], slop: int) -> np.ndarray:
+        key = (self.view.generation, field, terms, slop)
+        hit = self.phrases.get(key)
+        if hit is not None:
+            return hit
+        # Only documents holding every word can hold the phrase: skip segments without them.
+        found: list[np.ndarray] = []
+        q = wq.Phrase(field, list(terms), slop=slop + 1)
+        for seg, off in self.view.segments:
+            reader = self.readers[seg.key]
+            if not all((field, t) in reader for t in terms):
+                continue
+            docs = np.fromiter(q.docs(self.searchers[seg.key]), dtype=np.int64)
+            if len(docs):
+                found.append(docs + off)
+        ids = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        ids = ids[self.view.live[ids]] if len(ids) else ids
+        self.phrases.put(key, ids)
+        return ids
+
+
+def scoring_leaves(node: Any, negated: bool = False) -> list[tuple[str, str, float]]:
+    """(field, term, boost) for every term that adds to a document's score."""
+    out: list[tuple[str, str, float]] = []
+    if node is None or negated:
+        return out
+    if isinstance(node, PTerms):
+        out.extend((f, t, node.boost) for f in node.fields for t in node.terms)
+    elif isinstance(node, PPhrase):
+        out.extend((f, t, 1.0) for f in node.fields for t in dict.fromkeys(node.terms))
+    elif isinstance(node, (PAnd, POr)):
+        for c in node.children:
+            out.extend(scoring_leaves(c))
+    return out
+
+
+def evaluate(node: Any, ev: Evaluator) -> np.ndarray:
+    if node is None:
+        return np.zeros(ev.view.n, dtype=bool)
+    return ev.mask(node)

@@ -1,0 +1,79 @@
+"""Spelling: "did you mean" suggestions and the neighbours of fuzzy words (``almaty~``).
+
+The vocabulary is the index terms of the text fields (transliterated, folded, stemmed), kept
+per segment by :class:`~newsearch.view.SegmentData` and gathered per generation. Candidates
+share the first letter and differ in length by at most the edit distance, then pass a
+bounded Damerau-Levenshtein check. A suggested term is shown as an article spells it (terms
+can be stems): the surface form is read from one article that contains it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+__all__ = ["Vocabulary", "edit_distance", "replace_word"]
+
+
+class Vocabulary:
+    def __init__(self, terms: Iterable[str], df: Callable[[str], int]) -> None:
+        self.by_first: dict[str, list[str]] = {}
+        for t in terms:
+            if t.isalpha():
+                self.by_first.setdefault(t[:1], []).append(t)
+        self._df = df
+        self._df_cache: dict[str, int] = {}
+
+    def df(self, term: str) -> int:
+        n = self._df_cache.get(term)
+        if n is None:
+            n = self._df_cache[term] = self._df(term)
+        return n
+
+    def near(self, term: str, maxdist: int, limit: int) -> list[str]:
+        """Terms within ``maxdist`` edits of ``term`` (same first letter), most frequent first."""
+        out = []
+        n = len(term)
+        for cand in self.by_first.get(term[:1], ()):
+            if abs(len(cand) - n) > maxdist or cand == term:
+                continue
+            if edit_distance(term, cand, maxdist) <= maxdist:
+                out.append(cand)
+        out.sort(key=lambda t: (-self.df(t), t))
+        return out[:limit]
+
+    def correction(self, term: str) -> str | None:
+        """A more frequent term one or two edits away, for a term that is rare or absent."""
+        if self.df(term) >= 3 or not term.isalpha() or len(term) < 3:
+            return None
+        cands = [c for c in self.near(term, 1 if len(term) <= 5 else 2, 5)
+                 if self.df(c) > self.df(term)]
+        if not cands:
+            return None
+        return min(cands, key=lambda c: (edit_distance(term, c, 2), -self.df(c), c))
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment), giving up beyond ``limit``."""
+    if a == b:
+        return 0
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        best = i
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+            best = min(best, v)
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def replace_word(text: str, word: str, new: str) -> str:
+    return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", new, text, count=1)

@@ -1,0 +1,293 @@
+"""What one index generation looks like to the query path: arrays, not objects.
+
+    Whoosh segments ──▶ SegmentData (per segment, cached: dates, field lengths, sections,
+                                     decoded posting lists)
+                    ──▶ View (per generation: the segments side by side, global doc numbers,
+                              deletions as a mask)
+
+Segments never change once written (only their deletion lists do), so everything decoded
+from one is kept by segment id and reused by every later generation that still holds it: a
+commit that adds one small segment costs the query path only that segment. Posting lists are
+decoded from Whoosh's blocks into numpy arrays once and kept in a bounded LRU, so the query
+path works with vector operations: masks for boolean logic and filters, score arrays for
+BM25, ``bincount`` for facets.
+
+A :class:`View` is read-only and shared by all threads; reading a segment needs a Whoosh
+reader, which each thread passes in (Whoosh readers are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.util.numeric import byte_to_length
+
+from .schema import NO_DATE
+
+__all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View"]
+
+TEXT_FIELDS = ("title", "subtitle", "body", "author")
+DAY = 86_400
+# Decoded posting lists kept per process (summed over segments, int32 + float32 each).
+POSTINGS_CACHE_ENTRIES = 12_000_000
+_LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+_EMPTY_IDS = np.zeros(0, dtype=np.int32)
+_EMPTY_W = np.zeros(0, dtype=np.float32)
+
+
+def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
+    return [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
+
+
+def segment_key(seg_reader: Any) -> str:
+    return seg_reader.segment().segment_id()
+
+
+def read_postings(seg_reader: Any, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Doc numbers and weights (term frequencies) of one term in one segment, deleted
+    documents included (the view masks them)."""
+    if (field, btext) not in seg_reader:
+        return _EMPTY_IDS, _EMPTY_W
+    m = seg_reader.postings(field, btext)
+    if isinstance(m, FilterMatcher):  # Whoosh's deletion filter: the view does that
+        m = m.child
+    if not isinstance(m, W3LeafMatcher):
+        ids, ws = [], []
+        while m.is_active():
+            ids.append(m.id())
+            ws.append(m.weight())
+            m.next()
+        return np.array(ids, dtype=np.int32), np.array(ws, dtype=np.float32)
+    # Whoosh 2.7 W3 blocks: a pickled (delta-coded ids, weights, values) tuple per block.
+    id_parts: list[np.ndarray] = []
+    w_parts: list[np.ndarray] = []
+    while not m._atend:
+        m._read_data()
+        d_ids, d_w, _values = m._data
+        ids = np.cumsum(np.asarray(d_ids, dtype=np.int64)).astype(np.int32)
+        id_parts.append(ids)
+        if d_w is None:
+            w_parts.append(np.ones(len(ids), dtype=np.float32))
+        elif isinstance(d_w, (int, float)):
+            w_parts.append(np.full(len(ids), d_w, dtype=np.float32))
+        else:
+            w_parts.append(np.asarray(d_w, dtype=np.float32))
+        m._next_block()
+    if len(id_parts) == 1:
+        return id_parts[0], w_parts[0]
+    return np.concatenate(id_parts), np.concatenate(w_parts)
+
+
+class SegmentData:
+    """Arrays for one segment (local doc numbers). Immutable, shared, cached by segment id."""
+
+    def __init__(self, seg_reader: Any) -> None:
+        self.key = segment_key(seg_reader)
+        self.n = seg_reader.doc_count_all()
+        col = seg_reader.column_reader("date") if seg_reader.has_column("date") else None
+        dates = np.fromiter(col, dtype=np.int64, count=self.n) if col is not None else \
+            np.full(self.n, NO_DATE, dtype=np.int64)
+        self.dates = dates
+        self.days = np.where(dates > NO_DATE // 2, dates // DAY, -1).astype(np.int32)
+        self.lengths: dict[str, np.ndarray] = {}
+        self.field_totals: dict[str, int] = {}
+        perdoc = seg_reader._perdoc  # the W3 per-document reader holds the length columns
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        for f in TEXT_FIELDS:
+            lf = _lenfield(f)
+            if perdoc.has_column(lf):
+                raw = np.fromiter(perdoc.column_reader(lf, LENGTHS_COLUMN), dtype=np.uint8,
+                                  count=self.n)
+                self.lengths[f] = _LENGTH_TABLE[raw]
+            else:
+                self.lengths[f] = np.zeros(self.n, dtype=np.float32)
+            self.field_totals[f] = seg_reader.field_length(f) if f in \
+                seg_reader.indexed_field_names() else 0
+        self.sections: dict[str, np.ndarray] = {}
+        if "section" in seg_reader.indexed_field_names():
+            for btext in seg_reader.lexicon("section"):
+                self.sections[btext.decode("utf-8")] = read_postings(
+                    seg_reader, "section", btext)[0]
+        self._lock = threading.Lock()
+        self._terms: set[str] | None = None
+
+    def terms(self, seg_reader: Any, fields: Sequence[str]) -> set[str]:
+        """The segment's vocabulary in ``fields`` (for fuzzy matching and suggestions)."""
+        with self._lock:
+            if self._terms is None:
+                found: set[str] = set()
+                for f in fields:
+                    if f in seg_reader.indexed_field_names():
+                        found.update(b.decode("utf-8") for b in seg_reader.lexicon(f))
+                self._terms = found
+            return self._terms
+
+
+class _PostingsCache:
+    """LRU of decoded posting lists, bounded by the number of postings held."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self.items: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+        with self.lock:
+            v = self.items.get(key)
+            if v is not None:
+                self.items.move_to_end(key)
+            return v
+
+    def put(self, key: tuple[Any, ...], value: tuple[np.ndarray, np.ndarray]) -> None:
+        n = len(value[0])
+        if n > self.capacity // 4:
+            return  # one huge list would flush everything else
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.size += n
+            while self.size > self.capacity and self.items:
+                _k, old = self.items.popitem(last=False)
+                self.size -= len(old[0])
+
+    def drop_segments(self, keep: set[str]) -> None:
+        with self.lock:
+            for key in [k for k in self.items if k[0] not in keep]:
+                self.size -= len(self.items.pop(key)[0])
+
+
+class View:
+    """One generation: segments concatenated into global doc numbers."""
+
+    def __init__(self, generation: int, segs: list[tuple[SegmentData, int, Any]],
+                 cache: _PostingsCache) -> None:
+        self.generation = generation
+        self.segments = [(s, off) for s, off, _ in segs]
+        self.n = sum(s.n for s, _, _ in segs)
+        self.offsets = {s.key: off for s, off, _ in segs}
+        self._cache = cache
+        live = np.ones(self.n, dtype=bool)
+        for s, off, reader in segs:
+            if reader.has_deletions():
+                seg_live = np.zeros(s.n, dtype=bool)
+                seg_live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+                live[off : off + s.n] = seg_live
+        self.live = live
+        self.live_count = int(live.sum())
+
+        def cat(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
+            return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
+
+        self.dates = cat([s.dates for s, _, _ in segs], np.int64)
+        self.days = cat([s.days for s, _, _ in segs], np.int32)
+        self.lengths = {f: cat([s.lengths[f] for s, _, _ in segs], np.float32)
+                        for f in TEXT_FIELDS}
+        docs = max(1, self.live_count)
+        self.avg_length = {f: max(1.0, sum(s.field_totals[f] for s, _, _ in segs) / docs)
+                           for f in TEXT_FIELDS}
+        dated = self.dates[live & (self.days >= 0)]
+        self.newest = int(dated.max()) if len(dated) else None
+        # Sections as parallel arrays: entry i says document sec_doc[i] is in sec_names[sec_id[i]].
+        names = sorted({n for s, _, _ in segs for n in s.sections})
+        self.sec_names = names
+        index = {n: i for i, n in enumerate(names)}
+        doc_parts, id_parts = [], []
+        for s, off, _ in segs:
+            for name, ids in s.sections.items():
+                doc_parts.append(ids.astype(np.int64) + off)
+                id_parts.append(np.full(len(ids), index[name], dtype=np.int32))
+        self.sec_doc = cat(doc_parts, np.int64)
+        self.sec_id = cat(id_parts, np.int32)
+        self.sections_by_key: dict[str, list[int]] = {}
+        for i, n in enumerate(names):
+            self.sections_by_key.setdefault(n.casefold(), []).append(i)
+        self._filters: dict[tuple[Any, ...], np.ndarray | None] = {}
+        self._lock = threading.Lock()
+
+    # -- posting lists --
+
+    def postings(self, readers: dict[str, Any], field: str,
+                 term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global doc numbers and term frequencies of live documents containing ``term``."""
+        key = ("view", self.generation, field, term)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        btext = term.encode("utf-8")
+        id_parts, w_parts = [], []
+        for seg, off in self.segments:
+            skey = (seg.key, field, term)
+            part = self._cache.get(skey)
+            if part is None:
+                part = read_postings(readers[seg.key], field, btext)
+                self._cache.put(skey, part)
+            if len(part[0]):
+                id_parts.append(part[0].astype(np.int64) + off if off else part[0])
+                w_parts.append(part[1])
+        if not id_parts:
+            value = (_EMPTY_IDS, _EMPTY_W)
+        else:
+            ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
+            ws = np.concatenate(w_parts) if len(w_parts) > 1 else w_parts[0]
+            keep = self.live[ids]
+            if not keep.all():
+                ids, ws = ids[keep], ws[keep]
+            value = (ids, ws)
+        if len(self.segments) > 1:
+            self._cache.put(key, value)
+        return value
+
+    def mask_of(self, ids: np.ndarray) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        m[ids] = True
+        return m
+
+    # -- filters --
+
+    def section_indexes(self, name: str) -> list[int]:
+        return self.sections_by_key.get(name.strip().casefold(), [])
+
+    def section_mask(self, names: Sequence[str]) -> np.ndarray:
+        wanted = [i for n in names for i in self.section_indexes(n)]
+        m = np.zeros(self.n, dtype=bool)
+        if wanted:
+            m[self.sec_doc[np.isin(self.sec_id, wanted)]] = True
+        return m
+
+    def day_mask(self, lo: int | None, hi: int | None) -> np.ndarray:
+        m = self.days >= 0
+        if lo is not None:
+            m &= self.days >= lo
+        if hi is not None:
+            m &= self.days <= hi
+        return m
+
+    def filter_mask(self, sections: tuple[str, ...], lo: int | None,
+                    hi: int | None) -> np.ndarray | None:
+        """Documents allowed by section and date filters (None: no filter); cached."""
+        key = (sections, lo, hi)
+        with self._lock:
+            if key in self._filters:
+                return self._filters[key]
+        mask: np.ndarray | None = None
+        if sections:
+            mask = self.section_mask(sections)
+        if lo is not None or hi is not None:
+            dm = self.day_mask(lo, hi)
+            mask = dm if mask is None else mask & dm
+        if mask is not None:
+            mask &= self.live
+        with self._lock:
+            if len(self._filters) > 128:
+                self._filters.clear()
+            self._filters[key] = mask
+        return mask
