@@ -364,3 +364,20 @@ def test_one_instance_serves_many_threads_and_sees_new_commits(tmp_path: Path) -
         assert errors == []
         assert set(seen) <= {1, 2}
         assert shared.search("harbour").total == 2  # the same object sees the new commit
+
+
+def test_repeated_queries_come_from_the_cache_until_a_commit(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "a.txt").write_text("Harbour strike\n\nDockers stopped work at the harbour.\n")
+    index_paths([root], tmp_path / "ix", jobs=1)
+    with open_index(tmp_path / "ix") as cached, \
+            open_index(tmp_path / "ix", results_cache=0) as uncached:
+        first = cached.search("harbour")
+        first.hits.clear()  # callers may change what they get back
+        again = cached.search("harbour")
+        assert again.total == 1 and len(again.hits) == 1
+        assert again.to_dict()["hits"] == uncached.search("harbour").to_dict()["hits"]
+        (root / "b.txt").write_text("Harbour reopens\n\nThe harbour reopened today.\n")
+        index_paths([root], tmp_path / "ix", jobs=1)
+        assert cached.search("harbour").total == 2  # a new generation is never stale

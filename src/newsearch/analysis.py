@@ -50,6 +50,7 @@ __all__ = [
     "positions",
     "prefix_term",
     "query_terms",
+    "token_pattern",
     "tokens",
 ]
 
@@ -61,6 +62,14 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # or one CJK character.
 _WORD = rf"[^\W{_CJK}]+"
 TOKEN_RE = re.compile(rf"[{_CJK}]|{_WORD}(?:(?:['’.]|(?<=\d),(?=\d)){_WORD})*")
+# The same tokens for text without CJK characters, about a third faster (no negated class).
+_TOKEN_NO_CJK = re.compile(r"\w+(?:(?:['’.]|(?<=\d),(?=\d))\w+)*")
+_HAS_CJK = re.compile(rf"[{_CJK}]")
+
+
+def token_pattern(text: str) -> re.Pattern[str]:
+    """The tokenizer regex for ``text`` (identical tokens either way)."""
+    return TOKEN_RE if _HAS_CJK.search(text) else _TOKEN_NO_CJK
 
 # Function words left out of plain word lists in queries (kept in phrases, and always indexed).
 # English: the usual function words, but not "us" (the United States in news) or "may".
@@ -237,7 +246,7 @@ def tokens(text: str) -> Iterator[tuple[tuple[str, ...], int, int, int]]:
     """``(terms, position, start, end)`` for every token that yields terms."""
     pos = 0
     cache = _doc_cache
-    for m in TOKEN_RE.finditer(text):
+    for m in token_pattern(text).finditer(text):
         w = m.group()
         terms = cache.get(w)
         if terms is None:
@@ -253,7 +262,7 @@ def positions(text: str) -> tuple[dict[str, list[int]], int]:
     out: defaultdict[str, list[int]] = defaultdict(list)
     pos = 0
     cache = _doc_cache
-    for w in TOKEN_RE.findall(text):
+    for w in token_pattern(text).findall(text):
         terms = cache.get(w)
         if terms is None:
             terms = doc_terms(w)

@@ -20,7 +20,9 @@ import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -70,12 +72,18 @@ FALLBACK_BELOW = 10
 FALLBACK_MIN_WORDS = 4
 # Suggest a spelling when the query finds fewer articles than this.
 SUGGEST_BELOW = 3
+# Result pages kept for repeated queries (per NewsIndex; keyed by index generation).
+RESULTS_CACHE_SIZE = 2048
 _EPOCH = date(1970, 1, 1)
 
 
-def open_index(path: str | os.PathLike[str] | None = None) -> NewsIndex:
-    """Open the index at ``path`` (default ``$NEWSEARCH_INDEX`` or ``./index``) for searching."""
-    return NewsIndex(path)
+def open_index(path: str | os.PathLike[str] | None = None, *,
+               results_cache: int = RESULTS_CACHE_SIZE) -> NewsIndex:
+    """Open the index at ``path`` (default ``$NEWSEARCH_INDEX`` or ``./index``) for searching.
+
+    ``results_cache`` is how many result pages to keep for repeated queries (0: none).
+    """
+    return NewsIndex(path, results_cache=results_cache)
 
 
 class _Context:
@@ -93,7 +101,8 @@ class _Context:
 class NewsIndex:
     """A searchable newsearch index. Thread-safe; sees new commits without reopening."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 results_cache: int = RESULTS_CACHE_SIZE) -> None:
         self.path = index_path(path)
         self._ix = open_whoosh_index(self.path)
         self._local = threading.local()
@@ -103,6 +112,7 @@ class NewsIndex:
         self._vocab: dict[int, Vocabulary] = {}
         self._postings = _PostingsCache(POSTINGS_CACHE_ENTRIES)
         self._phrases = PhraseCache()
+        self._results = _ResultsCache(results_cache)
 
     # -- per-thread searchers, kept current --
 
@@ -214,10 +224,17 @@ class NewsIndex:
             raise QueryError(query, "the half-life must be a positive number of days")
         since_d = _as_date(since, query, "since")
         until_d = _as_date(until, query, "until")
-        parsed = parse_query(query, strict=strict)
-
         ctx = self._context()
         view = ctx.view
+        # Repeated queries (a front page, a popular story) are answered from a cache keyed by
+        # the index generation, so a new commit is never answered from stale results.
+        key = (view.generation, query, tuple(sections or ()), since_d, until_d, sort, page,
+               per_page, facets, half_life_days, date_granularity, snippets, strict)
+        cached = self._results.get(key)
+        if cached is not None:
+            return _fresh_copy(cached, (time.perf_counter() - started) * 1000)
+        parsed = parse_query(query, strict=strict)
+
         allowed = view.filter_mask(
             tuple(x for x in (sections or ()) if x and x.strip()),
             (since_d - _EPOCH).days if since_d else None,
@@ -256,12 +273,14 @@ class NewsIndex:
             facet_data["section"] = section_facet(view, mask)
             facet_data["date"], granularity = date_facet(view, mask, date_granularity)
         suggestion = self._suggest(parsed, ctx) if total < SUGGEST_BELOW else None
-        return SearchResults(
+        results = SearchResults(
             query=query, total=total, page=page, per_page=per_page,
             took_ms=(time.perf_counter() - started) * 1000, hits=hits, facets=facet_data,
             suggestion=suggestion, sort=sort, date_granularity=granularity, fallback=fallback,
             notices=notices,
         )
+        self._results.put(key, results)
+        return _fresh_copy(results, results.took_ms)
 
     def get(self, article_id: str) -> Article:
         """The article with this id; raises :class:`~newsearch.errors.ArticleNotFound`."""
@@ -373,6 +392,42 @@ class NewsIndex:
                 if term in terms:
                     return text[start:end].lower()
         return None
+
+
+class _ResultsCache:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[Any, ...], SearchResults] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> SearchResults | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[Any, ...], value: SearchResults) -> None:
+        if self.size <= 0:
+            return
+        with self.lock:
+            self.items[key] = value
+            if key[0] != next(iter(self.items))[0]:
+                # A new generation: results of older ones can never be asked for again.
+                for k in [k for k in self.items if k[0] != key[0]]:
+                    del self.items[k]
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def _fresh_copy(results: SearchResults, took_ms: float) -> SearchResults:
+    """A copy the caller may change without touching the cached one."""
+    copy = replace(results, took_ms=took_ms, hits=[replace(h, section=list(h.section),
+                                                           snippets=list(h.snippets))
+                                                   for h in results.hits],
+                   facets={k: list(v) for k, v in results.facets.items()},
+                   notices=list(results.notices))
+    return copy
 
 
 def _content_words(parsed: ParsedQuery) -> list[str]:

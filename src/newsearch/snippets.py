@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .analysis import tokens
+from .analysis import _doc_cache, doc_terms, token_pattern, tokens
 
 __all__ = ["DEFAULT_FRAGMENT_CHARS", "MAX_FRAGMENTS", "SnippetQuery", "lead", "snippets"]
 
@@ -46,9 +46,36 @@ class _Span:
 
 
 def _spans(text: str, q: SnippetQuery) -> list[_Span]:
-    toks = list(tokens(text))
+    qterms = q.terms
     spans: list[_Span] = []
+    if not q.phrases:
+        # The common case: find which distinct words of the text match (C-level findall,
+        # one dictionary lookup per distinct word), then locate only those words.
+        cache = _doc_cache
+        found: dict[str, str] = {}
+        for w in set(token_pattern(text).findall(text)):
+            terms = cache.get(w)
+            if terms is None:
+                terms = doc_terms(w)
+            for t in terms:
+                if t in qterms:
+                    found[w] = t
+                    break
+        if not found:
+            return spans
+        if not any(_CJK_CHAR.search(w) for w in found):
+            alternatives = "|".join(map(re.escape, sorted(found, key=len, reverse=True)))
+            for m in re.finditer(rf"(?<!\w)(?:{alternatives})(?!\w)", text):
+                spans.append(_Span(m.start(), m.end(), found[m.group()]))
+            return spans
+    toks = list(tokens(text))
     taken: set[int] = set()
+    if not q.phrases:
+        for terms, _p, start, end in toks:
+            hit = next((t for t in terms if t in qterms), None)
+            if hit is not None:
+                spans.append(_Span(start, end, hit))
+        return spans
     for seq in q.phrases:
         n = len(seq)
         first = seq[0]
@@ -58,7 +85,6 @@ def _spans(text: str, q: SnippetQuery) -> list[_Span]:
             if all(not seq[k].isdisjoint(toks[i + k][0]) for k in range(1, n)):
                 spans.append(_Span(toks[i][2], toks[i + n - 1][3], "|".join(sorted(first))))
                 taken.update(range(i, i + n))
-    qterms = q.terms
     if qterms:
         for i, (terms, _p, start, end) in enumerate(toks):
             if i in taken:
@@ -70,7 +96,7 @@ def _spans(text: str, q: SnippetQuery) -> list[_Span]:
     return spans
 
 
-_BREAK_BEFORE = re.compile(r"\s")
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 def _snap_start(text: str, pos: int) -> int:
