@@ -155,5 +155,20 @@ def _get(index_dir: str | None, article_id: str) -> Any:
         return ix.get(article_id)
 
 
+@main.command("serve")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on.")
+def serve_cmd(index_dir: str | None, host: str, port: int) -> None:
+    """Serve the search page and the JSON API (needs `pip install 'newsearch[web]'`)."""
+    try:
+        from .web import serve
+    except ImportError as exc:
+        _fail(f"serving needs the web extra: pip install 'newsearch[web]' ({exc})", EXIT_USER)
+    _run(lambda: serve(index_dir, host=host, port=port))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

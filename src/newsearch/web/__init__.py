@@ -1,0 +1,213 @@
+"""newsearch on the web: an ASGI application with a JSON API and a search page.
+
+    HTTP request ─▶ create_app() (FastAPI) ─┬─ api.py    /api/search, /api/articles/{id},
+                                            │            /api/stats, /openapi.json  (JSON)
+                                            └─ pages.py  /, /articles/{id}, /static/*   (HTML)
+                       both call one shared NewsIndex (searcher.py) ─▶ SearchResults.to_dict()
+
+One :class:`~newsearch.NewsIndex` serves every request: it is thread-safe, FastAPI runs the
+(synchronous) endpoints in its thread pool, and the index picks up new commits by itself, so
+articles indexed while the server runs appear without a restart.
+
+Library errors become HTTP statuses here and nowhere else: ``QueryError`` → 400
+``{"error": message}``, ``ArticleNotFound`` → 404, invalid parameters → 422 with ``error`` and
+FastAPI's ``detail``, an index that cannot be read → 503, anything unexpected → 500 (logged,
+never a dropped connection). No request path reaches the file
+system: articles are looked up by id in the index, static files come from package data loaded
+at start-up.
+
+Embed it in another ASGI backend with ``parent.mount("/news", create_app("index"))``, or run
+it with ``newsearch serve`` (uvicorn, 127.0.0.1:8000 by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..errors import ArticleNotFound, NewsearchError, QueryError
+from ..searcher import NewsIndex, open_index
+from . import api, pages
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "create_app", "serve"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+# Headers on every response: no sniffing, no framing, and for HTML nothing but our own CSS.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(index: NewsIndex | str | os.PathLike[str] | None = None) -> FastAPI:
+    """The ASGI application over ``index``: an open :class:`~newsearch.NewsIndex`, or the path
+    of an index folder (default ``$NEWSEARCH_INDEX``, else ``./index``).
+
+    The index is opened here, so a missing or unreadable index raises
+    :class:`~newsearch.IndexNotFound` (or another :class:`~newsearch.NewsearchError`) at once,
+    not on the first request.
+    """
+    ix = index if isinstance(index, NewsIndex) else open_index(index)
+    app = FastAPI(
+        title="newsearch",
+        summary="Full-text search for news archives.",
+        version=_version(),
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN
+        redoc_url=None,
+        openapi_tags=[{"name": "search", "description": "The JSON API."}],
+    )
+    app.state.index = ix
+    app.state.cache = api.StatsCache()
+    app.include_router(api.router())
+    app.include_router(pages.router(), include_in_schema=False)
+    _add_error_handlers(app)
+
+    app.add_middleware(Boundary)
+    return app
+
+
+class Boundary:
+    """ASGI middleware, the outermost layer of our app: adds :data:`SECURITY_HEADERS` (and
+    the CSP on HTML) to every response, and answers an exception nothing else handled with
+    a 503 (an ``OSError``: the index folder vanished or cannot be read) or a 500, logged with
+    its traceback, instead of dropping the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            if started:
+                raise
+            log.exception("error answering %s", scope.get("path"))
+            status = 503 if isinstance(exc, OSError) else 500
+            response = _failure(Request(scope), status)
+            await response(scope, receive, send_with_headers)
+
+
+def serve(index: str | os.PathLike[str] | None = None, *, host: str = DEFAULT_HOST,
+          port: int = DEFAULT_PORT, **uvicorn_options: Any) -> None:
+    """Run the application with uvicorn until interrupted (``newsearch serve``).
+
+    The index is opened before the server starts: a missing index raises
+    :class:`~newsearch.IndexNotFound` instead of starting a server that cannot answer.
+    """
+    import uvicorn
+
+    app = create_app(index)
+    log.info("serving %s on http://%s:%d/", app.state.index.path, host, port)
+    uvicorn.run(app, host=host, port=port, **uvicorn_options)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newsearch")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
+def _is_api(request: Request) -> bool:
+    root = request.scope.get("root_path", "")
+    path = request.url.path
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path == "/api" or path.startswith("/api/")
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+FAILURES = {
+    503: "the index cannot be read right now; try again later",
+    500: "internal error; the server's log has the details",
+}
+
+
+def _failure(request: Request, status: int) -> Response:
+    """A 5xx that says no more than :data:`FAILURES` (details are logged, not sent)."""
+    message = FAILURES[status]
+    if _is_api(request):
+        return _error(status, message)
+    return pages.error_page(request, status, message[0].upper() + message[1:] + ".")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Library errors and HTTP errors as JSON under /api/, as an HTML page elsewhere."""
+
+    @app.exception_handler(QueryError)
+    async def query_error(request: Request, exc: QueryError) -> Response:
+        return _error(400, str(exc))
+
+    @app.exception_handler(ArticleNotFound)
+    async def not_found(request: Request, exc: ArticleNotFound) -> Response:
+        return _error(404, str(exc))
+
+    @app.exception_handler(NewsearchError)
+    async def unavailable(request: Request, exc: NewsearchError) -> Response:
+        # The index went missing or was damaged under a running server: not the client's
+        # doing. The message names server paths, so it goes to the log only.
+        log.error("index error: %s", exc)
+        return _failure(request, 503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = jsonable_encoder(exc.errors())
+        return _error(422, _validation_message(errors), detail=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            response = _error(exc.status_code, str(exc.detail))
+        else:
+            response = pages.error_page(request, exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> str:
+    """One sentence from pydantic's error list: ``per_page: Input should be ...``."""
+    parts = []
+    for err in errors[:3]:
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "path", "body")]
+        parts.append(f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}")
+    return "invalid parameters: " + "; ".join(parts) if parts else "invalid parameters"

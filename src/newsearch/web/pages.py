@@ -1,0 +1,412 @@
+"""The search page and the article page, rendered on the server (Jinja2, autoescaped).
+
+    GET /                 ─▶ SearchForm (lenient parsing of the query string)
+                          ─▶ NewsIndex.search ─▶ SearchView (facet links, histogram, pages)
+                          ─▶ templates/search.html
+    GET /articles/{id}    ─▶ NewsIndex.get ─▶ templates/article.html
+    GET /static/{name}    ─▶ bytes loaded from the package's static/ folder at import
+
+Everything a page needs is computed here (every link is built from the parsed form, never
+copied from the request); the templates only lay it out. Article text reaches the page through
+Jinja's autoescaping; the only markup let through is the library's snippets, which are
+HTML-safe by contract (escaped text, ``<mark>`` around matches). The pages work without
+JavaScript: a GET form, links, and ``<details>`` for the date filter.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from importlib import resources
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from ..errors import ArticleNotFound, QueryError
+from ..query import MAX_QUERY_CHARS
+from ..results import FacetValue, SearchResults
+from ..searcher import MAX_PAGE, MAX_PER_PAGE, SORTS
+from .api import DEFAULT_PER_PAGE, MAX_ID_CHARS, MAX_SECTIONS, index_of
+
+__all__ = ["SearchForm", "error_page", "router"]
+
+MAX_FACETS_SHOWN = 30
+HISTOGRAM_LEVELS = 20  # bar heights in 5 % steps: CSS classes h0 ... h20
+PAGE_WINDOW = 2  # page links shown either side of the current page
+SORT_LABELS = {"relevance": "Relevance", "date": "Newest first", "recency": "Relevance and recency"}
+
+_env = Environment(
+    loader=PackageLoader("newsearch.web", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else "undated"
+
+
+_env.filters["day"] = _day
+
+
+# --- static files: read once from package data; a request only picks a key -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Asset:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+def _load_assets() -> dict[str, _Asset]:
+    assets = {}
+    for entry in resources.files("newsearch.web").joinpath("static").iterdir():
+        if entry.is_file():
+            body = entry.read_bytes()
+            media_type = mimetypes.guess_type(entry.name)[0] or "application/octet-stream"
+            if media_type.startswith("text/"):
+                media_type += "; charset=utf-8"
+            etag = hashlib.blake2b(body, digest_size=8).hexdigest()
+            assets[entry.name] = _Asset(body, media_type, etag)
+    return assets
+
+
+_ASSETS = _load_assets()
+
+
+def asset_url(root: str, name: str) -> str:
+    """URL of a static file, versioned by its content so it can be cached for long."""
+    return f"{root}/static/{name}?v={_ASSETS[name].etag}"
+
+
+# --- the search form: parsed leniently, every problem said in words ------------------------------
+
+
+@dataclass(slots=True)
+class SearchForm:
+    """What the search page was asked for. Unknown or malformed values fall back to defaults
+    (a bad date is reported in ``problems``); the values are always within the API's limits."""
+
+    q: str = ""
+    sections: list[str] = field(default_factory=list)
+    since: str = ""
+    until: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, params: Any) -> SearchForm:
+        form = cls(q=(params.get("q") or "")[:MAX_QUERY_CHARS * 2].strip())
+        seen: set[str] = set()
+        for s in params.getlist("section"):
+            s = s.strip()[:200]
+            if s and s.casefold() not in seen and len(form.sections) < MAX_SECTIONS:
+                seen.add(s.casefold())
+                form.sections.append(s)
+        for name in ("since", "until"):
+            value = (params.get(name) or "").strip()[:40]
+            if value and _parse_day(value) is None:
+                form.problems.append(f"“{value}” is not a date: use YYYY-MM-DD for "
+                                     f"{'From' if name == 'since' else 'To'}.")
+            setattr(form, name, value)
+        sort = params.get("sort") or "relevance"
+        form.sort = sort if sort in SORTS else "relevance"
+        form.page = _int(params.get("page"), 1, 1, MAX_PAGE)
+        form.per_page = _int(params.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+        return form
+
+    @property
+    def since_date(self) -> date | None:
+        return _parse_day(self.since)
+
+    @property
+    def until_date(self) -> date | None:
+        return _parse_day(self.until)
+
+    def params(self) -> list[tuple[str, str]]:
+        """The query-string pairs of this form, defaults left out."""
+        pairs: list[tuple[str, str]] = [("q", self.q)]
+        pairs += [("section", s) for s in self.sections]
+        if self.since:
+            pairs.append(("since", self.since))
+        if self.until:
+            pairs.append(("until", self.until))
+        if self.sort != "relevance":
+            pairs.append(("sort", self.sort))
+        if self.per_page != DEFAULT_PER_PAGE:
+            pairs.append(("per_page", str(self.per_page)))
+        if self.page != 1:
+            pairs.append(("page", str(self.page)))
+        return pairs
+
+    def url(self, root: str, **changes: Any) -> str:
+        """The search page for this form with ``changes``; anything but a page change starts
+        again on page 1."""
+        if "page" not in changes:
+            changes["page"] = 1
+        changed = replace(self, problems=[], **changes)
+        return f"{root}/?{urlencode(changed.params())}"
+
+
+def _parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None, default: int, lo: int, hi: int) -> int:
+    try:
+        return min(hi, max(lo, int(value or default)))
+    except ValueError:
+        return default
+
+
+# --- what the search page shows ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FacetLink:
+    value: str
+    count: int
+    selected: bool
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    count: int
+    level: int
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    number: int
+    href: str
+    current: bool
+
+
+@dataclass(slots=True)
+class SearchView:
+    results: SearchResults
+    sections: list[FacetLink]
+    bars: list[Bar]
+    pages: list[PageLink | None]  # None: a gap ("…")
+    prev_href: str | None
+    next_href: str | None
+    suggestion_href: str | None
+    first: int
+    last: int
+
+
+def section_links(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> list[FacetLink]:
+    """Every section with its count; a link adds it to the filter, or removes it if chosen.
+    Chosen sections are listed first and always shown."""
+    chosen = {s.casefold() for s in form.sections}
+    links: list[FacetLink] = []
+    shown: set[str] = set()
+    counts = {f.value.casefold(): f for f in facet}
+    for s in form.sections:
+        f = counts.get(s.casefold())
+        others = [x for x in form.sections if x.casefold() != s.casefold()]
+        links.append(FacetLink(f.value if f else s, f.count if f else 0, True,
+                               form.url(root, sections=others)))
+        shown.add(s.casefold())
+    for f in facet:
+        if len(links) >= MAX_FACETS_SHOWN:
+            break
+        if f.value.casefold() in shown:
+            continue
+        links.append(FacetLink(f.value, f.count, f.value.casefold() in chosen,
+                               form.url(root, sections=[*form.sections, f.value])))
+    return links
+
+
+def _bucket_range(value: str) -> tuple[str, str] | None:
+    """First and last day of a date-facet bucket: ``1987``, ``1987-03`` or ``1987-03-02``."""
+    try:
+        if len(value) == 4:
+            return f"{value}-01-01", f"{value}-12-31"
+        if len(value) == 7:
+            year, month = int(value[:4]), int(value[5:])
+            last = calendar.monthrange(year, month)[1]
+            return f"{value}-01", f"{value}-{last:02d}"
+        date.fromisoformat(value)
+        return value, value
+    except ValueError:
+        return None
+
+
+def histogram(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> list[Bar]:
+    """The date facet as bars (height in :data:`HISTOGRAM_LEVELS` steps); each bar links to
+    its period as the date filter."""
+    top = max((f.count for f in facet), default=0)
+    bars = []
+    for f in facet:
+        span = _bucket_range(f.value)
+        href = form.url(root, since=span[0], until=span[1]) if span else form.url(root)
+        level = max(1, round(HISTOGRAM_LEVELS * f.count / top)) if top and f.count else 0
+        bars.append(Bar(f.value, f.count, level, href))
+    return bars
+
+
+def page_links(form: SearchForm, root: str, pages: int) -> list[PageLink | None]:
+    last = min(pages, MAX_PAGE)
+    wanted = {1, last, *range(form.page - PAGE_WINDOW, form.page + PAGE_WINDOW + 1)}
+    numbers = sorted(n for n in wanted if 1 <= n <= last)
+    out: list[PageLink | None] = []
+    for i, n in enumerate(numbers):
+        if i and n != numbers[i - 1] + 1:
+            out.append(None)
+        out.append(PageLink(n, form.url(root, page=n), n == form.page))
+    return out
+
+
+def search_view(form: SearchForm, root: str, results: SearchResults,
+                section_facet: Sequence[FacetValue]) -> SearchView:
+    last_page = min(results.pages, MAX_PAGE)
+    first = (results.page - 1) * results.per_page + 1
+    return SearchView(
+        results=results,
+        sections=section_links(form, root, section_facet),
+        bars=histogram(form, root, results.facets.get("date") or []),
+        pages=page_links(form, root, results.pages) if results.pages > 1 else [],
+        prev_href=form.url(root, page=form.page - 1) if form.page > 1 else None,
+        next_href=form.url(root, page=form.page + 1) if form.page < last_page else None,
+        suggestion_href=form.url(root, q=results.suggestion) if results.suggestion else None,
+        first=first,
+        last=first + len(results.hits) - 1,
+    )
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def _render(request: Request, template: str, status_code: int = 200,
+            **context: Any) -> HTMLResponse:
+    root = _root(request)
+    context.setdefault("form", SearchForm())
+    html = _env.get_template(template).render(
+        root=root, css=asset_url(root, "style.css"), icon=asset_url(root, "favicon.svg"),
+        sort_labels=SORT_LABELS, max_query=MAX_QUERY_CHARS, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    titles = {404: "Not found", 405: "Method not allowed", 503: "Index unavailable"}
+    return _render(request, "error.html", status, message=message,
+                   title=titles.get(status, "Error"))
+
+
+def external_url(url: str | None) -> str | None:
+    """An article's own URL, only if it is a plain http(s) link (never ``javascript:``)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def section_query(name: str) -> str | None:
+    """The query that lists a section (``section:"Real Estate"``), if it can be written."""
+    return f'section:"{name}"' if '"' not in name else None
+
+
+def article_href(root: str, article_id: str, form: SearchForm) -> str:
+    path = f"{root}/articles/{quote(article_id, safe='')}"
+    return f"{path}?{urlencode(form.params())}" if form.q else path
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+
+# --- routes --------------------------------------------------------------------------------------
+
+
+def router() -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/", response_class=HTMLResponse)
+    def search_page(request: Request) -> HTMLResponse:
+        form = SearchForm.parse(request.query_params)
+        root = _root(request)
+        index = index_of(request)
+        if form.problems:
+            return _render(request, "search.html", 400, form=form, error=" ".join(form.problems),
+                           view=None, stats=None)
+        if not form.q:
+            stats = request.app.state.cache.stats(index)
+            browse = [(name, n, form.url(root, q=query)) for name, n in stats.sections.items()
+                      if (query := section_query(name))][:MAX_FACETS_SHOWN]
+            return _render(request, "search.html", form=form, error=None, view=None,
+                           stats=stats, browse=browse)
+        options: dict[str, Any] = {"since": form.since_date, "until": form.until_date,
+                                   "sort": form.sort}
+        try:
+            results = index.search(form.q, sections=form.sections, page=form.page,
+                                   per_page=form.per_page, **options)
+            facet = results.facets.get("section") or []
+            if form.sections:
+                # The sidebar offers every section the query finds, not only the chosen ones.
+                facet = index.search(form.q, page=1, per_page=1, **options).facets["section"]
+        except QueryError as exc:
+            return _render(request, "search.html", 400, form=form, error=str(exc), view=None,
+                           stats=None)
+        view = search_view(form, root, results, facet)
+        hits = [(hit, article_href(root, hit.id, form), external_url(hit.url))
+                for hit in results.hits]
+        return _render(request, "search.html", form=form, error=None, view=view, hits=hits,
+                        stats=None)
+
+    @r.get("/articles/{article_id}", response_class=HTMLResponse)
+    def article_page(request: Request, article_id: str) -> HTMLResponse:
+        form = SearchForm.parse(request.query_params)
+        form.problems = []
+        root = _root(request)
+        try:
+            if len(article_id) > MAX_ID_CHARS:
+                raise ArticleNotFound(article_id[:MAX_ID_CHARS] + "…")
+            article = index_of(request).get(article_id)
+        except ArticleNotFound:
+            return error_page(request, 404, "There is no article with this id in the index.")
+        sections = [(name, form.url(root, q=q, sections=[]) if (q := section_query(name))
+                     else None) for name in article.sections]
+        return _render(request, "article.html", form=form, article=article,
+                       body=paragraphs(article.body), sections=sections,
+                       link=external_url(article.url),
+                       back=form.url(root, page=form.page) if form.q else None)
+
+    @r.get("/static/{name}")
+    def static(request: Request, name: str) -> Response:
+        asset = _ASSETS.get(name)
+        if asset is None:
+            return error_page(request, 404, "Not found")
+        etag = f'"{asset.etag}"'
+        headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+    return r
+

@@ -1,0 +1,268 @@
+"""The JSON API under a real uvicorn, spoken to over loopback HTTP with httpx: the same JSON as
+the CLI, errors as JSON with a message, escaping, live index updates, start-up and mounting."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newsearch import IndexNotFound, index_paths
+from newsearch.cli import main
+from newsearch.query import MAX_QUERY_CHARS
+
+from .web_support import (
+    SCRIPT,
+    LiveServer,
+    build_index,
+    live_server,
+    served_by_cli,
+    write_articles,
+)
+
+httpx = pytest.importorskip("httpx")
+
+from fastapi import FastAPI  # noqa: E402
+
+from newsearch.web import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_index(tmp_path_factory.mktemp("web-api"))
+
+
+@pytest.fixture(scope="module")
+def server(index: Path) -> Iterator[LiveServer]:
+    with live_server(index) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def cli_json(*args: str) -> dict:
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output)
+
+
+def without_timing(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k != "took_ms"}
+
+
+# --- same JSON as the command line ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("params", "cli_args"), [
+    ({"q": "almaty"}, []),
+    ({"q": "Алматы"}, []),
+    ({"q": "bridge", "section": "Local", "sort": "date"}, ["--section", "Local", "--sort", "date"]),
+    ({"q": "harbour", "since": "2023-07-05", "until": "2023-07-20", "per_page": "3", "page": "2"},
+     ["--since", "2023-07-05", "--until", "2023-07-20", "--limit", "3", "--page", "2"]),
+    ({"q": "harbour OR bridge", "sort": "recency"}, ["--sort", "recency"]),
+    ({"q": "brigde"}, []),
+])
+def test_search_returns_the_json_of_the_cli(client: httpx.Client, index: Path, params: dict,
+                                            cli_args: list[str]) -> None:
+    res = client.get("/api/search", params=params)
+    assert res.status_code == 200
+    assert res.headers["content-type"] == "application/json"
+    expected = cli_json("search", params["q"], "--index", str(index), "--json", *cli_args)
+    assert without_timing(res.json()) == without_timing(expected)
+    assert isinstance(res.json()["took_ms"], float)
+
+
+def test_section_is_repeatable_and_means_any_of_them(client: httpx.Client) -> None:
+    one = client.get("/api/search", params={"q": "bridge", "section": "Local"}).json()
+    both = client.get("/api/search", params=[("q", "bridge"), ("section", "Local"),
+                                             ("section", "business")]).json()
+    assert {tuple(h["section"]) for h in one["hits"]} == {("Local",)}
+    assert {tuple(h["section"]) for h in both["hits"]} == {("Local",), ("Business",)}
+    assert both["total"] == one["total"] + 1
+
+
+def test_article_is_the_json_of_show(client: httpx.Client, index: Path) -> None:
+    hit = client.get("/api/search", params={"q": "bridge tolls"}).json()["hits"][0]
+    res = client.get(f"/api/articles/{hit['id']}")
+    assert res.status_code == 200
+    assert res.json() == cli_json("show", hit["id"], "--index", str(index), "--json")
+
+
+def test_stats_is_the_json_of_stats(client: httpx.Client, index: Path) -> None:
+    assert client.get("/api/stats").json() == cli_json("stats", "--index", str(index), "--json")
+
+
+def test_openapi_describes_the_api(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    assert set(spec["paths"]) == {"/api/search", "/api/articles/{article_id}", "/api/stats"}
+    params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert params.keys() >= {"q", "section", "since", "until", "sort", "page", "per_page"}
+    assert params["per_page"]["schema"]["maximum"] == 100
+    assert params["q"]["schema"]["maxLength"] == MAX_QUERY_CHARS
+    # No page that loads scripts from a CDN.
+    assert client.get("/docs").status_code == 404
+
+
+# --- errors: JSON with a message, never a 5xx ----------------------------------------------------
+
+
+def test_unknown_article_is_a_json_404(client: httpx.Client) -> None:
+    res = client.get("/api/articles/0123456789abcdef")
+    assert res.status_code == 404
+    assert res.json() == {"error": "no article with id '0123456789abcdef' in the index"}
+
+
+@pytest.mark.parametrize(("params", "status", "says"), [
+    ({}, 422, "q: Field required"),
+    ({"q": ""}, 422, "q: String should have at least 1 character"),
+    ({"q": "x" * (MAX_QUERY_CHARS + 1)}, 422, "q: String should have at most 1000"),
+    ({"q": "oil", "per_page": "101"}, 422, "per_page: Input should be less than or equal to 100"),
+    ({"q": "oil", "per_page": "0"}, 422, "per_page"),
+    ({"q": "oil", "page": "-1"}, 422, "page"),
+    ({"q": "oil", "page": "two"}, 422, "page: Input should be a valid integer"),
+    ({"q": "oil", "sort": "popularity"}, 422, "sort"),
+    ({"q": "oil", "since": "March"}, 422, "since"),
+    ({"q": "oil", "half_life": "nan"}, 422, "half_life"),
+    ({"q": "("}, 400, "bad query: the query has nothing to search for"),
+    ({"q": "date:[x TO y]"}, 400, "'x' is not a date"),
+])
+def test_bad_parameters_are_json_errors_with_a_message(client: httpx.Client, params: dict,
+                                                       status: int, says: str) -> None:
+    res = client.get("/api/search", params=params)
+    assert res.status_code == status
+    assert res.headers["content-type"] == "application/json"
+    assert says in res.json()["error"]
+
+
+def test_unknown_api_path_is_json(client: httpx.Client) -> None:
+    res = client.get("/api/nothing")
+    assert res.status_code == 404 and res.json() == {"error": "Not Found"}
+
+
+@pytest.mark.parametrize("path", [
+    "/api/articles/..%2F..%2F..%2Fetc%2Fpasswd",
+    "/api/articles/%2Fetc%2Fpasswd",
+    "/articles/..%2F..%2Fsearcher.py",
+    "/static/..%2F__init__.py",
+    "/static/__init__.py",
+    "/static/%2Fetc%2Fpasswd",
+    "/static/../pages.py",
+    "/templates/base.html",
+])
+def test_no_request_path_reaches_the_file_system(client: httpx.Client, path: str) -> None:
+    res = client.get(path)
+    assert res.status_code == 404
+    assert b"import" not in res.content and b"root:" not in res.content
+
+
+def test_static_files_come_from_package_data(client: httpx.Client) -> None:
+    res = client.get("/static/style.css")
+    assert res.status_code == 200 and res.headers["content-type"].startswith("text/css")
+    again = client.get("/static/style.css", headers={"If-None-Match": res.headers["etag"]})
+    assert again.status_code == 304
+
+
+# --- security ------------------------------------------------------------------------------------
+
+
+def test_snippets_escape_article_markup(client: httpx.Client) -> None:
+    hit = client.get("/api/search", params={"q": "cyberattack"}).json()["hits"][0]
+    snippet = " ".join(hit["snippets"])
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in snippet
+    assert "<script" not in snippet and "<img" not in snippet
+    assert "<mark>cyberattack</mark>" in snippet
+    # The raw text is the article's data: the API returns it as written, as JSON.
+    article = client.get(f"/api/articles/{hit['id']}")
+    assert SCRIPT in article.json()["body"]
+    assert article.headers["content-type"] == "application/json"
+    assert article.headers["x-content-type-options"] == "nosniff"
+
+
+def test_pages_forbid_scripts_and_framing(client: httpx.Client) -> None:
+    res = client.get("/", params={"q": "bridge"})
+    csp = res.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert "frame-ancestors 'none'" in csp
+
+
+# --- one index object, live updates --------------------------------------------------------------
+
+
+def test_articles_indexed_while_serving_appear_without_restart(tmp_path: Path) -> None:
+    index = build_index(tmp_path)
+    with live_server(index) as srv, httpx.Client(base_url=srv.url) as c:
+        assert c.get("/api/search", params={"q": "zeppelin"}).json()["total"] == 0
+        before = c.get("/api/stats").json()["documents"]
+        feed = write_articles(tmp_path / "more", [
+            ("zep", "Zeppelin lands in the harbour", "A zeppelin landed in the harbour.",
+             "2023-09-01T10:00:00Z", "Local")])
+        index_paths([feed], index, jobs=1)
+        res = c.get("/api/search", params={"q": "zeppelin"}).json()
+        assert res["total"] == 1 and res["hits"][0]["title"] == "Zeppelin lands in the harbour"
+        assert c.get("/api/stats").json()["documents"] == before + 1
+        page = c.get("/", params={"q": "zeppelin"}).text
+        assert "Zeppelin lands in the harbour" in page
+
+
+def test_an_index_removed_under_the_server_is_an_error_not_a_dropped_connection(
+        tmp_path: Path) -> None:
+    index = build_index(tmp_path)
+    with live_server(index) as srv, httpx.Client(base_url=srv.url) as c:
+        assert c.get("/api/search", params={"q": "bridge"}).status_code == 200
+        shutil.rmtree(index)
+        for path, kind in [("/api/search?q=bridge", "application/json"),
+                           ("/?q=bridge", "text/html"), ("/api/stats", "application/json")]:
+            res = c.get(path)  # the same keep-alive connection each time
+            assert res.status_code in (500, 503)
+            assert res.headers["content-type"].startswith(kind)
+            assert "Traceback" not in res.text
+
+
+# --- start-up and embedding ----------------------------------------------------------------------
+
+
+def test_missing_index_is_a_clear_error_at_startup(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound, match="no newsearch index at"):
+        create_app(tmp_path / "nowhere")
+    res = CliRunner().invoke(main, ["serve", "--index", str(tmp_path / "nowhere")])
+    assert res.exit_code == 2
+    assert "no newsearch index at" in res.output and "Traceback" not in res.output
+
+
+def test_serve_command_runs_uvicorn_on_loopback(index: Path) -> None:
+    with served_by_cli(index) as served:
+        res = httpx.get(served.url + "/api/stats")
+        assert res.status_code == 200 and res.json()["index"] == str(index)
+    assert served.proc.returncode is not None
+    assert f"Uvicorn running on {served.url}" in served.output()  # loopback by default
+
+
+def test_serve_help_shows_loopback_default() -> None:
+    res = CliRunner().invoke(main, ["serve", "--help"])
+    assert res.exit_code == 0 and "127.0.0.1" in res.output and "8000" in res.output
+
+
+def test_app_mounts_under_a_prefix(index: Path) -> None:
+    parent = FastAPI()
+    parent.mount("/news", create_app(index))
+    server = LiveServer(parent).start()
+    try:
+        with httpx.Client(base_url=server.url) as c:
+            assert c.get("/news/api/search", params={"q": "bridge"}).json()["total"] == 3
+            page = c.get("/news/", params={"q": "bridge"})
+            assert page.status_code == 200
+            assert 'href="/news/static/style.css?v=' in page.text
+            assert 'href="/news/articles/' in page.text
+            assert 'action="/news/"' in page.text
+            assert c.get("/news/static/style.css").status_code == 200
+            assert c.get("/news/api/nothing").json() == {"error": "Not Found"}
+    finally:
+        server.stop()
