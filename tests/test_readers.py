@@ -802,3 +802,14 @@ def test_real_ria_text_is_nfc_without_invisible_characters(ria):
             text = "".join([a.title, a.subtitle or "", a.body, *a.tags])
             assert "\u0306" not in text
             assert not set(text) & set("\ufeff\u200b\u200d\u200e")
+
+
+def test_only_web_addresses_are_kept_as_urls() -> None:
+    from newsearch.article import Article
+
+    def url(u: str) -> str | None:
+        return Article.create(source="s", key="k", title="t", body="b", url=u).url
+
+    assert url("https://example.org/a") == "https://example.org/a"
+    assert url("javascript:alert(3)") is None
+    assert url("data:text/html,<b>x</b>") is None

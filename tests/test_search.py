@@ -224,7 +224,7 @@ def test_pages(ix) -> None:
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"sort": "popular"}, "sort must be"),
-    ({"per_page": 0}, "per_page"),
+    ({"per_page": -1}, "per_page"),
     ({"per_page": 1000}, "per_page"),
     ({"since": "yesterday"}, "YYYY-MM-DD"),
 ])
@@ -267,6 +267,12 @@ def test_undated_articles_are_not_in_the_histogram(ix) -> None:
 
 def test_facets_can_be_skipped(ix) -> None:
     assert ix.search("oil", facets=False).facets == {}
+
+
+def test_per_page_zero_gives_counts_and_facets_only(ix) -> None:
+    r = ix.search("oil OR bank", per_page=0)
+    assert r.hits == [] and r.total == ix.search("oil OR bank").total
+    assert r.facets["section"] == ix.search("oil OR bank").facets["section"]
 
 
 # --- snippets ---------------------------------------------------------------------------------

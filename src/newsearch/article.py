@@ -37,6 +37,15 @@ def dedup_key(title: str, body: str) -> str:
     return hashlib.blake2b(norm.encode(), digest_size=12).hexdigest()
 
 
+_URL_SCHEME = re.compile(r"^(https?|ftp)://", re.IGNORECASE)
+
+
+def _web_url(url: str | None) -> str | None:
+    """The article's address if it is a web address (``javascript:`` and friends are not)."""
+    url = clean_line(url)
+    return url if url and _URL_SCHEME.match(url) else None
+
+
 def normalise_section(name: str) -> str:
     """``" World  News "`` → ``"World"``, ``"business"`` → ``"Business"``.
 
@@ -108,7 +117,7 @@ class Article:
             key=key,
             date=date,
             sections=secs,
-            url=clean_line(url) or None,
+            url=_web_url(url),
             author=clean_line(author) or None,
             lang=(clean_line(lang).lower() or None) if lang else None,
             subtitle=clean_line(subtitle) or None,

@@ -24,14 +24,16 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from whoosh.index import EmptyIndexError
 from whoosh.searching import Searcher
 
 from .analysis import TOKEN_RE, is_stop_word, query_terms, tokens
 from .article import Article
-from .errors import ArticleNotFound, QueryError
+from .errors import ArticleNotFound, IndexDamaged, IndexNotFound, QueryError
 from .facets import GRANULARITIES, date_facet, section_facet
 from .plan import (
     DEFAULT_FIELDS,
@@ -59,7 +61,8 @@ from .view import (
     segment_key,
 )
 
-__all__ = ["DEFAULT_HALF_LIFE_DAYS", "MAX_PER_PAGE", "SORTS", "NewsIndex", "open_index"]
+__all__ = ["DEFAULT_HALF_LIFE_DAYS", "MAX_PAGE", "MAX_PER_PAGE", "SORTS", "NewsIndex",
+           "open_index"]
 
 SORTS = ("relevance", "date", "recency")
 DEFAULT_HALF_LIFE_DAYS = 30.0
@@ -127,9 +130,9 @@ class NewsIndex:
         ctx: _Context | None = getattr(local, "ctx", None)
         stamp = self._dir_stamp()
         if ctx is None:
-            s = _retry(self._ix.searcher)
-        elif stamp != local.stamp and not ctx.searcher.up_to_date():
-            s = _retry(ctx.searcher.refresh)
+            s = _retry(self._ix.searcher, self.path)
+        elif stamp != local.stamp and not _retry(ctx.searcher.up_to_date, self.path):
+            s = _retry(ctx.searcher.refresh, self.path)
         else:
             return ctx
         local.stamp = stamp
@@ -207,7 +210,8 @@ class NewsIndex:
         ``half_life_days``, measured from the newest article in the index). ``facets`` adds
         section counts and a date histogram over all hits (``date_granularity`` ``day``,
         ``month`` or ``year``; by default from the span of the hits). ``snippets=False``
-        leaves them out (for callers that only need ids and counts).
+        leaves them out (for callers that only need ids and counts); ``per_page=0`` returns
+        no hits, only the total and the facets.
         Raises :class:`~newsearch.errors.QueryError` for a query or option that cannot be
         used.
         """
@@ -216,8 +220,8 @@ class NewsIndex:
             raise QueryError(query, f"sort must be one of {', '.join(SORTS)}")
         if date_granularity not in (None, *GRANULARITIES):
             raise QueryError(query, "date granularity must be day, month or year")
-        if not (1 <= per_page <= MAX_PER_PAGE):
-            raise QueryError(query, f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if not (0 <= per_page <= MAX_PER_PAGE):
+            raise QueryError(query, f"per_page must be between 0 and {MAX_PER_PAGE}")
         if not (1 <= page <= MAX_PAGE):
             raise QueryError(query, f"page must be between 1 and {MAX_PAGE}")
         if half_life_days <= 0 or not math.isfinite(half_life_days):
@@ -264,7 +268,8 @@ class NewsIndex:
 
         total = int(mask.sum())
         start = (page - 1) * per_page
-        ranked = self._rank(compiled, ctx, mask, sort, start + per_page, half_life_days)
+        ranked = self._rank(compiled, ctx, mask, sort, start + per_page, half_life_days) \
+            if per_page else []
         hits = [self._hit(ctx, int(d), float(sc), compiled.highlight, start + i + 1, snippets)
                 for i, (d, sc) in enumerate(ranked[start:])]
         facet_data = {}
@@ -450,16 +455,21 @@ def _prefixed(reader: Any, fields: Sequence[str], prefix: str, limit: int) -> li
     return sorted(df, key=lambda t: (-df[t], t))[:limit]
 
 
-def _retry(fn: Any) -> Any:
+def _retry(fn: Any, path: Any) -> Any:
     """Open or refresh a searcher; a commit may delete files between reading the table of
-    contents and opening them, and the next attempt then sees the complete new generation."""
+    contents and opening them, and the next attempt then sees the complete new generation.
+    An index that disappeared or broke under a running server becomes a typed error."""
     for attempt in range(5):
         try:
             return fn()
-        except OSError:
+        except OSError as exc:
             if attempt == 4:
-                raise
+                if not Path(path).is_dir():
+                    raise IndexNotFound(str(path)) from None
+                raise IndexDamaged(str(path), f"cannot read it ({exc})") from None
             time.sleep(0.05)
+        except EmptyIndexError:
+            raise IndexNotFound(str(path)) from None
     raise AssertionError("unreachable")
 
 
@@ -486,4 +496,4 @@ def _as_date(value: date | str | None, query: str, name: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise QueryError(query, f"--{name} needs a date as YYYY-MM-DD, not {value!r}") from None
+        raise QueryError(query, f"{name} needs a date as YYYY-MM-DD, not {value!r}") from None
