@@ -369,7 +369,8 @@ def router() -> APIRouter:
             facet = results.facets.get("section") or []
             if form.sections:
                 # The sidebar offers every section the query finds, not only the chosen ones.
-                facet = index.search(form.q, page=1, per_page=1, **options).facets["section"]
+                facet = index.search(form.q, page=1, per_page=0, snippets=False,
+                                     **options).facets["section"]
         except QueryError as exc:
             return _render(request, "search.html", 400, form=form, error=str(exc), view=None,
                            stats=None)
