@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .analysis import _doc_cache, doc_terms, token_pattern, tokens
+from .analysis import _doc_cache, doc_terms, token_pattern
 
 __all__ = ["DEFAULT_FRAGMENT_CHARS", "MAX_FRAGMENTS", "SnippetQuery", "lead", "snippets"]
 
@@ -68,30 +68,41 @@ def _spans(text: str, q: SnippetQuery) -> list[_Span]:
             for m in re.finditer(rf"(?<!\w)(?:{alternatives})(?!\w)", text):
                 spans.append(_Span(m.start(), m.end(), found[m.group()]))
             return spans
-    toks = list(tokens(text))
+    # Phrases need token positions. Keep only the tokens that carry a wanted term, indexed
+    # by their position, and check each phrase's continuation by position.
+    wanted = set(qterms)
+    for seq in q.phrases:
+        for options in seq:
+            wanted |= options
+    cache = _doc_cache
+    at: dict[int, tuple[tuple[str, ...], int, int]] = {}
+    pos = 0
+    for m in token_pattern(text).finditer(text):
+        terms = cache.get(m.group())
+        if terms is None:
+            terms = doc_terms(m.group())
+        if not terms:
+            continue
+        if terms[0] in wanted or (len(terms) > 1 and terms[1] in wanted):
+            at[pos] = (terms, m.start(), m.end())
+        pos += 1
     taken: set[int] = set()
-    if not q.phrases:
-        for terms, _p, start, end in toks:
-            hit = next((t for t in terms if t in qterms), None)
-            if hit is not None:
-                spans.append(_Span(start, end, hit))
-        return spans
     for seq in q.phrases:
         n = len(seq)
         first = seq[0]
-        for i, (terms, _p, _s, _e) in enumerate(toks):
-            if i + n > len(toks) or first.isdisjoint(terms):
+        for i, (terms, start, _end) in at.items():
+            if first.isdisjoint(terms):
                 continue
-            if all(not seq[k].isdisjoint(toks[i + k][0]) for k in range(1, n)):
-                spans.append(_Span(toks[i][2], toks[i + n - 1][3], "|".join(sorted(first))))
+            nxt = [at.get(i + k) for k in range(1, n)]
+            if all(t is not None and not seq[k + 1].isdisjoint(t[0]) for k, t in enumerate(nxt)):
+                spans.append(_Span(start, at[i + n - 1][2], "|".join(sorted(first))))
                 taken.update(range(i, i + n))
     if qterms:
-        for i, (terms, _p, start, end) in enumerate(toks):
-            if i in taken:
-                continue
-            hit = next((t for t in terms if t in qterms), None)
-            if hit is not None:
-                spans.append(_Span(start, end, hit))
+        for i, (terms, start, end) in at.items():
+            if i not in taken:
+                hit = next((t for t in terms if t in qterms), None)
+                if hit is not None:
+                    spans.append(_Span(start, end, hit))
     spans.sort(key=lambda s: s.start)
     return spans
 
