@@ -6,6 +6,10 @@ Folders are walked recursively (symbolic links followed, loops detected), hidden
 folders skipped. ``load`` reads a file with a size bound, decompressing ``.gz`` with the same
 bound, so neither a huge file nor a gzip bomb can exhaust memory. Problems become
 :class:`~newsearch.errors.SkippedInput` with a reason.
+
+A file name that is not valid UTF-8 (an old Latin-1 archive) is recorded with its stray bytes
+written as ``\\xNN`` (:func:`printable_path`), since article sources, ids and index terms must
+be text; the file is still opened by its real name.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 from .errors import SkippedInput
 from .readers import SourceFile
 
-__all__ = ["MAX_FILE_BYTES", "CorpusFile", "load", "walk"]
+__all__ = ["MAX_FILE_BYTES", "CorpusFile", "load", "printable_path", "walk"]
 
 # A news file (even a multi-article SGML/CSV/JSONL file) beyond this is not something we hold
 # in memory; such files are skipped with a reason.
@@ -32,10 +36,11 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 class CorpusFile:
     """A file found by the walk. ``signature`` changes when the file's content may have."""
 
-    path: str  # absolute, as recorded in each article's ``source``
+    path: str  # absolute, as recorded in each article's ``source`` (see printable_path)
     size: int
     mtime_ns: int
     folder: str | None  # name of the containing folder when it lies below the indexed root
+    os_path: str | None = None  # the real name when ``path`` had to be made printable
 
     @property
     def signature(self) -> str:
@@ -112,7 +117,27 @@ def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]],
 
 
 def _entry(path: Path, st: os.stat_result, folder: str | None) -> CorpusFile:
-    return CorpusFile(os.path.abspath(path), st.st_size, st.st_mtime_ns, folder)
+    real = os.path.abspath(path)
+    shown = printable_path(real)
+    return CorpusFile(shown, st.st_size, st.st_mtime_ns,
+                      printable_path(folder) if folder else folder,
+                      real if shown != real else None)
+
+
+def printable_path(path: str) -> str:
+    """``path`` as valid Unicode text: bytes of a non-UTF-8 file name (which Python carries
+    as lone surrogates) become ``\\xNN``; other paths are returned unchanged."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        raw = path.encode("utf-8", "surrogateescape") if _escaped_only(path) else \
+            path.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "backslashreplace")
+
+
+def _escaped_only(path: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in path)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -129,7 +154,7 @@ def load(f: CorpusFile) -> SourceFile:
     """Read (and decompress) a file within :data:`MAX_FILE_BYTES`."""
     name = os.path.basename(f.path)
     try:
-        with open(f.path, "rb") as fh:
+        with open(f.os_path or f.path, "rb") as fh:
             head = fh.read(2)
             fh.seek(0)
             if head == b"\x1f\x8b":

@@ -11,7 +11,9 @@
   copies are read again so the story stays searchable.
 * **Crash safety.** Work is committed every :data:`BATCH_ARTICLES` articles; the manifest for
   a generation is on disk before Whoosh commits it. A killed run leaves the last committed
-  generation, and the next run continues from there.
+  generation, and the next run continues from there, first removing what the killed run left
+  behind (temporary folders and files, unfinished segments; see :func:`_remove_leftovers`). A
+  run killed while creating the index (before its marker was written) is started afresh.
 * **Rebuild.** ``rebuild`` writes the new index beside the old generations and replaces them
   in a single commit, so searches see the old index until the new one is complete.
 * **One writer.** A run holds the index's writer lock from start to end
@@ -21,6 +23,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -32,13 +35,23 @@ from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR
 
 from .article import Article, RecordSkip
-from .corpus import CorpusFile, load, walk
-from .errors import IndexNotFound, NewsearchError, SkippedInput
+from .corpus import CorpusFile, load, printable_path, walk
+from .errors import IndexDamaged, IndexNotFound, NewsearchError, SkippedInput
 from .manifest import FileState, Manifest
 from .readers import read_source
 from .schema import document_fields
 from .segments import BuilderPool, FileMeta, NewsSegmentWriter, chunked
-from .storage import WriteLock, create_index, index_path, open_whoosh_index, read_marker
+from .storage import (
+    INDEX_NAME,
+    MARKER,
+    WRITER_LOCK,
+    WriteLock,
+    create_index,
+    index_path,
+    open_whoosh_index,
+    read_marker,
+    unmarked_state,
+)
 
 __all__ = ["BATCH_ARTICLES", "IndexReport", "Skip", "index_paths"]
 
@@ -287,11 +300,19 @@ def _load_manifest(ix: whoosh_index.FileIndex, folder: Path) -> Manifest:
     return Manifest(files, trusted=False)
 
 
-_OWN_FILES = {".gitkeep", "NEWSEARCH_WRITER.lock"}
+_OWN_FILES = {".gitkeep", WRITER_LOCK}
 
 
 def _open_or_create(folder: Path, rebuild: bool) -> whoosh_index.FileIndex:
     if read_marker(folder) is None:
+        state = unmarked_state(folder)
+        if state == "damaged" and not rebuild:
+            raise IndexDamaged(str(folder), f"its {MARKER} marker is missing or unreadable")
+        if state is not None:
+            # A creation killed before the marker was written (nothing was committed), or a
+            # rebuild of an index that lost its marker: start afresh.
+            _clear_folder(folder)
+            return create_index(folder)
         if any(p.name not in _OWN_FILES for p in folder.iterdir()):
             raise IndexNotFound(
                 str(folder),
@@ -307,6 +328,36 @@ def _open_or_create(folder: Path, rebuild: bool) -> whoosh_index.FileIndex:
             _clear_folder(folder)
             return create_index(folder)
     return open_whoosh_index(folder)
+
+
+# Left behind by killed runs: segment writers' private temporary folders (segments.py), TOCs
+# and manifests written under a temporary name before their atomic rename.
+_WRITER_TMP = re.compile(r"^newsearch-[0-9a-f]{32}\.tmp$")
+_TEMP_FILE = re.compile(rf"^(_{INDEX_NAME}_\d+\.toc\.[0-9.]+|newsearch-manifest-\d+\.json\.tmp)$")
+
+
+def _remove_leftovers(ix: whoosh_index.FileIndex, folder: Path) -> None:
+    """Delete what killed runs left in the index folder.
+
+    Only called while holding the writer lock, so no live writer owns any of it, and
+    searchers never read it: writers' temporary folders, column files in Whoosh's shared
+    ``MAIN.tmp``, temporary TOC/manifest files, and segment files that no generation lists
+    (a worker's unfinished segment; Whoosh removes those only when a later run commits).
+    """
+    for p in folder.iterdir():
+        try:
+            if _WRITER_TMP.match(p.name) and p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            elif p.name == f"{INDEX_NAME}.tmp" and p.is_dir():
+                for q in p.iterdir():
+                    q.unlink()
+            elif _TEMP_FILE.match(p.name):
+                p.unlink()
+        except OSError:
+            pass  # best effort: a leftover costs disk space, never correctness
+    gen = ix.latest_generation()
+    if gen >= 0:
+        whoosh_index.clean_files(ix.storage, INDEX_NAME, gen, ix._segments())
 
 
 def _clear_folder(folder: Path) -> None:
@@ -347,6 +398,7 @@ def index_paths(
     folder.mkdir(parents=True, exist_ok=True)
     with WriteLock(folder, wait):
         ix = _open_or_create(folder, rebuild)
+        _remove_leftovers(ix, folder)
         manifest = Manifest() if rebuild else _load_manifest(ix, folder)
         run = _Run(ix, folder, manifest, report, batch_articles, clear=rebuild)
         builders = BuilderPool(str(folder), jobs)
@@ -382,7 +434,8 @@ def _index(run: _Run, builders: BuilderPool, roots: list[str],
         else:
             todo.append(f)
     freed: set[str] = set()
-    for path in [p for p in manifest.files if p not in seen and _under(p, roots)]:
+    shown_roots = [printable_path(r) for r in roots]  # as the walk records paths
+    for path in [p for p in manifest.files if p not in seen and _under(p, shown_roots)]:
         report.deleted += len(manifest.files[path].ids)
         freed |= run.remove_file(path)
 

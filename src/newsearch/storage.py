@@ -5,12 +5,18 @@ An index folder holds Whoosh's files (``_MAIN_<gen>.toc``, ``MAIN_*.seg``), the 
 (:mod:`newsearch.manifest`). Whoosh errors on open become one of
 :class:`~newsearch.errors.IndexNotFound`, :class:`~newsearch.errors.IndexVersionError` or
 :class:`~newsearch.errors.IndexDamaged`.
+
+The marker is written last when an index is created, so it is the creation's commit point: a
+folder without it is either not ours, a newsearch index that lost its marker (it still holds
+manifests: damaged), or a creation cut short by a crash (nothing but an empty generation 0:
+the next index run starts afresh). :func:`unmarked_state` tells these apart.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,17 +32,27 @@ from .schema import SCHEMA_VERSION, make_schema
 __all__ = [
     "DEFAULT_INDEX_DIR",
     "MARKER",
+    "WRITER_LOCK",
     "WriteLock",
     "create_index",
     "index_path",
     "is_index",
     "open_whoosh_index",
     "read_marker",
+    "unmarked_state",
 ]
 
 DEFAULT_INDEX_DIR = "index"
 MARKER = "newsearch.json"
 INDEX_NAME = "MAIN"
+WRITER_LOCK = "NEWSEARCH_WRITER.lock"
+# What a creation cut short leaves: generation 0's table of contents (or Whoosh's temporary
+# name for it), Whoosh's lock and temporary folder, our writer lock, a marker not yet renamed.
+_UNFINISHED = re.compile(
+    rf"^(_{INDEX_NAME}_0\.toc(\.[0-9.]+)?|{INDEX_NAME}_WRITELOCK|{INDEX_NAME}\.tmp|"
+    rf"{re.escape(WRITER_LOCK)}|{re.escape(MARKER)}\.tmp|\.gitkeep)$"
+)
+_MANIFEST = re.compile(r"^newsearch-manifest-\d+\.json$")
 
 
 def index_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -56,6 +72,22 @@ def read_marker(path: Path) -> dict[str, Any] | None:
 
 def is_index(path: Path) -> bool:
     return read_marker(path) is not None
+
+
+def unmarked_state(path: Path) -> str | None:
+    """For a folder without a valid marker: ``"damaged"`` when it holds newsearch manifests
+    (an index that lost its marker), ``"unfinished"`` when it holds only what an index
+    creation killed before writing the marker leaves, else None (empty or not ours)."""
+    try:
+        names = [p.name for p in path.iterdir()]
+    except OSError:
+        return None
+    if any(_MANIFEST.match(n) for n in names):
+        return "damaged"
+    if any(n.startswith(f"_{INDEX_NAME}_0.toc") for n in names) and all(
+            _UNFINISHED.match(n) for n in names):
+        return "unfinished"
+    return None
 
 
 def create_index(path: Path) -> whoosh_index.FileIndex:
@@ -80,6 +112,11 @@ def open_whoosh_index(path: Path) -> whoosh_index.FileIndex:
         raise IndexNotFound(str(path))
     marker = read_marker(path)
     if marker is None:
+        state = unmarked_state(path)
+        if state == "damaged":
+            raise IndexDamaged(str(path), f"its {MARKER} marker is missing or unreadable")
+        if state == "unfinished":
+            raise IndexNotFound(str(path))  # nothing was ever committed; index again
         if any(path.glob("_*.toc")) or any(path.iterdir()):
             raise IndexNotFound(
                 str(path), f"{path} is not a newsearch index (no {MARKER} marker in it)"
@@ -118,7 +155,7 @@ class WriteLock:
     """
 
     def __init__(self, path: Path, wait: float = 0.0) -> None:
-        self._lock = FileStorage(str(path)).lock("NEWSEARCH_WRITER.lock")
+        self._lock = FileStorage(str(path)).lock(WRITER_LOCK)
         self._path = path
         self._wait = wait
         self.held = False

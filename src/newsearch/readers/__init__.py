@@ -11,7 +11,9 @@ Formats (module: what it reads):
     html        HTML pages, main text via trafilatura
 
 A reader raises :class:`~newsearch.errors.SkippedInput` when a whole file is unusable and
-yields :class:`~newsearch.article.RecordSkip` for one bad record among good ones.
+yields :class:`~newsearch.article.RecordSkip` for one bad record among good ones. Readers
+build articles with :func:`create_article`, which refuses fields too long to be real before
+any cleaning is spent on them.
 """
 
 from __future__ import annotations
@@ -21,16 +23,24 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from ..article import Article, RecordSkip
 from ..errors import SkippedInput
 from ..textnorm import BinaryContent, decode
 
-__all__ = ["FORMATS", "SourceFile", "detect_format", "read_source"]
+__all__ = ["FORMATS", "SourceFile", "create_article", "detect_format", "read_source"]
 
 # Sizes past which a field is not a plausible part of a news article.
 MAX_TITLE_CHARS = 1_000
 MAX_BODY_CHARS = 2_000_000
+# Raw (uncleaned) sizes past which a field cannot clean down to a plausible one; checked
+# before cleaning, which splits one-line fields into words: a 50 MB single-line file read as
+# a headline took 800 MB to clean. Cleaning only removes spacing and invisible characters.
+MAX_RAW_LINE_CHARS = 10 * MAX_TITLE_CHARS
+MAX_RAW_BODY_CHARS = 2 * MAX_BODY_CHARS
+MAX_LABELS = 1_000
+_LINE_FIELDS = ("title", "subtitle", "author", "url", "lang")
 
 
 @dataclass(slots=True)
@@ -172,6 +182,20 @@ def read_source(src: SourceFile) -> Iterator[Article | RecordSkip]:
                 yield RecordSkip(item.key, problem)
                 continue
         yield item
+
+
+def create_article(**fields: Any) -> Article | RecordSkip:
+    """:meth:`Article.create`, or a RecordSkip when a raw field is far too long to be real."""
+    limits = {**dict.fromkeys(_LINE_FIELDS, MAX_RAW_LINE_CHARS), "body": MAX_RAW_BODY_CHARS}
+    for name, limit in limits.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            return RecordSkip(fields["key"], f"{name} longer than {limit:,} characters")
+    for name in ("sections", "tags"):
+        labels = fields.get(name) or []
+        if len(labels) > MAX_LABELS or any(len(v) > MAX_RAW_LINE_CHARS for v in labels):
+            return RecordSkip(fields["key"], f"implausible {name} (too many or too long)")
+    return Article.create(**fields)
 
 
 def _implausible(a: Article) -> str | None:

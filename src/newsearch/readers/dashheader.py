@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 
 from ..article import Article, RecordSkip
-from . import SourceFile
+from . import SourceFile, create_article
 from .dates import parse_us_header_date
 from .textpage import lines_of, unwrap
 
@@ -48,7 +48,7 @@ def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
             author = re.sub(r"^by\s+", "", h, flags=re.I)
         elif date is None:
             date = parse_us_header_date(h)
-    yield Article.create(
+    yield create_article(
         source=src.path, key="article", title=title, body=unwrap(lines), date=date,
         url=url, author=author, lang="en",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..article import Article, RecordSkip
-from . import SourceFile
+from . import SourceFile, create_article
 from .textpage import date_line, lines_of, unwrap
 
 __all__ = ["read"]
@@ -30,7 +30,7 @@ def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
             if date is not None:
                 del lines[i]
             break
-    yield Article.create(
+    yield create_article(
         source=src.path, key="article", title=title, body=unwrap(lines), date=date,
         sections=[src.folder] if src.folder else [],
     )

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..article import Article, RecordSkip
 from ..errors import SkippedInput
-from . import SourceFile
+from . import SourceFile, create_article
 from .dates import parse_date, tz_for_url
 
 __all__ = [
@@ -252,7 +252,7 @@ def read(
     if len(body.strip()) < MIN_BODY_CHARS:
         raise src.skip(f"no article text found in the page (main text: {body.strip()[:40]!r})")
     url = document.url or None
-    yield Article.create(
+    yield create_article(
         source=src.path,
         key="page",
         title=document.title,

@@ -3,7 +3,8 @@ holding a list) and JSON Lines.
 
 Column and key names are matched case-insensitively against the names feeds commonly use
 (:data:`FIELD_NAMES`). A malformed row or line is a record-level skip; the rest of the file
-is still read.
+is still read. JSON may spell lone UTF-16 surrogates (``"\\ud800"``), which are not text
+anywhere else in the pipeline: they become U+FFFD.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..article import Article, RecordSkip
-from . import SourceFile
+from . import MAX_LABELS, SourceFile, create_article
 from .dates import parse_date, tz_for_url
 
 __all__ = ["FIELD_NAMES", "reader_for"]
@@ -83,6 +84,8 @@ def _as_list(v: Any) -> list[str]:
         t = _as_text(v)
         return [t] if t else []
     text = str(v).strip()
+    if len(text) > 100 * MAX_LABELS:
+        return [text]  # not a label list; kept whole so that create_article refuses it
     if text.startswith("[") and text.endswith("]") and len(text) < _MAX_LITERAL:
         try:
             parsed = ast.literal_eval(text)
@@ -104,7 +107,7 @@ def _article(src: SourceFile, key: str, raw: dict[str, Any]) -> Article | Record
     raw_date = _pick(rec, FIELD_NAMES["date"])
     date = parse_date(raw_date, tz=tz_for_url(url))
     author = _pick(rec, FIELD_NAMES["author"])
-    return Article.create(
+    return create_article(
         source=src.path,
         key=key,
         title=title,
@@ -239,9 +242,29 @@ class _Bad(str):
     """A parse error standing where a record should be (keeps its reason)."""
 
 
-def _emit(src: SourceFile, items: Iterable[tuple[str, Any]]) -> Iterator[Article | RecordSkip]:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape of a surrogate; only texts holding one need _scrub (pairs decode to one
+# character, so what remains after json.loads is a lone surrogate).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _scrub(v: Any) -> Any:
+    """Lone surrogates in decoded JSON replaced by U+FFFD (depth is bounded by _depth_ok)."""
+    if isinstance(v, str):
+        return _SURROGATE.sub("\ufffd", v)
+    if isinstance(v, dict):
+        return {_scrub(k): _scrub(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_scrub(x) for x in v]
+    return v
+
+
+def _emit(src: SourceFile, items: Iterable[tuple[str, Any]],
+          scrub: bool = False) -> Iterator[Article | RecordSkip]:
     keys = _Keys()
     for fallback, rec in items:
+        if scrub and not isinstance(rec, _Bad):
+            rec = _scrub(rec)
         if isinstance(rec, _Bad):
             yield RecordSkip(fallback, str(rec))
         elif not isinstance(rec, dict):
@@ -267,7 +290,8 @@ def _read_json(src: SourceFile) -> Iterator[Article | RecordSkip]:
     records = _records_in(doc)
     if records is None:
         raise src.skip("JSON holds no article records")
-    yield from _emit(src, ((f"record {i}", r) for i, r in enumerate(records, 1)))
+    yield from _emit(src, ((f"record {i}", r) for i, r in enumerate(records, 1)),
+                     scrub=bool(_SURROGATE_ESCAPE.search(text)))
 
 
 def _read_jsonl(src: SourceFile, text: str | None = None) -> Iterator[Article | RecordSkip]:
@@ -288,7 +312,7 @@ def _read_jsonl(src: SourceFile, text: str | None = None) -> Iterator[Article | 
             except RecursionError:
                 yield f"line {n}", _Bad("JSON nested too deeply")
 
-    yield from _emit(src, parsed())
+    yield from _emit(src, parsed(), scrub=bool(_SURROGATE_ESCAPE.search(text)))
 
 
 def reader_for(fmt: str) -> Callable[[SourceFile], Iterator[Article | RecordSkip]]:

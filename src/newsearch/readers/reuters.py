@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 
 from ..article import Article, RecordSkip
-from . import SourceFile
+from . import SourceFile, create_article
 from .dates import parse_reuters_date
 
 __all__ = ["read"]
@@ -95,7 +95,7 @@ def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
         tags = []
         for tag in ("PLACES", "PEOPLE", "ORGS", "EXCHANGES"):
             tags.extend(_labels(rec, tag))
-        yield Article.create(
+        yield create_article(
             source=src.path,
             key=key,
             title=title,

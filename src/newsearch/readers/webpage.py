@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from ..article import Article, RecordSkip
-from . import SourceFile
+from . import SourceFile, create_article
 from .textpage import date_line, lines_of, unwrap
 
 __all__ = ["CHROME_LINES", "read", "sniff"]
@@ -103,7 +103,7 @@ def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
             if date is not None:
                 continue
         kept.append(line)
-    yield Article.create(
+    yield create_article(
         source=src.path, key="page", title=title, body=unwrap(kept), date=date,
         sections=sections,
     )

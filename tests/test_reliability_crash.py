@@ -1,0 +1,81 @@
+"""Crash safety at chosen points: an index run killed with SIGKILL (its whole process group,
+workers too) inside a commit or while creating the index keeps exactly one whole generation,
+leaves no process behind, and the next run completes the job with nothing left over.
+
+The random kills over Reuters-21578 are in test_reliability_reuters.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newsearch import IndexNotFound, open_index
+from newsearch.cli import main
+
+from .reliability_support import (
+    IndexRun,
+    committed_manifest,
+    ids_by_source,
+    leftovers,
+    manifest_ids,
+    stats_documents,
+    survivors,
+    synthetic_corpus,
+)
+
+FILES, PER_FILE, BATCH = 40, 10, 100  # 16 files per chunk: commits after 160, 320, 400
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    synthetic_corpus(tmp_path / "corpus", FILES, PER_FILE)
+    return tmp_path / "corpus"
+
+
+def killed_at(point: str, corpus: Path, index: Path) -> IndexRun:
+    run = IndexRun.start([corpus], index, batch=BATCH, jobs=2, env={"RELIABILITY_DIE_AT": point})
+    run.proc.wait(timeout=300)
+    run.kill()  # collects the output; the group is gone already
+    assert run.proc.returncode == -9, run.stderr()
+    assert survivors(run.proc.pid) == []
+    return run
+
+
+@pytest.mark.parametrize(("point", "stands"), [
+    ("manifest-saved:2", "first"),  # the second commit's manifest is on disk, not its TOC
+    ("toc-written:3", "second"),  # its TOC is written (the 1st is generation 0's); not cleaned
+    ("before-prune:2", "second"),  # committed and cleaned; the old manifest still there
+])
+def test_a_kill_inside_a_commit_leaves_one_whole_generation(point: str, stands: str,
+                                                            corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    run = killed_at(point, corpus, index)
+    first = run.commits[0]
+    documents = stats_documents(index)
+    gen, manifest = committed_manifest(index)
+    if stands == "first":
+        assert (gen, documents) == (first.generation, first.documents)
+    else:
+        assert gen == first.generation + 1 and documents > first.documents
+    assert ids_by_source(index) == manifest_ids(manifest)
+    report = IndexRun.start([corpus], index, batch=BATCH, jobs=2).finish()
+    assert report["documents"] == FILES * PER_FILE
+    assert report["unchanged"] == documents and report["updated"] == 0
+    assert leftovers(index) == []
+
+
+def test_a_run_killed_while_creating_the_index_is_started_afresh(corpus: Path,
+                                                                 tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    killed_at("index-created:1", corpus, index)  # Whoosh's files exist, the marker not yet
+    res = CliRunner().invoke(main, ["stats", "--index", str(index)], catch_exceptions=False)
+    assert res.exit_code == 2
+    assert "no newsearch index" in res.output and "Traceback" not in res.output
+    with pytest.raises(IndexNotFound):
+        open_index(index)
+    report = IndexRun.start([corpus], index, batch=BATCH, jobs=2).finish()
+    assert report["documents"] == FILES * PER_FILE
+    assert leftovers(index) == []
