@@ -167,10 +167,6 @@ def test_searches_in_threads_and_processes_stay_consistent_while_commits_land(
     assert_consistent(index, FILES * PER_FILE)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "searching an index without any segment (generation 0: an index run killed before its "
-    "first commit, or one over a folder with no articles) raises AttributeError in "
-    "view.segment_key: seg_reader.segment() is None for Whoosh's empty reader"))
 def test_an_index_without_a_commit_answers_searches_with_no_hits(tmp_path: Path) -> None:
     (tmp_path / "nothing").mkdir()
     out = cli("index", str(tmp_path / "nothing"), "--index", str(tmp_path / "index"), "--quiet")

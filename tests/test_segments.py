@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from whoosh.writing import SegmentWriter
 
 from newsearch.article import Article
@@ -21,18 +23,27 @@ TEXTS = [
 
 
 def _articles() -> list[Article]:
-    return [
+    plain = [
         Article.create(source="/corpus/x.jsonl", key=str(i), title=t, body=b,
                        sections=["Business" if i % 2 else "World"])
         for i, (t, b) in enumerate(TEXTS)
     ]
+    full = Article.create(
+        source="/corpus/ria.csv", key="9", title="Театр Машкова", body="Премьера в декабре.",
+        subtitle="Билеты в ноябре", author="Иван Петров", url="https://ria.ru/x-9.html",
+        lang="ru", date=datetime(2023, 10, 20, 9, 20, tzinfo=UTC),
+        sections=["Culture", "Society"], tags=["театр", "Москва"])
+    return [full, *plain]
 
 
-def _build(path: Path, writer_cls: type) -> Any:
+def _build(path: Path, writer_cls: type, fast: bool = False) -> Any:
     ix = create_index(path)
     w = writer_cls(ix, codec=make_codec())
     for a in _articles():
-        w.add_document(**document_fields(a))
+        if fast:
+            w.add_article(a, a.dedup)
+        else:
+            w.add_document(**document_fields(a))
     w.commit()
     return ix
 
@@ -59,9 +70,10 @@ def _dump(ix: Any) -> dict[str, Any]:
     return out
 
 
-def test_news_writer_output_equals_whoosh_writer_output(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["add_document", "add_article"])
+def test_news_writer_output_equals_whoosh_writer_output(tmp_path: Path, fast: bool) -> None:
     stock = _dump(_build(tmp_path / "stock", SegmentWriter))
-    ours = _dump(_build(tmp_path / "ours", NewsSegmentWriter))
+    ours = _dump(_build(tmp_path / "ours", NewsSegmentWriter, fast))
     assert ours.keys() == stock.keys()
     for key in stock:
         assert ours[key] == stock[key], key
@@ -69,7 +81,7 @@ def test_news_writer_output_equals_whoosh_writer_output(tmp_path: Path) -> None:
 
 def test_long_posting_lists_span_several_blocks(tmp_path: Path) -> None:
     ix = _build(tmp_path / "ours", NewsSegmentWriter)
-    expected = [i for i, (_t, body) in enumerate(TEXTS) if "bank" in body.lower()]
+    expected = [i for i, a in enumerate(_articles()) if "bank" in a.body.lower()]
     assert len(expected) > 2 * 128  # so the list needs three blocks
     with ix.reader() as r:
         assert list(r.postings("body", b"bank").all_ids()) == expected

@@ -17,15 +17,13 @@ terms, so no query can make the engine enumerate the vocabulary.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
-from whoosh import query as wq
 
 from .analysis import TOKEN_RE, analyse, is_stop_word, prefix_term, query_terms
 from .query import And, DateRange, FieldValue, Fuzzy, MatchAll, Node, Not, Or, Phrase, Prefix, Word
@@ -39,6 +37,8 @@ FIELD_BOOSTS = {"title": 2.5, "subtitle": 1.5, "body": 1.0, "author": 1.0}
 DEFAULT_FIELDS = ("title", "subtitle", "body")
 PREFIX_MAX_TERMS = 200
 FUZZY_MAX_TERMS = 50
+# All prefix and fuzzy words of one query share this many expanded terms.
+QUERY_MAX_EXPANSIONS = 500
 FUZZY_BOOST = 0.5  # weight of a fuzzy match's neighbours against the word itself
 _EPOCH = date(1970, 1, 1)
 
@@ -111,6 +111,7 @@ class CompiledQuery:
     plan: Any
     highlight: SnippetQuery = field(default_factory=SnippetQuery)
     dropped: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -128,19 +129,39 @@ class _Compiler:
         self.expand_prefix = expand_prefix
         self.highlight = SnippetQuery()
         self.dropped: list[str] = []
+        self.notices: list[str] = []
+        self.budget = QUERY_MAX_EXPANSIONS
+        self.seen: dict[tuple[Node, bool], Any] = {}
 
     @staticmethod
     def fields(name: str | None) -> tuple[str, ...]:
         return DEFAULT_FIELDS if name is None else (name,)
 
     def compile(self, node: Node, negated: bool = False) -> Any:
+        # The same subquery twice ("said~2 said~2", a pasted list) is compiled once.
+        key = (node, negated)
+        if key not in self.seen:
+            self.seen[key] = self._compile(node, negated)
+        return self.seen[key]
+
+    def take_budget(self, wanted: int) -> int:
+        granted = min(wanted, self.budget)
+        self.budget -= granted
+        if granted < wanted and not self.notices:
+            self.notices.append(f"expanded prefix and fuzzy words to at most "
+                                f"{QUERY_MAX_EXPANSIONS} index terms in all")
+        return granted
+
+    def _compile(self, node: Node, negated: bool) -> Any:
         if isinstance(node, Word):
             return self.word(node.text, node.field, negated)
         if isinstance(node, Phrase):
             return self.phrase(list(node.texts), node.field, node.slop, negated)
         if isinstance(node, Prefix):
             fields = self.fields(node.field)
-            terms = self.expand_prefix(fields, prefix_term(node.text), PREFIX_MAX_TERMS)
+            limit = self.take_budget(PREFIX_MAX_TERMS)
+            terms = self.expand_prefix(fields, prefix_term(node.text), limit) if limit else []
+            self.budget += limit - len(terms)
             if not terms:
                 return PNothing()
             if not negated:
@@ -194,14 +215,18 @@ class _Compiler:
 
     def phrase(self, words: list[str], field_name: str | None, slop: int, negated: bool) -> Any:
         tokens = [t for w in words for t in TOKEN_RE.findall(w)]
-        seq = [t for t in (_phrase_term(w) for w in tokens) if t]
+        pairs = [(w, t) for w in tokens if (t := _phrase_term(w))]
+        seq = [t for _w, t in pairs]
         if not seq:
             self.dropped.append(" ".join(words))
             return None
         if len(seq) == 1:
             return self.word(tokens[0], field_name, negated)
         if not negated and field_name in (None, "title", "body"):
-            self.highlight.phrases.append(tuple(frozenset([t]) for t in seq))
+            if slop:  # words apart: mark each of them (not the common ones)
+                self.highlight.terms.update(t for w, t in pairs if not is_stop_word(w))
+            else:
+                self.highlight.phrases.append(tuple(frozenset([t]) for t in seq))
         return PPhrase(self.fields(field_name), tuple(seq), slop)
 
     def fuzzy(self, node: Fuzzy, negated: bool) -> Any:
@@ -211,7 +236,9 @@ class _Compiler:
             self.dropped.append(node.text)
             return None
         maxdist = node.maxdist if node.maxdist is not None else (1 if len(base[0]) <= 5 else 2)
-        near = self.vocabulary().near(base[0], maxdist, FUZZY_MAX_TERMS)
+        limit = self.take_budget(FUZZY_MAX_TERMS)
+        near = self.vocabulary().near(base[0], maxdist, limit) if limit else []
+        self.budget += limit - len(near)
         if not negated:
             self.highlight.terms.update([base[0], *near])
         fields = self.fields(node.field)
@@ -231,43 +258,18 @@ def compile_query(node: Node, view: View, vocabulary: Callable[[], Any],
                   ) -> CompiledQuery:
     comp = _Compiler(view, vocabulary, expand_prefix)
     plan = comp.compile(node)
-    return CompiledQuery(plan, comp.highlight, comp.dropped)
+    return CompiledQuery(plan, comp.highlight, comp.dropped, comp.notices)
 
 
 # --- evaluating ------------------------------------------------------------------------------
 
 
-class PhraseCache:
-    """Phrase matches per (generation, field, terms, slop): positions are checked once."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> np.ndarray | None:
-        with self.lock:
-            v = self.items.get(key)
-            if v is not None:
-                self.items.move_to_end(key)
-            return v
-
-    def put(self, key: tuple[Any, ...], value: np.ndarray) -> None:
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
 class Evaluator:
     """Turns a plan into a mask over the view (and remembers the scoring leaves)."""
 
-    def __init__(self, view: View, readers: dict[str, Any], searchers: dict[str, Any],
-                 phrases: PhraseCache) -> None:
+    def __init__(self, view: View, readers: dict[str, Any]) -> None:
         self.view = view
         self.readers = readers
-        self.searchers = searchers
-        self.phrases = phrases
 
     def mask(self, node: Any) -> np.ndarray:
         v = self.view
@@ -316,24 +318,47 @@ class Evaluator:
         return np.zeros(v.n, dtype=bool)
 
     def phrase_docs(self, field: str, terms: tuple[str, ...], slop: int) -> np.ndarray:
-        key = (self.view.generation, field, terms, slop)
-        hit = self.phrases.get(key)
-        if hit is not None:
-            return hit
-        # Only documents holding every word can hold the phrase: skip segments without them.
-        found: list[np.ndarray] = []
-        q = wq.Phrase(field, list(terms), slop=slop + 1)
-        for seg, off in self.view.segments:
-            reader = self.readers[seg.key]
-            if not all((field, t) in reader for t in terms):
+        """Documents where ``terms`` occur in order, each within ``slop + 1`` positions of
+        the one before (adjacent when ``slop`` is 0)."""
+        v = self.view
+        # Only documents holding every word can hold the phrase.
+        cand: np.ndarray | None = None
+        for t in dict.fromkeys(terms):
+            ids = v.postings(self.readers, field, t)[0]
+            cand = ids if cand is None else np.intersect1d(cand, ids, assume_unique=True)
+            if not len(cand):
+                return cand.astype(np.int64)
+        assert cand is not None
+        cand = np.sort(cand.astype(np.int64))
+        found: list[int] = []
+        for seg, off in v.segments:
+            lo, hi = np.searchsorted(cand, [off, off + seg.n])
+            if hi <= lo:
                 continue
-            docs = np.fromiter(q.docs(self.searchers[seg.key]), dtype=np.int64)
-            if len(docs):
-                found.append(docs + off)
-        ids = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-        ids = ids[self.view.live[ids]] if len(ids) else ids
-        self.phrases.put(key, ids)
-        return ids
+            local = cand[lo:hi] - off
+            positions = {t: v.positions(self.readers, seg, field, t, local)
+                         for t in dict.fromkeys(terms)}
+            for d in local.tolist():
+                if _in_sequence([positions[t].get(d, ()) for t in terms], slop + 1):
+                    found.append(d + off)
+        return np.array(found, dtype=np.int64)
+
+
+def _in_sequence(position_lists: list[Any], max_gap: int) -> bool:
+    """Is there p1 < p2 < ... with 0 < p[k+1] - p[k] <= max_gap, one from each list?"""
+    ends = position_lists[0]
+    for nxt in position_lists[1:]:
+        if max_gap == 1:
+            prev = set(ends)
+            ends = [p for p in nxt if p - 1 in prev]
+        else:
+            prev_sorted = sorted(ends)
+            ends = [p for p in nxt
+                    if (i := bisect_left(prev_sorted, p - max_gap)) < len(prev_sorted)
+                    and prev_sorted[i] < p]
+        if not ends:
+            return False
+    return True
 
 
 def scoring_leaves(node: Any, negated: bool = False) -> list[tuple[str, str, float]]:

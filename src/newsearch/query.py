@@ -38,6 +38,7 @@ from .errors import QueryError
 __all__ = [
     "FIELDS",
     "MAX_QUERY_CHARS",
+    "MAX_SLOP",
     "MAX_TERMS",
     "And",
     "DateRange",
@@ -58,6 +59,8 @@ __all__ = [
 # pay per term, and no real question needs more.
 MAX_QUERY_CHARS = 1_000
 MAX_TERMS = 64
+# "a b"~N: at most this many words between (checking positions costs with the distance).
+MAX_SLOP = 20
 CAPS_SENTENCE_WORDS = 6
 # Text fields a word may be aimed at, and exact-value fields.
 TEXT_FIELDS = ("title", "body", "author")
@@ -394,7 +397,11 @@ class _Parser:
             return _Empty()
         if len(words) == 1:
             return Word(words[0], fieldname)
-        return Phrase(words, fieldname, tok.slop or 0)
+        slop = tok.slop or 0
+        if slop > MAX_SLOP:
+            self.repair(f"allowed at most {MAX_SLOP} words between the words of a phrase", tok)
+            slop = MAX_SLOP
+        return Phrase(words, fieldname, slop)
 
     def word_like(self, tok: _Tok, fieldname: str | None = None) -> Node:
         text = tok.text
@@ -482,6 +489,7 @@ def _with_field(node: Node, fieldname: str) -> Node:
 
 
 _DAY = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _day(text: str, tok: _Tok, query: str, *, end: bool) -> date | None:
@@ -519,6 +527,9 @@ def parse_query(text: str, *, strict: bool = False) -> ParsedQuery:
             raise QueryError(original, f"query longer than {MAX_QUERY_CHARS:,} characters")
         repairs.append(f"cut the query to its first {len(text):,} characters")
     text = text.replace("\x00", " ")
+    # A lone surrogate is how Python hands over an undecodable byte of a command-line
+    # argument; no index term can contain one.
+    text = _SURROGATE.sub("\ufffd", text)
     parser = _Parser(_tokenise(text, repairs), text, strict, repairs)
     if strict and repairs:
         raise QueryError(text, repairs[0])

@@ -28,13 +28,16 @@ the index): keep them here.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pickle import dumps
 from typing import Any
 
 from whoosh import columns, fields
 from whoosh.formats import Positions
+from whoosh.system import pack_uint
 
 from .analysis import ANALYZER_NAME, NewsAnalyzer, positions
 from .article import Article
@@ -45,6 +48,7 @@ __all__ = [
     "NewsText",
     "PreAnalyzed",
     "document_fields",
+    "encode_positions",
     "epoch_to_datetime",
     "make_schema",
 ]
@@ -71,20 +75,23 @@ _encode_positions = Positions().encode
 _single_position: dict[int, bytes] = {}
 
 
+def encode_positions(plist: list[int]) -> bytes:
+    """Whoosh's Positions encoding of a position list, byte for byte: the count, then the
+    pickled deltas (memoised for single positions, the common case)."""
+    if len(plist) == 1:
+        enc = _single_position.get(plist[0])
+        if enc is None:
+            enc = _single_position[plist[0]] = _encode_positions(plist)
+        return enc
+    deltas = [plist[0], *[b - a for a, b in itertools.pairwise(plist)]]
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
 def analyse_field(text: str, boost: float = 1.0) -> PreAnalyzed:
     """The (term, freq, weight, encoded positions) tuples Whoosh's writer wants."""
     terms, _length = positions(text)
-    single = _single_position
-    items = []
-    for t, p in terms.items():
-        n = len(p)
-        if n == 1:
-            enc = single.get(p[0])
-            if enc is None:
-                enc = single[p[0]] = _encode_positions(p)
-        else:
-            enc = _encode_positions(p)
-        items.append((t.encode("utf-8"), n, n * boost, enc))
+    items = [(t.encode("utf-8"), len(p), len(p) * boost, encode_positions(p))
+             for t, p in terms.items()]
     return PreAnalyzed(items, text)
 
 

@@ -39,7 +39,6 @@ from .plan import (
     DEFAULT_FIELDS,
     CompiledQuery,
     Evaluator,
-    PhraseCache,
     compile_query,
     evaluate,
     scoring_leaves,
@@ -53,6 +52,7 @@ from .stats import IndexStats, stats_from_reader
 from .storage import index_path, open_whoosh_index
 from .suggest import Vocabulary, replace_word
 from .view import (
+    POSITIONS_CACHE_ENTRIES,
     POSTINGS_CACHE_ENTRIES,
     SegmentData,
     View,
@@ -97,8 +97,6 @@ class _Context:
         self.view = view
         reader = searcher.reader()
         self.readers = {segment_key(r): r for r, _off in leaf_readers(reader)}
-        subs = searcher.subsearchers or [(searcher, 0)]
-        self.searchers = {segment_key(s.reader()): s for s, _off in subs}
 
 
 class NewsIndex:
@@ -114,7 +112,7 @@ class NewsIndex:
         self._views: dict[int, View] = {}
         self._vocab: dict[int, Vocabulary] = {}
         self._postings = _PostingsCache(POSTINGS_CACHE_ENTRIES)
-        self._phrases = PhraseCache()
+        self._positions = _PostingsCache(POSITIONS_CACHE_ENTRIES)
         self._results = _ResultsCache(results_cache)
 
     # -- per-thread searchers, kept current --
@@ -155,7 +153,7 @@ class NewsIndex:
                 if data is None:
                     data = self._segments[key] = SegmentData(reader)
                 segs.append((data, off, reader))
-            view = View(gen, segs, self._postings)
+            view = View(gen, segs, self._postings, self._positions)
             self._views[gen] = view
             # Keep this generation and the one before it (other threads may still use it).
             for old in sorted(self._views)[:-2]:
@@ -165,6 +163,7 @@ class NewsIndex:
             for key in [k for k in self._segments if k not in keep]:
                 del self._segments[key]
             self._postings.drop_segments(keep)
+            self._positions.drop_segments(keep)
         return view
 
     def _vocabulary(self, ctx: _Context) -> Vocabulary:
@@ -243,11 +242,11 @@ class NewsIndex:
             tuple(x for x in (sections or ()) if x and x.strip()),
             (since_d - _EPOCH).days if since_d else None,
             (until_d - _EPOCH).days if until_d else None)
-        evaluator = Evaluator(view, ctx.readers, ctx.searchers, self._phrases)
+        evaluator = Evaluator(view, ctx.readers)
 
         compiled = self._compile(parsed, ctx)
         mask = self._matches(compiled, evaluator, allowed)
-        notices = list(parsed.repairs)
+        notices = list(parsed.repairs) + compiled.notices
         if compiled.dropped:
             notices.append("ignored common words: " + ", ".join(compiled.dropped))
         fallback = None

@@ -23,6 +23,7 @@ class Vocabulary:
                 self.by_first.setdefault(t[:1], []).append(t)
         self._df = df
         self._df_cache: dict[str, int] = {}
+        self._near_cache: dict[tuple[str, int], list[str]] = {}
 
     def df(self, term: str) -> int:
         n = self._df_cache.get(term)
@@ -32,6 +33,13 @@ class Vocabulary:
 
     def near(self, term: str, maxdist: int, limit: int) -> list[str]:
         """Terms within ``maxdist`` edits of ``term`` (same first letter), most frequent first."""
+        key = (term, maxdist)
+        found = self._near_cache.get(key)
+        if found is None:
+            found = self._near_cache[key] = self._near(term, maxdist)
+        return found[:limit]
+
+    def _near(self, term: str, maxdist: int) -> list[str]:
         out = []
         n = len(term)
         for cand in self.by_first.get(term[:1], ()):
@@ -40,7 +48,7 @@ class Vocabulary:
             if edit_distance(term, cand, maxdist) <= maxdist:
                 out.append(cand)
         out.sort(key=lambda t: (-self.df(t), t))
-        return out[:limit]
+        return out
 
     def correction(self, term: str) -> str | None:
         """A more frequent term one or two edits away, for a term that is rare or absent."""

@@ -21,6 +21,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from itertools import accumulate
+from pickle import loads
 from typing import Any
 
 import numpy as np
@@ -30,19 +32,25 @@ from whoosh.util.numeric import byte_to_length
 
 from .schema import NO_DATE
 
-__all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View"]
+__all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
+           "read_values"]
 
 TEXT_FIELDS = ("title", "subtitle", "body", "author")
 DAY = 86_400
 # Decoded posting lists kept per process (summed over segments, int32 + float32 each).
 POSTINGS_CACHE_ENTRIES = 12_000_000
+# Encoded position lists kept for phrase checks (a few dozen bytes each).
+POSITIONS_CACHE_ENTRIES = 2_000_000
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_W = np.zeros(0, dtype=np.float32)
 
 
 def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
-    return [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
+    """(segment reader, doc number offset) pairs; none for an index without segments (whose
+    reader is Whoosh's EmptyReader)."""
+    leaves = [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
+    return [(r, off) for r, off in leaves if r.segment() is not None]
 
 
 def segment_key(seg_reader: Any) -> str:
@@ -82,6 +90,49 @@ def read_postings(seg_reader: Any, field: str, btext: bytes) -> tuple[np.ndarray
     if len(id_parts) == 1:
         return id_parts[0], w_parts[0]
     return np.concatenate(id_parts), np.concatenate(w_parts)
+
+
+def _positions(value: bytes) -> list[int]:
+    # Whoosh's Positions format: a 4-byte count, then the pickled position deltas (the
+    # pickle's final STOP byte may have been trimmed).
+    codes = loads(value[4:] if value.endswith(b".") else value[4:] + b".")
+    return list(accumulate(codes))
+
+
+def read_values(seg_reader: Any, field: str, btext: bytes) -> tuple[np.ndarray, list[bytes]]:
+    """Doc numbers and encoded posting values (positions) of one term in one segment."""
+    if (field, btext) not in seg_reader:
+        return _EMPTY_IDS, []
+    m = seg_reader.postings(field, btext)
+    if isinstance(m, FilterMatcher):
+        m = m.child
+    ids: list[np.ndarray] = []
+    values: list[bytes] = []
+    if not isinstance(m, W3LeafMatcher):
+        plain = []
+        while m.is_active():
+            plain.append(m.id())
+            values.append(m.value())
+            m.next()
+        return np.array(plain, dtype=np.int64), values
+    while not m._atend:
+        m._read_data()
+        d_ids, _w, block_values = m._data
+        ids.append(np.cumsum(np.asarray(d_ids, dtype=np.int64)))
+        values.extend(block_values)
+        m._next_block()
+    return (np.concatenate(ids) if len(ids) > 1 else ids[0]), values
+
+
+def positions_in(ids: np.ndarray, values: list[bytes], wanted: np.ndarray) -> dict[int, list[int]]:
+    """Positions in the ``wanted`` documents (sorted), from :func:`read_values` output."""
+    if not len(ids) or not len(wanted):
+        return {}
+    idx = np.searchsorted(ids, wanted)
+    idx[idx >= len(ids)] = len(ids) - 1
+    hit = ids[idx] == wanted
+    return {int(d): _positions(values[i]) for d, i in zip(wanted[hit].tolist(),
+                                                          idx[hit].tolist(), strict=True)}
 
 
 class SegmentData:
@@ -169,12 +220,13 @@ class View:
     """One generation: segments concatenated into global doc numbers."""
 
     def __init__(self, generation: int, segs: list[tuple[SegmentData, int, Any]],
-                 cache: _PostingsCache) -> None:
+                 cache: _PostingsCache, positions_cache: _PostingsCache) -> None:
         self.generation = generation
         self.segments = [(s, off) for s, off, _ in segs]
         self.n = sum(s.n for s, _, _ in segs)
         self.offsets = {s.key: off for s, off, _ in segs}
         self._cache = cache
+        self._positions_cache = positions_cache
         live = np.ones(self.n, dtype=bool)
         for s, off, reader in segs:
             if reader.has_deletions():
@@ -245,6 +297,16 @@ class View:
         if len(self.segments) > 1:
             self._cache.put(key, value)
         return value
+
+    def positions(self, readers: dict[str, Any], seg: SegmentData, field: str, term: str,
+                  wanted: np.ndarray) -> dict[int, list[int]]:
+        """Positions of ``term`` in the ``wanted`` local documents of segment ``seg``."""
+        key = (seg.key, field, term, "values")
+        hit = self._positions_cache.get(key)
+        if hit is None:
+            hit = read_values(readers[seg.key], field, term.encode("utf-8"))
+            self._positions_cache.put(key, hit)
+        return positions_in(hit[0], hit[1], wanted)
 
     def mask_of(self, ids: np.ndarray) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)
