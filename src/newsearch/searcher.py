@@ -69,10 +69,11 @@ DEFAULT_HALF_LIFE_DAYS = 30.0
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 # When requiring every word of a plain query finds nothing, or a query of FALLBACK_MIN_WORDS
-# or more words finds fewer than FALLBACK_BELOW articles, the words are ORed instead (ranked
-# by how many and how rare) and the result says so.
+# or more content words finds fewer than FALLBACK_BELOW articles, the words are ORed instead
+# (ranked by how many and how rare) and the result says so. (TIME: MAP 0.691 -> 0.697 with
+# three words instead of four.)
 FALLBACK_BELOW = 10
-FALLBACK_MIN_WORDS = 4
+FALLBACK_MIN_WORDS = 3
 # Suggest a spelling when the query finds fewer articles than this.
 SUGGEST_BELOW = 3
 # Result pages kept for repeated queries (per NewsIndex; keyed by index generation).
