@@ -62,6 +62,7 @@ def _dump(ix: Any) -> dict[str, Any]:
                 out[f"{fieldname}:{btext!r}"] = (
                     ti.doc_frequency(), ti.weight(), ti.min_length(), ti.max_length(),
                     ti.max_weight(), postings,
+                    ti.extent(),  # where the postings start and how long they are
                 )
         out["stored"] = list(r.all_stored_fields())
         out["lengths"] = [(f, r.field_length(f), r.max_field_length(f))

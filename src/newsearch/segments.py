@@ -22,16 +22,21 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import multiprocessing
 import signal
+import struct
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pickle import dumps
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from .analysis import positions
@@ -176,11 +181,15 @@ def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool, lengths: 
             fieldwriter.start_field(fieldname, schema[fieldname])
             lastfn = fieldname
             flens = lengths.by_field.get(fieldname)
-        fieldwriter.start_term(btext)
-        pw = fieldwriter._postwriter
         # Whoosh keeps only non-empty values (ID fields have none); a term's are all alike.
         has_values = bool(values) and bool(values[0])
         n = len(docs)
+        if n <= blocklimit:
+            _write_one_block(fieldwriter, btext, docs, weights, values if has_values else [],
+                             [flens[d] for d in docs if d in flens] if flens else [])
+            continue
+        fieldwriter.start_term(btext)
+        pw = fieldwriter._postwriter
         for start in range(0, n, blocklimit):
             end = min(start + blocklimit, n)
             if start:
@@ -200,6 +209,49 @@ def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool, lengths: 
         fieldwriter.finish_term()
     if lastfn is not None:
         fieldwriter.finish_field()
+
+
+_TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's fixed part
+
+
+def _write_one_block(fieldwriter: Any, btext: bytes, docs: list[int], weights: list[float],
+                     values: list[bytes], lengths: list[int]) -> None:
+    """A term whose postings fit in one block, written as Whoosh's W3 codec writes it.
+
+    Byte for byte what ``start_term`` + ``add_posting``... + ``finish_term`` produce (block
+    header, pickled block info and data, the term info record), without building the
+    posting writer's arrays and the TermInfo object for every one of the tens of thousands
+    of terms that occur in a handful of documents (tests/test_segments.py compares the
+    term info records and postings with Whoosh's own writer).
+    """
+    postfile = fieldwriter._postfile
+    start = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    first = docs[0]
+    mini_ids = (first, *[b - a for a, b in itertools.pairwise(docs)])
+    w0 = weights[0]
+    mini_weights = (None if w0 == 1.0 else w0) if all(w == w0 for w in weights) else tuple(weights)
+    fixed = fieldwriter._format.fixed_value_size()
+    if fixed is None or fixed < 0:
+        mini_values: Any = tuple(values)
+    elif fixed == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join(values)
+    databytes = dumps((mini_ids, mini_weights, mini_values), 2)
+    maxweight = max(weights)
+    minlength = min(lengths) if lengths else None
+    maxlength = max(lengths) if lengths else 0
+    infobytes = dumps((len(docs), docs[-1], maxweight, COMPRESSION,
+                       length_to_byte(minlength), length_to_byte(maxlength)), 2)
+    postfile.write_int(-(len(infobytes) + len(databytes)))  # negative: the last block
+    postfile.write(infobytes)
+    postfile.write(databytes)
+    info = _TERMINFO.pack(0, sum(weights), len(docs),
+                          0 if minlength is None else length_to_byte(minlength),
+                          length_to_byte(maxlength), max(0, maxweight), first, docs[-1])
+    info += pack_long(start) + pack_int(postfile.tell() - start)
+    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + btext, info)
 
 
 class NewsSegmentWriter(SegmentWriter):
