@@ -54,6 +54,9 @@ class Outcome:
     hits: list[tuple[str, str]] = field(default_factory=list)  # (title, snippet)
     sections: dict[str, int] = field(default_factory=dict)
     months: dict[str, int] = field(default_factory=dict)
+    # newsearch ORs the words of a 3+ word query that finds fewer than ten articles (and
+    # says so); its total is then not comparable with an AND elsewhere.
+    fallback: bool = False
 
 
 def _naive_utc(d: datetime | None) -> datetime | None:
