@@ -27,13 +27,13 @@ import multiprocessing
 import signal
 import struct
 import uuid
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pickle import dumps
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
@@ -43,6 +43,7 @@ from .analysis import positions
 from .article import Article
 from .corpus import CorpusFile
 from .schema import NewsText, document_fields, encode_positions
+from .storage import storage_for
 
 __all__ = ["BuilderPool", "FileMeta", "NewsSegmentWriter", "make_codec"]
 
@@ -99,15 +100,16 @@ class _GroupedPool:
     segment's documents arrive in docnum order, so grouping on arrival leaves only the terms
     to sort, and lets the flush hand each term's postings to the codec in bulk.
 
-    Two shapes: ``raw`` holds encoded postings from Whoosh's own ``add`` (merges of old
-    segments); ``text`` holds, per text field and term, doc numbers and position lists from
-    :meth:`NewsSegmentWriter.add_article`, encoded only at the flush (appending two list
-    items per posting is the cheapest thing Python can do on the hot path).
+    ``raw`` holds postings from Whoosh's own ``add`` (merges of old segments), keyed by
+    (field, term bytes); ``text`` holds, per field and term string, the postings of
+    :meth:`NewsSegmentWriter.add_article` in compact arrays (4-byte doc numbers and weights,
+    shared bytes objects for the common single positions): no tuple key or bytes term per
+    posting on the hot path, and a fraction of the memory of Python lists.
     """
 
     def __init__(self) -> None:
         self.raw: dict[tuple[str, bytes], tuple[list[int], list[float], list[bytes]]] = {}
-        self.text: dict[str, dict[str, tuple[list[int], list[list[int]]]]] = {}
+        self.text: dict[str, dict[str, tuple[array, array, list[bytes]]]] = {}
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
@@ -120,7 +122,7 @@ class _GroupedPool:
         g[1].append(weight)
         g[2].append(value)
 
-    def text_field(self, fieldname: str) -> dict[str, tuple[list[int], list[list[int]]]]:
+    def text_field(self, fieldname: str) -> dict[str, tuple[array, array, list[bytes]]]:
         fg = self.text.get(fieldname)
         if fg is None:
             fg = self.text[fieldname] = {}
@@ -150,18 +152,11 @@ class _GroupedPool:
         self.text = {}
 
 
-def _encoded(group: Any) -> tuple[list[int], list[float], list[bytes]]:
-    if len(group) == 3:
-        return group
-    docs, plists = group
-    single = _SINGLE
-    n = len(single)
-    values = [single[p[0]] if len(p) == 1 and p[0] < n else encode_positions(p)
-              for p in plists]
-    return docs, [float(len(p)) for p in plists], values
+def _encoded(group: Any) -> tuple[Any, Any, list[bytes]]:
+    return group
 
 
-# Encoded single positions 0..4095 (most postings: a word once in an article).
+# Encoded single positions 0..4095 (most postings: a word once in an article), shared.
 _SINGLE = [encode_positions([i]) for i in range(4096)]
 
 
@@ -303,13 +298,17 @@ class NewsSegmentWriter(SegmentWriter):
                 terms = positions(value)[0]
                 length = sum(map(len, terms.values()))
                 fg = pool.text_field(name)
+                single = _SINGLE
                 for term, plist in terms.items():
+                    n = len(plist)
+                    v = single[plist[0]] if n == 1 and plist[0] < 4096 else encode_positions(plist)
                     g = fg.get(term)
                     if g is None:
-                        fg[term] = ([docnum], [plist])
+                        fg[term] = (array("I", (docnum,)), array("f", (n,)), [v])
                     else:
                         g[0].append(docnum)
-                        g[1].append(plist)
+                        g[1].append(n)
+                        g[2].append(v)
             elif field.indexed:
                 # ExactID and KEYWORD: one posting per distinct value, Whoosh's own encoding.
                 for tbytes, _freq, weight, vbytes in field.index(value):
@@ -349,7 +348,7 @@ class SegmentBuilder:
     """Reads chunks of files and writes the documents it is told to keep into a segment."""
 
     def __init__(self, index_dir: str) -> None:
-        self.ix = FileIndex(FileStorage(index_dir), None, "MAIN")
+        self.ix = FileIndex(storage_for(index_dir), None, "MAIN")
         self.writer: NewsSegmentWriter | None = None
         self.held: dict[int, list[list[Any]]] = {}
 
