@@ -11,6 +11,7 @@ them with the command that produced them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,24 @@ QUICK = os.environ.get("NEWSEARCH_BENCH_QUICK") == "1"
 OUT = ROOT / "bench" / "out"
 
 _ROWS: list[dict[str, Any]] = []
+
+
+def reuters_files() -> list[Path]:
+    """The 22 Reuters-21578 .sgm files (2 in quick mode)."""
+    files = sorted((need_corpora() / "reuters21578").glob("reut2-*.sgm"))
+    return files[:2] if QUICK else files
+
+
+def parsed(files: list[Path]) -> Iterator[Any]:
+    """The articles of ``files`` as newsearch's readers produce them."""
+    from newsearch.article import Article
+    from newsearch.corpus import load, walk
+    from newsearch.readers import read_source
+
+    for f in walk([str(p) for p in files]):
+        for item in read_source(load(f)):
+            if isinstance(item, Article):
+                yield item
 
 
 def need_corpora() -> Path:

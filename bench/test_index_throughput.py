@@ -16,31 +16,18 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from newsearch import index_paths
-from newsearch.article import Article
-from newsearch.corpus import load, walk
-from newsearch.readers import read_source
 
-from .conftest import QUICK, need_corpora, record
+from .conftest import QUICK, parsed, record, reuters_files
 
 ROUNDS = 1 if QUICK else 3
 
 
-def reuters_files() -> list[Path]:
-    files = sorted((need_corpora() / "reuters21578").glob("reut2-*.sgm"))
-    return files[:2] if QUICK else files
-
-
-def parsed(files: list[Path]) -> Iterator[Article]:
-    for f in walk([str(p) for p in files]):
-        for item in read_source(load(f)):
-            if isinstance(item, Article):
-                yield item
 
 
 def count_records(files: list[Path]) -> int:

@@ -42,10 +42,8 @@ import pytest
 
 from newsearch import index_paths, open_index
 from newsearch.article import Article
-from newsearch.corpus import load, walk
-from newsearch.readers import read_source
 
-from .conftest import OUT, QUICK, need_corpora, record
+from .conftest import OUT, QUICK, parsed, record, reuters_files
 from .peers import ENGINES as PEERS
 from .peers import Outcome
 
@@ -224,16 +222,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {}
 # --- corpora and engines (built once per session, not timed) -----------------------------------
 
 
-def reuters_files() -> list[Path]:
-    files = sorted((need_corpora() / "reuters21578").glob("reut2-*.sgm"))
-    return files[:2] if QUICK else files
-
-
-def parsed(files: list[Path]) -> Iterator[Article]:
-    for f in walk([str(p) for p in files]):
-        for item in read_source(load(f)):
-            if isinstance(item, Article):
-                yield item
 
 
 class NewsearchEngine:

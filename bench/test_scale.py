@@ -99,13 +99,15 @@ _INDEX = textwrap.dedent("""
     t = time.perf_counter()
     report = index_paths([sys.argv[1]], sys.argv[2])
     seconds = time.perf_counter() - t
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    # VmHWM is this process's own peak (ru_maxrss survives exec and would report the
+    # launching pytest process); the workers were forked from this one.
+    own = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+    peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"documents": report.documents, "seconds": seconds, "peak_kb": peak}))
 """)
 
 _SEARCH = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, time
     from newsearch import open_index
     index, queries, rounds = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
     ix = open_index(index, results_cache=0)
@@ -116,7 +118,7 @@ _SEARCH = textwrap.dedent("""
             res = ix.search(text, date_granularity="month", **filters)
             (first if r == 0 else times).append((time.perf_counter() - t) * 1000)
             assert "section" in res.facets and "date" in res.facets
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
     print(json.dumps({"times": times, "first": first, "peak_kb": peak}))
 """)
 

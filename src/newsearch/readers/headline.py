@@ -11,17 +11,13 @@ from collections.abc import Iterator
 
 from ..article import Article, RecordSkip
 from . import SourceFile, create_article
-from .textpage import date_line, lines_of, unwrap
+from .textpage import date_line, opening_lines, unwrap
 
 __all__ = ["read"]
 
 
 def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
-    lines = lines_of(src.text())
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    if not lines:
-        raise src.skip("empty file")
+    lines = opening_lines(src)
     title = lines.pop(0).strip()
     date = None
     for i, line in enumerate(lines[:4]):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from .dates import MONTHS, ZONES, parse_date
 
-__all__ = ["date_line", "lines_of", "unwrap"]
+if TYPE_CHECKING:
+    from . import SourceFile
+
+__all__ = ["date_line", "lines_of", "opening_lines", "unwrap"]
 
 _DATE_ONLY = re.compile(
     r"^(published|posted|updated|date)?[:\s]*[\w ,.:/+-]{6,60}$", re.IGNORECASE
@@ -24,6 +28,16 @@ _DATE_WORDS = {
 
 def lines_of(text: str) -> list[str]:
     return [line.rstrip() for line in text.split("\n")]
+
+
+def opening_lines(src: SourceFile) -> list[str]:
+    """The file's lines from the first non-blank one; an empty file is a skip."""
+    lines = lines_of(src.text())
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        raise src.skip("empty file")
+    return lines
 
 
 def unwrap(lines: list[str]) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from ..article import Article, RecordSkip
 from . import SourceFile, create_article
-from .textpage import date_line, lines_of, unwrap
+from .textpage import date_line, opening_lines, unwrap
 
 __all__ = ["CHROME_LINES", "read", "sniff"]
 
@@ -71,11 +71,7 @@ def _section_from_crumb(crumb: str, title: str) -> str | None:
 
 
 def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
-    lines = lines_of(src.text())
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    if not lines:
-        raise src.skip("empty file")
+    lines = opening_lines(src)
     following = next((line for line in lines[1:] if line.strip()), "")
     crumb = lines[0] if _is_crumb(lines[0], following) else None
     rest = lines[1:] if crumb else lines
