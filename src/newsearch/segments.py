@@ -143,17 +143,13 @@ class _GroupedPool:
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
         for (fieldname, btext), group in self.terms():
-            docs, weights, values = _encoded(group)
+            docs, weights, values = group
             for d, w, v in zip(docs, weights, values, strict=True):
                 yield fieldname, btext, d, w, v
 
     def cleanup(self) -> None:
         self.raw = {}
         self.text = {}
-
-
-def _encoded(group: Any) -> tuple[Any, Any, list[bytes]]:
-    return group
 
 
 # Encoded single positions 0..4095 (most postings: a word once in an article), shared.
@@ -169,7 +165,7 @@ def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool, lengths: 
     """
     lastfn = None
     for (fieldname, btext), group in pool.terms():
-        docs, weights, values = _encoded(group)
+        docs, weights, values = group
         if fieldname != lastfn:
             if lastfn is not None:
                 fieldwriter.finish_field()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .analysis import _doc_cache, doc_terms, token_pattern
@@ -188,13 +188,3 @@ def snippets(text: str, query: SnippetQuery, *, top: int = MAX_FRAGMENTS,
     chosen.sort()
     return [_fragment(text, [s for s in spans if a <= s.start and s.end <= b], a, b)
             for a, b in chosen]
-
-
-def mark_all(text: str, query: SnippetQuery) -> str:
-    """The whole text, escaped, with every match marked (for short fields like titles)."""
-    spans = _spans(text, query) if query else []
-    return _fragment(text, spans, 0, len(text)).lstrip(ELLIPSIS)
-
-
-def phrase_sets(term_lists: Iterable[Sequence[str]]) -> list[tuple[frozenset[str], ...]]:
-    return [tuple(frozenset([t]) for t in seq) for seq in term_lists]
