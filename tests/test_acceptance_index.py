@@ -14,6 +14,8 @@ from whoosh import query as Q
 
 from newsearch import IndexReport, index_paths, index_stats
 from newsearch.analysis import query_terms
+from newsearch.errors import SkippedInput
+from newsearch.readers import SourceFile, read_source
 from newsearch.schema import epoch_to_datetime
 from newsearch.storage import open_whoosh_index
 
@@ -85,6 +87,17 @@ def test_reuters_every_record_is_accounted_for(reuters: tuple[Path, IndexReport]
     assert report.added + report.duplicates + len(record_skips) == 21_578
     assert report.documents == report.added
     assert all(s.reason for s in record_skips)
+
+
+def test_reuters_folder_sidecar_lists_and_data_are_not_articles() -> None:
+    folder = need_shared() / "reuters21578"
+    names = [p.name for p in folder.glob("all-*-strings.lc.txt")]
+    names.append("feldman-cia-worldfactbook-data.txt")
+    assert len(names) == 6
+    for name in names:
+        src = SourceFile(path=str(folder / name), name=name, data=(folder / name).read_bytes())
+        with pytest.raises(SkippedInput, match="no running text"):
+            list(read_source(src))
 
 
 def test_reuters_dates_parsed_wherever_the_record_has_one(

@@ -308,6 +308,26 @@ def test_headline_sentence_mentioning_a_date_stays_in_the_body():
     assert article.body == "Mr Smith joined on 1 May 2005 and left."
 
 
+def test_headline_file_that_is_a_term_list_is_skipped():
+    terms = "\n".join(f"term-{i}" for i in range(40))
+    with pytest.raises(SkippedInput, match="no running text"):
+        read("all-orgs-strings.lc.txt", "adb-africa\n" + terms)
+
+
+def test_headline_file_that_is_a_data_dump_is_skipped():
+    facts = "\n".join(f'bgfact("Land{i}","Capital",["City{i}"]).' for i in range(30))
+    with pytest.raises(SkippedInput, match="no running text"):
+        read("facts.txt", "Facts about countries\n" + facts)
+
+
+def test_headline_short_note_and_a_results_table_are_still_articles():
+    assert read_one("note.txt", "Markets closed\n\nHoliday.\n").body == "Holiday."
+    table = "\n".join(f"Team {i} {i} {i + 1}" for i in range(10))
+    prose = "The home side dominated from the first whistle and never looked back.\n" * 6
+    assert read_one("205.txt", "Results round-up\n\n" + prose + table).title == (
+        "Results round-up")
+
+
 # --- Reuters-21578 SGML ------------------------------------------------------------------------
 
 SGML_RECORD_1 = """\
