@@ -7,4 +7,9 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test,bench]"
-exec .venv/bin/python -m pytest bench -p no:cacheprovider --benchmark-enable "$@"
+# The whole bench/ folder unless a file or folder is named.
+targets=(bench)
+for arg in "$@"; do
+  if [[ "$arg" != -* && -e "${arg%%::*}" ]]; then targets=(); break; fi
+done
+exec .venv/bin/python -m pytest "${targets[@]}" -p no:cacheprovider --benchmark-enable "$@"
