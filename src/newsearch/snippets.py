@@ -118,11 +118,14 @@ def _snap_start(text: str, pos: int) -> int:
     if sentence != -1:
         return sentence + 1 if text[sentence] == "\n" else sentence + 2
     space = text.rfind(" ", max(0, pos - 20), pos)
-    return space + 1 if space != -1 else pos
+    if space != -1:
+        return space + 1
+    return 0 if pos <= 20 else pos  # inside the text's first word: start with it, not mid-word
 
 
 def _snap_end(text: str, pos: int) -> int:
-    if pos >= len(text):
+    """Move a fragment end on to the end of a word, or of the text when little is left."""
+    if len(text) - pos <= 20:
         return len(text)
     space = text.find(" ", pos, pos + 20)
     return space if space != -1 else pos
@@ -178,8 +181,9 @@ def snippets(text: str, query: SnippetQuery, *, top: int = MAX_FRAGMENTS,
         if any(lo < b and a < hi for a, b in chosen):
             continue
         pad = max(0, chars - (hi - lo))
-        start = _snap_start(text, max(0, lo - pad // 3))
-        end = _snap_end(text, min(len(text), hi + pad - (lo - start)))
+        # A third of the slack before the matches, unless the text ends first: then all of it.
+        start = _snap_start(text, max(0, min(lo - pad // 3, len(text) - chars)))
+        end = _snap_end(text, min(len(text), hi + max(0, pad - (lo - start))))
         if any(start < b and a < end for a, b in chosen):
             start, end = lo, hi  # squeeze between neighbours rather than drop the match
         chosen.append((start, end))
