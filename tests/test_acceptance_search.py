@@ -78,6 +78,15 @@ def test_latin_query_marks_original_cyrillic_in_ria(ria) -> None:
     assert all(re.search(r"<mark>(Путин|ПУТИН|Putin)", " ".join(h.snippets)) for h in r.hits)
 
 
+def test_ukrainian_spelling_finds_and_marks_the_russian_form_in_ria(ria) -> None:
+    r = ria.search("Kyiv", per_page=20)
+    assert r.total >= 5
+    for h in r.hits:
+        text = " ".join(h.snippets) + " " + h.title
+        assert re.search(r"<mark>(Киев|КИЕВ|Kyiv|Kiev)", text) or re.search(
+            r"(Киев|КИЕВ)", h.title), h.id
+
+
 def test_misspelt_query_gets_a_suggestion(reuters) -> None:
     r = reuters.search("petrolium")
     assert r.total == 0 and r.suggestion == "petroleum"

@@ -57,6 +57,10 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
              for i, t, b, d, s in ARTICLES]
     lines.append(json.dumps({"id": "long", "title": "A very long report", "body": LONG_BODY,
                              "date": "2020-01-01", "section": "Life"}))
+    lines.append(json.dumps({"id": "standfirst", "title": "River port reopens",
+                             "subtitle": "The Kyiv river port reopened on Monday.",
+                             "body": "Dock workers returned after repairs were finished.",
+                             "date": "2019-04-01", "section": "Transport"}))
     (root / "feed.jsonl").write_text("\n".join(lines), encoding="utf-8")
     index = root / "index"
     index_paths([root / "feed.jsonl"], index, jobs=1)
@@ -304,6 +308,14 @@ def test_late_match_in_a_long_article_is_found(ix) -> None:
     assert len(LONG_BODY) > 32_000
     assert "<mark>zeppelin</mark>" in r.hits[0].snippets[0]
     assert len(r.hits[0].snippets[0]) < 400
+
+
+def test_a_match_in_the_standfirst_only_is_shown_from_the_standfirst(ix) -> None:
+    (hit,) = ix.search("Kyiv").hits
+    assert hit.snippets == ["The <mark>Kyiv</mark> river port reopened on Monday."]
+    (hit,) = ix.search("dock workers").hits
+    assert hit.snippets == ["<mark>Dock</mark> <mark>workers</mark> returned after repairs "
+                            "were finished."]
 
 
 def test_at_most_three_snippets_each_with_a_match(ix) -> None:

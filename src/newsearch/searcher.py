@@ -358,8 +358,13 @@ class NewsIndex:
         f = ctx.searcher.stored_fields(docnum)
         snips: list[str] = []
         if with_snippets:
-            text = f.get("body") or f.get("subtitle") or ""
-            snips = snippets(text, highlight) if text else []
+            body, subtitle = f.get("body") or "", f.get("subtitle") or ""
+            snips = snippets(body, highlight) if body else []
+            if highlight and subtitle and not any("<mark>" in s for s in snips):
+                # The match may be in the standfirst only: show it there, not the body's lead.
+                marked = snippets(subtitle, highlight)
+                if not snips or any("<mark>" in s for s in marked):
+                    snips = marked
             if not snips and f.get("title"):
                 snips = [lead(f["title"])]
         return Hit(
