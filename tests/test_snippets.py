@@ -80,3 +80,13 @@ def test_article_markup_is_escaped_and_matches_marked() -> None:
 def test_no_match_gives_the_opening_of_the_text() -> None:
     (frag,) = snippets(DATELINE, words("zeppelin"))
     assert plain(frag) == DATELINE
+
+
+def test_a_match_just_past_a_fragment_never_becomes_a_lone_word_fragment() -> None:
+    # A short Reuters story: three matches, the third just past the best window's end.
+    text = ("NEW YORK, Oct 20 - Viacom Inc said Gordon E. Belt has\nresigned as vice "
+            "president, chief financial officer of Viacom\nInterntional Inc, effective Nov 13, "
+            "1987.\n\nThe company said a successor will be announced shortly.\n\nViacom said "
+            "Belt has not announced immediate plans after\nhis resignation.")
+    frags = snippets(text, words("viacom"))
+    assert frags and all(len(plain(f)) >= 40 for f in frags), frags

@@ -185,7 +185,9 @@ def snippets(text: str, query: SnippetQuery, *, top: int = MAX_FRAGMENTS,
         start = _snap_start(text, max(0, min(lo - pad // 3, len(text) - chars)))
         end = _snap_end(text, min(len(text), hi + max(0, pad - (lo - start))))
         if any(start < b and a < end for a, b in chosen):
-            start, end = lo, hi  # squeeze between neighbours rather than drop the match
+            # Its padding runs into a fragment already chosen: a cut-down fragment would be a
+            # lone word ("…Viacom…"), so leave this match to its neighbour.
+            continue
         chosen.append((start, end))
         if len(chosen) == top:
             break
