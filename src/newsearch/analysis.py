@@ -100,11 +100,12 @@ _FOLDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^ye(?=[^aeiouy])"), "e"),           # Yeltsin → eltsin, Yevgeny → evgeny
     (re.compile(r"y(?=[au])"), "i"),                  # ya/yu → ia/iu (я, ю): Tatyana, Yuri
     (re.compile(r"(?<=[^aeiouy])y$"), "i"),           # Almaty → almati (English stems say -i)
+    (re.compile(r"(?<=.)iia$"), "ia"),                # -ия: Мария / Mariya → maria
 ]
 _HAS_ALPHA = re.compile(r"[a-z]")
 
 
-_FOLD_TRIGGERS = re.compile(r"[y'`.]|sk|i[ij]$")
+_FOLD_TRIGGERS = re.compile(r"[y'`.]|sk|i[ij]$|iia$")
 
 
 def fold(term: str) -> str:
@@ -278,9 +279,10 @@ def positions(text: str) -> tuple[dict[str, list[int]], int]:
     return out, pos
 
 
-# Place names whose Ukrainian and Russian forms differ beyond what folding can bridge; news
-# wrote the Russian-derived form until about 2019-2022 and the Ukrainian one since, so a
-# query for either asks for both (and for the Cyrillic spellings' name forms).
+# Place names whose forms differ beyond what folding can bridge: Ukrainian and Russian forms
+# (news wrote the Russian-derived form until about 2019-2022 and the Ukrainian one since),
+# and the English names of places that Russian-language news writes in Cyrillic. A query for
+# any spelling asks for all of them, Cyrillic case forms included (see _variant_table).
 NAME_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("Kyiv", "Kiev", "Київ", "Киев"),
     ("Kharkiv", "Kharkov", "Харків", "Харьков"),
@@ -292,7 +294,16 @@ NAME_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("Chernihiv", "Chernigov", "Чернігів", "Чернигов"),
     ("Vinnytsia", "Vinnitsa", "Вінниця", "Винница"),
     ("Dnipro", "Dnepr", "Дніпро", "Днепр"),
-    ("Rivne", "Rovno", "Рівне", "Ровно"),
+    ("Rivne", "Rovno", "Рівне"),  # not "Ровно": its stem is the adverb "ровно"
+    ("Moscow", "Moskva", "Москва"),
+    ("Russia", "Rossiya", "Россия"),
+    ("Kremlin", "Кремль"),
+    ("Petersburg", "Peterburg", "Петербург"),
+    ("Saint", "Sankt", "Санкт"),
+    ("Washington", "Вашингтон"),
+    ("China", "Китай", "Китая"),  # "Китая" stems to "кит" (whale): its name form instead
+    ("Europe", "Европа"),
+    ("Belarus", "Byelorussia", "Беларусь", "Белоруссия"),
 )
 
 
@@ -304,10 +315,10 @@ def _variant_table() -> dict[str, tuple[str, ...]]:
             *stems, last = analyse(name)
             terms.append(last)  # the name form of a Cyrillic spelling
             # Case forms ("Одессе") share the Snowball stem, unless the name form covers them
-            # already (-ов/-ев/-ин names: "Киеве" → "киев") or the stem is short enough for
-            # common words to share it ("Ровно" → "ровн" as in "ровно").
+            # already (-ов/-ев/-ин names: "Киеве" → "киев") or the stem is too short to be
+            # the name's own ("Киев" → "ки").
             if not _RU_NAME_BASE.search(name.lower()):
-                terms += [t for t in stems if len(t) >= 5]
+                terms += [t for t in stems if len(t) >= 4]
         group_terms = tuple(dict.fromkeys(terms))
         for term in group_terms:
             table[term] = group_terms

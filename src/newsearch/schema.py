@@ -55,7 +55,7 @@ __all__ = [
 
 # Bump when the schema, the analyzer's output or the stored layout changes; indexes with
 # another version refuse to open and ask for --rebuild.
-SCHEMA_VERSION = 2  # 2: -yi folded like -iy (Навальный → navalni)
+SCHEMA_VERSION = 2  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
 
 # Column value for articles without a date: below every real date, so "newest first" puts
 # them last and date ranges never include them.
