@@ -202,3 +202,17 @@ def test_show_prints_the_article_and_json(sample_index: Path) -> None:
 def test_show_unknown_id_exit_2(sample_index: Path) -> None:
     res = run("show", "nope", "--index", str(sample_index))
     assert res.exit_code == 2 and "no article with id" in res.output
+
+
+def test_index_of_a_path_that_does_not_exist_is_a_user_error(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    result = run("index", str(tmp_path / "missing"), "--index", str(index))
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.output and "Traceback" not in result.output
+    assert not index.exists()
+
+
+def test_a_query_starting_with_a_minus_goes_after_the_double_dash(sample_index: Path) -> None:
+    result = run("search", "--index", str(sample_index), "--json", "--", "-zzzz almaty")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"] >= 1

@@ -60,7 +60,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lines.append(json.dumps({"id": "standfirst", "title": "River port reopens",
                              "subtitle": "The Kyiv river port reopened on Monday.",
                              "body": "Dock workers returned after repairs were finished.",
-                             "date": "2019-04-01", "section": "Transport"}))
+                             "date": "2019-04-01", "section": "Transport",
+                             "tags": ["Ukraine", "Ports"]}))
     (root / "feed.jsonl").write_text("\n".join(lines), encoding="utf-8")
     index = root / "index"
     index_paths([root / "feed.jsonl"], index, jobs=1)
@@ -308,6 +309,72 @@ def test_late_match_in_a_long_article_is_found(ix) -> None:
     assert len(LONG_BODY) > 32_000
     assert "<mark>zeppelin</mark>" in r.hits[0].snippets[0]
     assert len(r.hits[0].snippets[0]) < 400
+
+
+def test_a_sign_before_a_field_negates_it(ix) -> None:
+    for q in ("almaty -title:almaty", "oil -section:business", "oil -date:2023-03",
+              "oil -date:[2023-03-01 TO 2023-03-31]"):
+        negated = ix.search(q.replace(" -", " NOT "))
+        r = ix.search(q)
+        assert r.total == negated.total < ix.search(q.split(" -")[0]).total, q
+        assert r.notices == [], q
+
+
+def test_explicit_and_or_quotes_keep_every_word_required(ix) -> None:
+    loose = ix.search("oil prices output pipeline")
+    assert loose.fallback == "any-word" and loose.total > 0
+    for q in ("oil AND prices AND output AND pipeline", 'oil prices "output" pipeline'):
+        r = ix.search(q)
+        assert (r.total, r.fallback) == (0, None), q
+
+
+def test_three_words_are_all_required_even_when_few_articles_have_them(ix) -> None:
+    assert ix.search("oil prices output", per_page=0).total == 1
+    r = ix.search("oil prices output")
+    assert (titles(r), r.fallback) == (["Oil prices rise on supply worries"], None)
+
+
+def test_tags_match_regardless_of_case(ix) -> None:
+    assert titles(ix.search("tags:ukraine")) == ["River port reopens"]
+    assert ix.search("tags:UKRAINE").total == ix.search("tags:Ukraine").total == 1
+
+
+def test_an_unknown_field_prefix_is_searched_as_a_word_and_said(ix) -> None:
+    r = ix.search("places:zurich")
+    assert any("places: is not a field" in n for n in r.notices)
+
+
+def test_fuzzy_edits_are_capped(ix) -> None:
+    r = ix.search("oil~9")
+    assert any("at most 2 edits" in n for n in r.notices)
+    assert r.total == ix.search("oil~2").total
+
+
+def test_since_and_until_take_months_and_years(ix) -> None:
+    assert titles(ix.search("oil", since="2023-06")) == ["Petroleum exports climb"]
+    assert titles(ix.search("oil", until="2023-03")) == ["Oil prices rise on supply worries"]
+    assert ix.search("oil", since="2023", until="2023").total == ix.search("oil").total
+
+
+def test_reversed_dates_are_an_error_or_swapped(ix) -> None:
+    with pytest.raises(QueryError, match="after until"):
+        ix.search("oil", since="2023-06-01", until="2023-01-01")
+    r = ix.search("oil date:[2023-12-31 TO 2023-04-01]")
+    assert titles(r) == ["Petroleum exports climb"]
+    assert any("swapped" in n for n in r.notices)
+
+
+def test_library_arguments_of_the_wrong_shape(ix) -> None:
+    assert ix.search("oil", sections="business").total == ix.search(
+        "oil", sections=["business"]).total == 2
+    with pytest.raises(QueryError):
+        ix.search(None)  # type: ignore[arg-type]
+
+
+def test_a_typo_is_suggested_even_when_the_fallback_finds_articles(ix) -> None:
+    r = ix.search("petrolium oil bank england")
+    assert r.fallback == "any-word" and r.total >= 3
+    assert r.suggestion == "petroleum oil bank england"
 
 
 def test_a_match_in_the_standfirst_only_is_shown_from_the_standfirst(ix) -> None:

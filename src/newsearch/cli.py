@@ -7,6 +7,7 @@ bad query, bad option); 3 the index is locked by another writer; 130 interrupted
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -77,6 +78,9 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs
     Re-running updates the index: new and changed files are read, deleted files' articles
     removed, the rest left alone.
     """
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:  # a typo in a path: say so rather than index nothing
+        _fail(f"no such file or folder: {missing[0]}", EXIT_USER)
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     with render.Progress("Indexing", enabled=show_progress) as progress:
         report = _run(lambda: index_paths(list(paths), index_dir, rebuild=rebuild, jobs=jobs,
@@ -107,8 +111,10 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
 @click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
 @click.option("--section", "sections", multiple=True, metavar="S",
               help="Only articles in this section (repeatable; any of them).")
-@click.option("--since", metavar="DATE", help="Only articles from this day on (YYYY-MM-DD).")
-@click.option("--until", metavar="DATE", help="Only articles up to this day (YYYY-MM-DD).")
+@click.option("--since", metavar="DATE",
+              help="Only articles from this day on (YYYY-MM-DD; YYYY-MM or YYYY: its first day).")
+@click.option("--until", metavar="DATE",
+              help="Only articles up to this day (YYYY-MM-DD; YYYY-MM or YYYY: its last day).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="relevance, date (newest first) or recency (relevance, newer first).")
 @click.option("--half-life", type=click.FloatRange(min=0.01), default=DEFAULT_HALF_LIFE_DAYS,

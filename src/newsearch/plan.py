@@ -287,7 +287,8 @@ class Evaluator:
         if isinstance(node, PExact):
             m = np.zeros(v.n, dtype=bool)
             for value in node.values:
-                m[v.postings(self.readers, node.field, value)[0]] = True
+                for term in v.keyword_terms(self.readers, node.field, value):
+                    m[v.postings(self.readers, node.field, term)[0]] = True
             return m
         if isinstance(node, PSections):
             return v.section_mask(node.names) & v.live

@@ -52,12 +52,14 @@ __all__ = [
     "Phrase",
     "Prefix",
     "Word",
+    "day_bound",
     "parse_query",
 ]
 
 # Longer queries are cut (at a word boundary) before parsing: the parser and every backend
 # pay per term, and no real question needs more.
 MAX_QUERY_CHARS = 1_000
+MAX_EDITS = 2  # fuzzy "word~N": more edits match nearly any word of the vocabulary
 MAX_TERMS = 64
 # "a b"~N: at most this many words between (checking positions costs with the distance).
 MAX_SLOP = 20
@@ -159,11 +161,14 @@ class ParsedQuery:
     node: Node
     text: str
     repairs: list[str] = field(default_factory=list)
+    explicit: bool = False  # the user wrote AND or quoted a word: every word is meant
 
     @property
     def plain_words(self) -> list[str] | None:
         """The words when the query is nothing but implicitly AND-ed plain words (the case
         where a too-strict natural-language query may fall back to any-word ranking)."""
+        if self.explicit:
+            return None
         node = self.node
         kids = node.children if isinstance(node, And) else (node,)
         if all(isinstance(k, Word) and k.field is None for k in kids):
@@ -180,6 +185,7 @@ _TOKEN = re.compile(
   | (?P<rparen>\))
   | (?P<phrase>"(?P<ptext>[^"]*)("|$)(?:~(?P<pslop>\d{1,3}))?)
   | (?P<range>\[(?P<rtext>[^\]]*)(\]|$))
+  | (?P<sign>[-+](?=[A-Za-z]+:))
   | (?P<field>(?P<fname>[A-Za-z]+):\s*)
   | (?P<word>[^\s()"\[\]]+)
     """,
@@ -212,6 +218,8 @@ def _tokenise(text: str, repairs: list[str]) -> list[_Tok]:
             if not m.group(0).endswith("]"):
                 repairs.append("closed an unbalanced bracket")
             toks.append(_Tok("range", m.group("rtext"), m.start()))
+        elif kind == "sign":  # "-section:crude": the sign alone, as before a phrase or group
+            toks.append(_Tok("word", m.group(0), m.start()))
         elif kind == "field":
             toks.append(_Tok("field", m.group("fname").lower(), m.start()))
         else:
@@ -234,6 +242,7 @@ class _Parser:
         self.depth = 0
         self.terms = 0
         self.over = False
+        self.explicit = False
         # A long question typed in capitals ("... IN AFRICA AND ASIA OR LATIN AMERICA") uses
         # AND/OR/NOT as words, not operators.
         words = [t for t in toks if t.kind == "word"]
@@ -290,6 +299,7 @@ class _Parser:
                 break
             if self.is_op(tok, "AND"):
                 self.take()
+                self.explicit = True
                 if not parts or self._at_end_of_group():
                     self.repair("ignored a dangling AND", tok)
                 continue
@@ -366,7 +376,10 @@ class _Parser:
         name = _FIELD_ALIASES.get(tok.text, tok.text)
         nxt = self.peek()
         if name not in FIELDS:
-            # "10:30" or "note: something" - not a field: read the prefix as a word.
+            # "10:30" or "note: something" - not a field: read the prefix as a word, and say
+            # so, since "places:japan" looks like a filter to whoever typed it.
+            self.repairs.append(f"{tok.text}: is not a field (fields: {', '.join(FIELDS)}); "
+                                f"searched for the word {tok.text}")
             return self.word_like(_Tok("word", tok.text, tok.pos))
         if nxt is None:
             self.repair(f"ignored an empty {name}: prefix", tok)
@@ -396,6 +409,7 @@ class _Parser:
         if not self.count(len(words), tok):
             return _Empty()
         if len(words) == 1:
+            self.explicit = True
             return Word(words[0], fieldname)
         slop = tok.slop or 0
         if slop > MAX_SLOP:
@@ -410,8 +424,11 @@ class _Parser:
             if not self.count(1, tok):
                 return _Empty()
             word = m.group(1).strip("*")
-            return Fuzzy(word, fieldname, int(m.group(2)) if m.group(2) else None) if word \
-                else _Empty()
+            edits = int(m.group(2)) if m.group(2) else None
+            if edits is not None and edits > MAX_EDITS:
+                self.repair(f"allowed at most {MAX_EDITS} edits in a fuzzy word", tok)
+                edits = MAX_EDITS
+            return Fuzzy(word, fieldname, edits) if word else _Empty()
         if text.endswith("*") and text.strip("*"):
             if not self.count(1, tok):
                 return _Empty()
@@ -436,6 +453,10 @@ class _Parser:
                 raise QueryError(self.text, "a date range needs the form [FROM TO UNTIL]", tok.pos)
             start = _day(parts[0], tok, self.text, end=False)
             end = _day(parts[1], tok, self.text, end=True)
+            if start and end and start > end:
+                self.repair("swapped a date range written latest first", tok)
+                start = _day(parts[1], tok, self.text, end=False)
+                end = _day(parts[0], tok, self.text, end=True)
             return DateRange(start, end)
         if tok.kind in ("word", "phrase"):
             return DateRange(_day(tok.text, tok, self.text, end=False),
@@ -492,14 +513,15 @@ _DAY = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _day(text: str, tok: _Tok, query: str, *, end: bool) -> date | None:
+def day_bound(text: str, *, end: bool) -> date | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as its first day (or last, with ``end``);
+    ``*`` or nothing is an open end (None). Raises ValueError for anything else."""
     text = text.strip()
     if text in ("*", ""):
         return None
     m = _DAY.match(text)
     if not m:
-        raise QueryError(query, f"{text!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)",
-                         tok.pos)
+        raise ValueError(f"{text!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
     y, mo, d = int(m.group(1)), m.group(2), m.group(3)
     try:
         if d:
@@ -509,7 +531,14 @@ def _day(text: str, tok: _Tok, query: str, *, end: bool) -> date | None:
             return date(y, month, calendar.monthrange(y, month)[1] if end else 1)
         return date(y, 12, 31) if end else date(y, 1, 1)
     except ValueError:
-        raise QueryError(query, f"{text!r} is not a valid date", tok.pos) from None
+        raise ValueError(f"{text!r} is not a valid date") from None
+
+
+def _day(text: str, tok: _Tok, query: str, *, end: bool) -> date | None:
+    try:
+        return day_bound(text, end=end)
+    except ValueError as exc:
+        raise QueryError(query, str(exc), tok.pos) from None
 
 
 def parse_query(text: str, *, strict: bool = False) -> ParsedQuery:
@@ -540,4 +569,4 @@ def parse_query(text: str, *, strict: bool = False) -> ParsedQuery:
         node = And((MatchAll(), node))  # "-riots": everything except
     elif isinstance(node, And) and all(isinstance(c, Not) for c in node.children):
         node = And((MatchAll(), *node.children))
-    return ParsedQuery(node, text, repairs)
+    return ParsedQuery(node, text, repairs, parser.explicit)

@@ -263,6 +263,7 @@ class View:
         for i, n in enumerate(names):
             self.sections_by_key.setdefault(n.casefold(), []).append(i)
         self._filters: dict[tuple[Any, ...], np.ndarray | None] = {}
+        self._keywords: dict[str, dict[str, list[str]]] = {}
         self._lock = threading.Lock()
 
     # -- posting lists --
@@ -314,6 +315,23 @@ class View:
         return m
 
     # -- filters --
+
+    def keyword_terms(self, readers: dict[str, Any], field: str, value: str) -> list[str]:
+        """The indexed spellings of a keyword value, matched regardless of case
+        (``tags:usa`` finds ``USA``); the field's vocabulary is read once per view."""
+        table = self._keywords.get(field)
+        if table is None:
+            built: dict[str, set[str]] = {}
+            for seg, _off in self.segments:
+                reader = readers[seg.key]
+                if field not in reader.indexed_field_names():
+                    continue
+                for btext in reader.lexicon(field):
+                    t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                    built.setdefault(t.casefold(), set()).add(t)
+            table = {k: sorted(v) for k, v in built.items()}
+            self._keywords[field] = table  # a racing thread builds the same table
+        return table.get(value.strip().casefold(), [])
 
     def section_indexes(self, name: str) -> list[int]:
         return self.sections_by_key.get(name.strip().casefold(), [])
