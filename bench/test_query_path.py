@@ -55,8 +55,8 @@ D = date.fromisoformat
 # label (the newsearch query and its filters), kind, then per engine (query text, filters).
 # newsearch sections are matched case-insensitively; the peers get the exact stored names
 # (Reuters TOPICS, capitalised by newsearch's reader). Whoosh phrase slop counts positions
-# (1 = adjacent), newsearch's "~N" allows N words between, FTS5 NEAR(..., N) likewise
-# (unordered), tantivy "~N" is its slop. tantivy has no term prefix syntax: a regex on
+# (1 = adjacent, in order); newsearch's "~N" allows N other words among them in any order,
+# as FTS5 NEAR(..., N) does; tantivy "~N" is its slop. tantivy has no term prefix syntax: a regex on
 # the stems, plus the prefix's terms for the snippet generator. FTS5 has no date syntax in
 # MATCH (date: becomes SQL on the side table) and no implicit AND after a parenthesis.
 QUERIES: list[dict[str, Any]] = [

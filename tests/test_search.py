@@ -114,6 +114,14 @@ def test_proximity(ix) -> None:
     assert r_titles(ix, '"lending england"~6') == {"Bank lending in England slows"}
 
 
+def test_proximity_is_in_any_order_with_at_most_n_words_between(ix) -> None:
+    # Body: "Lending by high street banks in England ...": five words between.
+    assert r_titles(ix, 'body:"england lending"~5') == {"Bank lending in England slows"}
+    assert r_titles(ix, 'body:"england lending"~4') == set()
+    assert r_titles(ix, '"england lending"') == set()  # a phrase keeps its order
+    assert r_titles(ix, '"england lending"~1') == {"Bank lending in England slows"}  # title
+
+
 def test_field_prefixes(ix) -> None:
     assert r_titles(ix, "title:england") == {"Bank of England holds rates",
                                              "Bank lending in England slows"}

@@ -18,6 +18,7 @@ terms, so no query can make the engine enumerate the vocabulary.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -319,8 +320,9 @@ class Evaluator:
         return np.zeros(v.n, dtype=bool)
 
     def phrase_docs(self, field: str, terms: tuple[str, ...], slop: int) -> np.ndarray:
-        """Documents where ``terms`` occur in order, each within ``slop + 1`` positions of
-        the one before (adjacent when ``slop`` is 0)."""
+        """Documents where ``terms`` occur as a phrase (``slop`` 0: in order, adjacent) or,
+        for proximity (``slop`` N > 0), in any order with at most N other words among them
+        (as SQLite FTS5's NEAR and what "within N words" means to a reader)."""
         v = self.view
         # Only documents holding every word can hold the phrase.
         cand: np.ndarray | None = None
@@ -339,10 +341,38 @@ class Evaluator:
             local = cand[lo:hi] - off
             positions = {t: v.positions(self.readers, seg, field, t, local)
                          for t in dict.fromkeys(terms)}
+            need = Counter(terms)  # a word asked for twice needs two positions
             for d in local.tolist():
-                if _in_sequence([positions[t].get(d, ()) for t in terms], slop + 1):
+                if slop == 0:
+                    hit = _in_sequence([positions[t].get(d, ()) for t in terms], 1)
+                else:
+                    hit = _in_window({t: positions[t].get(d, ()) for t in need}, need,
+                                     len(terms) - 1 + slop)
+                if hit:
                     found.append(d + off)
         return np.array(found, dtype=np.int64)
+
+
+def _in_window(words: dict[str, Any], need: dict[str, int], span: int) -> bool:
+    """Is there a window of ``span + 1`` positions holding ``need[w]`` positions of each
+    word ``w`` (its list in ``words``)? A sliding window over the merged positions."""
+    events = sorted((p, w) for w, plist in words.items() for p in plist)
+    have = dict.fromkeys(need, 0)
+    missing = len(need)
+    lo = 0
+    for p, w in events:
+        have[w] += 1
+        if have[w] == need[w]:
+            missing -= 1
+        while missing == 0:
+            if p - events[lo][0] <= span:
+                return True
+            first = events[lo][1]
+            if have[first] == need[first]:
+                missing += 1
+            have[first] -= 1
+            lo += 1
+    return False
 
 
 def _in_sequence(position_lists: list[Any], max_gap: int) -> bool:

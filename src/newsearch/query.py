@@ -12,7 +12,8 @@ Syntax:
     a OR b, a AND b       boolean operators (upper case); OR binds looser than AND; in a
                           query of six or more words typed all in capitals they are words
     NOT a, -a, +a         exclusion; ``+`` marks a required word (the default anyway)
-    "exact phrase"        words in this order; ``"..."~N`` allows N words between/around
+    "exact phrase"        words in this order
+    "a b"~N               proximity: the words in any order, at most N other words among them
     field:value           title: body: section: author: tags: lang: (value may be a word,
                           a "phrase" or a (group))
     date:2022, date:2022-01, date:2022-01-15, date:[2022-01-01 TO 2022-01-31]
