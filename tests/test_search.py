@@ -12,6 +12,7 @@ import pytest
 
 from newsearch import ArticleNotFound, QueryError, index_paths, open_index
 from newsearch.query import MAX_QUERY_CHARS, parse_query
+from newsearch.suggest import Vocabulary
 
 ARTICLES = [
     # id, title, body, date, section
@@ -188,11 +189,6 @@ def test_natural_language_query_falls_back_to_any_word(ix) -> None:
     assert r.fallback == "any-word" and r.total >= 2
     assert any("any of them" in n for n in r.notices)
     assert r.hits[0].title == "Petroleum exports climb"  # matches most of the words
-
-
-def test_only_stop_words(ix) -> None:
-    r = ix.search("the of and")
-    assert r.total == 0 and r.notices
 
 
 # --- filters, sorting, paging -----------------------------------------------------------------
@@ -474,3 +470,51 @@ def test_repeated_queries_come_from_the_cache_until_a_commit(tmp_path: Path) -> 
         (root / "b.txt").write_text("Harbour reopens\n\nThe harbour reopened today.\n")
         index_paths([root], tmp_path / "ix", jobs=1)
         assert cached.search("harbour").total == 2  # a new generation is never stale
+
+
+def test_searching_after_incremental_deletes_and_updates(tmp_path: Path) -> None:
+    # Whoosh marks removed articles deleted inside their segment; terms and sections whose
+    # every posting is deleted must read as empty, not crash.
+    root, index = tmp_path / "corpus", tmp_path / "index"
+    for section, name, title, body in [
+        ("tech", "a.txt", "Plover chips ship", "Plover shipped new chips to cafes."),
+        ("tech", "b.txt", "Cafe robots arrive", "Robots now serve coffee in a cafe."),
+        ("arts", "c.txt", "Gallery reopens", "The gallery reopened with a robots show."),
+    ]:
+        (root / section).mkdir(parents=True, exist_ok=True)
+        (root / section / name).write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+    index_paths([root], index, jobs=1)
+    ix = open_index(index)
+    assert ix.search("robots").total == 2
+    (root / "tech" / "a.txt").unlink()  # "plover" now only in deleted postings
+    (root / "arts" / "c.txt").unlink()  # section Arts now only in deleted documents
+    (root / "tech" / "b.txt").write_text("Cafe robots leave\n\nThe robots left the cafe.\n")
+    report = index_paths([root], index, jobs=1)
+    assert (report.deleted, report.updated, report.documents) == (2, 1, 1)
+    for q in ("plover", "gallery", "cafe", "section:arts", '"new chips"', "plov*"):
+        ix.search(q)  # no exception for any of them
+    assert ix.search("plover").total == ix.search("gallery").total == 0
+    assert titles(ix.search("cafe")) == ["Cafe robots leave"]
+    assert ix.search("robots", sections=["Arts"]).total == 0
+    assert {f.value for f in ix.search("robots").facets["section"]} == {"Tech"}
+
+
+def test_a_query_of_common_words_only_searches_them(ix) -> None:
+    r = ix.search("the of")
+    assert r.total > 0 and not any("ignored" in n for n in r.notices)
+    assert ix.search("the economy").notices == ["ignored common words: the"]
+
+
+def test_a_word_too_long_to_be_indexed_is_named_as_such(ix) -> None:
+    r = ix.search("x" * 200)
+    assert r.total == 0 and any("longer than 64" in n for n in r.notices)
+
+
+def test_a_rare_real_word_gets_no_suggestion() -> None:
+    df = {"pixi": 1, "piti": 4, "petroleum": 30, "parliament": 1}.get
+    vocab = Vocabulary(["pixi", "piti", "petroleum", "parliament"], lambda t: df(t) or 0)
+    assert vocab.correction("pixi") is None  # in the index: not a typo of "piti"
+    assert vocab.correction("petrolium") == "petroleum"  # absent: corrected
+    assert vocab.correction("parliment") == "parliament"
+    df20 = {"pixi": 1, "piti": 20}.get
+    assert Vocabulary(["pixi", "piti"], lambda t: df20(t) or 0).correction("pixi") == "piti"

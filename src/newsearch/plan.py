@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import TOKEN_RE, analyse, is_stop_word, prefix_term, query_terms
+from .analysis import MAX_TOKEN_CHARS, TOKEN_RE, analyse, is_stop_word, prefix_term, query_terms
 from .query import And, DateRange, FieldValue, Fuzzy, MatchAll, Node, Not, Or, Phrase, Prefix, Word
 from .snippets import SnippetQuery
 from .view import View
@@ -124,8 +124,10 @@ class CompiledQuery:
 
 class _Compiler:
     def __init__(self, view: View, vocabulary: Callable[[], Any],
-                 expand_prefix: Callable[[Sequence[str], str, int], list[str]]) -> None:
+                 expand_prefix: Callable[[Sequence[str], str, int], list[str]],
+                 keep_common: bool = False) -> None:
         self.view = view
+        self.keep_common = keep_common
         self.vocabulary = vocabulary
         self.expand_prefix = expand_prefix
         self.highlight = SnippetQuery()
@@ -203,10 +205,16 @@ class _Compiler:
         tokens = TOKEN_RE.findall(text)
         if len(tokens) > 1:  # "EAST-WEST", "co-operation": the tokens as a phrase
             return self.phrase(tokens, field_name, 0, negated)
-        if not tokens or is_stop_word(tokens[0]):
+        if not tokens:
             self.dropped.append(text)
             return None
-        terms = query_terms(tokens[0])
+        if len(tokens[0]) > MAX_TOKEN_CHARS:
+            self.notices.append(f"ignored a word longer than {MAX_TOKEN_CHARS} characters")
+            return None
+        if is_stop_word(tokens[0]) and not self.keep_common:
+            self.dropped.append(text)
+            return None
+        terms = analyse(tokens[0].lower()) if self.keep_common else query_terms(tokens[0])
         if not terms:
             self.dropped.append(text)
             return None
@@ -257,8 +265,13 @@ def _phrase_term(word: str) -> str | None:
 def compile_query(node: Node, view: View, vocabulary: Callable[[], Any],
                   expand_prefix: Callable[[Sequence[str], str, int], list[str]]
                   ) -> CompiledQuery:
+    """The plan for ``node``. Common words are left out of word lists, unless nothing else
+    is left: *the who* or *to be or not to be* are then searched as typed."""
     comp = _Compiler(view, vocabulary, expand_prefix)
     plan = comp.compile(node)
+    if plan is None and comp.dropped:
+        comp = _Compiler(view, vocabulary, expand_prefix, keep_common=True)
+        plan = comp.compile(node)
     return CompiledQuery(plan, comp.highlight, comp.dropped, comp.notices)
 
 

@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable
 
 __all__ = ["Vocabulary", "edit_distance", "replace_word"]
 
+# A word in the index is corrected only to one at least this many times as frequent.
+RARE_WORD_FACTOR = 20
+
 
 class Vocabulary:
     def __init__(self, terms: Iterable[str], df: Callable[[str], int]) -> None:
@@ -51,11 +54,15 @@ class Vocabulary:
         return out
 
     def correction(self, term: str) -> str | None:
-        """A more frequent term one or two edits away, for a term that is rare or absent."""
-        if self.df(term) >= 3 or not term.isalpha() or len(term) < 3:
+        """A more frequent term one or two edits away, for a term that is absent; for one
+        that is merely rare, only a term one edit away and far more frequent (a rare real
+        word, *Pixies* or *Алматы*, is not a typo of a common look-alike)."""
+        df = self.df(term)
+        if df >= 3 or not term.isalpha() or len(term) < 3:
             return None
-        cands = [c for c in self.near(term, 1 if len(term) <= 5 else 2, 5)
-                 if self.df(c) > self.df(term)]
+        maxdist = 1 if len(term) <= 5 or df else 2
+        floor = RARE_WORD_FACTOR * df if df else 1
+        cands = [c for c in self.near(term, maxdist, 5) if self.df(c) >= floor]
         if not cands:
             return None
         return min(cands, key=lambda c: (edit_distance(term, c, 2), -self.df(c), c))

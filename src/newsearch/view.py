@@ -87,6 +87,8 @@ def read_postings(seg_reader: Any, field: str, btext: bytes) -> tuple[np.ndarray
         else:
             w_parts.append(np.asarray(d_w, dtype=np.float32))
         m._next_block()
+    if not id_parts:  # every posting deleted: Whoosh's deletion filter ran the matcher out
+        return _EMPTY_IDS, _EMPTY_W
     if len(id_parts) == 1:
         return id_parts[0], w_parts[0]
     return np.concatenate(id_parts), np.concatenate(w_parts)
@@ -121,6 +123,8 @@ def read_values(seg_reader: Any, field: str, btext: bytes) -> tuple[np.ndarray, 
         ids.append(np.cumsum(np.asarray(d_ids, dtype=np.int64)))
         values.extend(block_values)
         m._next_block()
+    if not ids:  # every posting deleted (see read_postings)
+        return _EMPTY_IDS, []
     return (np.concatenate(ids) if len(ids) > 1 else ids[0]), values
 
 
