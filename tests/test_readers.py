@@ -320,6 +320,13 @@ def test_headline_file_that_is_a_data_dump_is_skipped():
         read("facts.txt", "Facts about countries\n" + facts)
 
 
+def test_headline_file_in_chinese_is_an_article():
+    para = ("国家统计局周一公布的数据显示，第三季度国内生产总值同比增长百分之四点九，"
+            "略低于市场预期。")
+    article = read_one("zh.txt", "中国经济增长\n\n" + "\n\n".join([para] * 22))
+    assert article.title == "中国经济增长" and para in article.body
+
+
 def test_headline_short_note_and_a_results_table_are_still_articles():
     assert read_one("note.txt", "Markets closed\n\nHoliday.\n").body == "Holiday."
     table = "\n".join(f"Team {i} {i} {i + 1}" for i in range(10))

@@ -327,6 +327,7 @@ def test_a_sign_before_a_field_negates_it(ix) -> None:
 def test_explicit_and_or_quotes_keep_every_word_required(ix) -> None:
     loose = ix.search("oil prices output pipeline")
     assert loose.fallback == "any-word" and loose.total > 0
+    assert ix.search("oil prices output pipeline AND").fallback == "any-word"  # dangling
     for q in ("oil AND prices AND output AND pipeline", 'oil prices "output" pipeline'):
         r = ix.search(q)
         assert (r.total, r.fallback) == (0, None), q
@@ -346,6 +347,9 @@ def test_tags_match_regardless_of_case(ix) -> None:
 def test_an_unknown_field_prefix_is_searched_as_a_word_and_said(ix) -> None:
     r = ix.search("places:zurich")
     assert any("places: is not a field" in n for n in r.notices)
+    assert r.total == ix.search("places zurich").total
+    # Negated, the whole "places:zurich" is excluded (there is no such phrase), not "places".
+    assert ix.search("zurich -places:zurich").total == ix.search("zurich").total == 1
 
 
 def test_fuzzy_edits_are_capped(ix) -> None:
@@ -518,3 +522,9 @@ def test_a_rare_real_word_gets_no_suggestion() -> None:
     assert vocab.correction("parliment") == "parliament"
     df20 = {"pixi": 1, "piti": 20}.get
     assert Vocabulary(["pixi", "piti"], lambda t: df20(t) or 0).correction("pixi") == "piti"
+
+
+def test_a_suggestion_is_spelled_in_the_script_typed(ix) -> None:
+    # "almati" is spelled "Almaty" in one article and "Алматы" in another.
+    assert ix.search("almatu").suggestion == "almaty"
+    assert ix.search("алматв").suggestion == "алматы"

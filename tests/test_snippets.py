@@ -90,3 +90,14 @@ def test_a_match_just_past_a_fragment_never_becomes_a_lone_word_fragment() -> No
             "Belt has not announced immediate plans after\nhis resignation.")
     frags = snippets(text, words("viacom"))
     assert frags and all(len(plain(f)) >= 40 for f in frags), frags
+
+
+def test_a_match_near_a_chosen_fragment_gets_its_own_when_there_is_room() -> None:
+    filler = "The committee met again on Tuesday and reviewed the figures in great detail. "
+    text = ("Oil rose early. " + filler * 3 + "Oil fell later. " + filler * 3
+            + "Oil closed flat. " + filler * 10)
+    frags = snippets(text, words("oil"))
+    shown = " ".join(plain(f) for f in frags)
+    for sentence in ("Oil rose early.", "Oil fell later.", "Oil closed flat."):
+        assert sentence in shown
+    assert all(len(plain(f)) >= 100 for f in frags)

@@ -296,12 +296,14 @@ NAME_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("Dnipro", "Dnepr", "Дніпро", "Днепр"),
     ("Rivne", "Rovno", "Рівне"),  # not "Ровно": its stem is the adverb "ровно"
     ("Moscow", "Moskva", "Москва"),
-    ("Russia", "Rossiya", "Россия"),
+    # Short Snowball stems ("росс", "кита") are shared with other words (Ross, кит), so
+    # these list their case forms; "России" folds to "rossi" and so also reaches *Rossi*.
+    ("Russia", "Rossiya", "Россия", "России", "Россию", "Россией"),
     ("Kremlin", "Кремль"),
     ("Petersburg", "Peterburg", "Петербург"),
     ("Saint", "Sankt", "Санкт"),
     ("Washington", "Вашингтон"),
-    ("China", "Китай", "Китая"),  # "Китая" stems to "кит" (whale): its name form instead
+    ("China", "Китай", "Китая", "Китаю", "Китаем", "Китае"),
     ("Europe", "Европа"),
     ("Belarus", "Byelorussia", "Беларусь", "Белоруссия"),
 )
@@ -316,9 +318,9 @@ def _variant_table() -> dict[str, tuple[str, ...]]:
             terms.append(last)  # the name form of a Cyrillic spelling
             # Case forms ("Одессе") share the Snowball stem, unless the name form covers them
             # already (-ов/-ев/-ин names: "Киеве" → "киев") or the stem is too short to be
-            # the name's own ("Киев" → "ки").
+            # the name's own ("Киев" → "ки", "Россия" → "росс" as in Ross).
             if not _RU_NAME_BASE.search(name.lower()):
-                terms += [t for t in stems if len(t) >= 4]
+                terms += [t for t in stems if len(t) >= 5]
         group_terms = tuple(dict.fromkeys(terms))
         for term in group_terms:
             table[term] = group_terms

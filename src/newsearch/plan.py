@@ -17,7 +17,6 @@ terms, so no query can make the engine enumerate the vocabulary.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -175,9 +174,7 @@ class _Compiler:
         if isinstance(node, FieldValue):
             if node.field == "section":
                 return PSections((node.value,))
-            if node.field == "lang":
-                return PExact("lang", (node.value.lower(),))
-            return PExact(node.field, (node.value,))
+            return PExact(node.field, (node.value,))  # tags, lang: any case (see Evaluator)
         if isinstance(node, DateRange):
             lo = (node.start - _EPOCH).days if node.start else None
             hi = (node.end - _EPOCH).days if node.end else None
@@ -357,7 +354,7 @@ class Evaluator:
             need = Counter(terms)  # a word asked for twice needs two positions
             for d in local.tolist():
                 if slop == 0:
-                    hit = _in_sequence([positions[t].get(d, ()) for t in terms], 1)
+                    hit = _adjacent([positions[t].get(d, ()) for t in terms])
                 else:
                     hit = _in_window({t: positions[t].get(d, ()) for t in need}, need,
                                      len(terms) - 1 + slop)
@@ -388,18 +385,12 @@ def _in_window(words: dict[str, Any], need: dict[str, int], span: int) -> bool:
     return False
 
 
-def _in_sequence(position_lists: list[Any], max_gap: int) -> bool:
-    """Is there p1 < p2 < ... with 0 < p[k+1] - p[k] <= max_gap, one from each list?"""
+def _adjacent(position_lists: list[Any]) -> bool:
+    """Is there p, p+1, p+2, ... with one position from each list (an exact phrase)?"""
     ends = position_lists[0]
     for nxt in position_lists[1:]:
-        if max_gap == 1:
-            prev = set(ends)
-            ends = [p for p in nxt if p - 1 in prev]
-        else:
-            prev_sorted = sorted(ends)
-            ends = [p for p in nxt
-                    if (i := bisect_left(prev_sorted, p - max_gap)) < len(prev_sorted)
-                    and prev_sorted[i] < p]
+        prev = set(ends)
+        ends = [p for p in nxt if p - 1 in prev]
         if not ends:
             return False
     return True

@@ -62,7 +62,7 @@ __all__ = [
 MAX_QUERY_CHARS = 1_000
 MAX_EDITS = 2  # fuzzy "word~N": more edits match nearly any word of the vocabulary
 MAX_TERMS = 64
-# "a b"~N: at most this many words between (checking positions costs with the distance).
+# "a b"~N: at most this many other words among them (wider windows stop meaning "near").
 MAX_SLOP = 20
 CAPS_SENTENCE_WORDS = 6
 # Text fields a word may be aimed at, and exact-value fields.
@@ -179,6 +179,7 @@ class ParsedQuery:
 
 # --- tokens ------------------------------------------------------------------------------------
 
+_FIELD_NAMES = "|".join(sorted({*FIELDS, *_FIELD_ALIASES}, key=len, reverse=True))
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
@@ -186,7 +187,9 @@ _TOKEN = re.compile(
   | (?P<rparen>\))
   | (?P<phrase>"(?P<ptext>[^"]*)("|$)(?:~(?P<pslop>\d{1,3}))?)
   | (?P<range>\[(?P<rtext>[^\]]*)(\]|$))
-  | (?P<sign>[-+](?=[A-Za-z]+:))
+  | (?P<sign>[-+](?=(?i:"""
+    + _FIELD_NAMES
+    + r"""):))
   | (?P<field>(?P<fname>[A-Za-z]+):\s*)
   | (?P<word>[^\s()"\[\]]+)
     """,
@@ -300,9 +303,10 @@ class _Parser:
                 break
             if self.is_op(tok, "AND"):
                 self.take()
-                self.explicit = True
                 if not parts or self._at_end_of_group():
                     self.repair("ignored a dangling AND", tok)
+                else:
+                    self.explicit = True
                 continue
             node = self.unary()
             if not isinstance(node, _Empty):

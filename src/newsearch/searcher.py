@@ -405,21 +405,25 @@ class NewsIndex:
         return text if changed else None
 
     def _surface(self, term: str, ctx: _Context, *, cyrillic: bool) -> str | None:
-        """A word as articles spell it for an index term (the term itself may be a stem), in
-        the script the user typed (a Latin typo gets a Latin word, not "кремля"), preferring
-        a plain form to a possessive ("parliament", not "parliament's")."""
-        found: list[str] = []
+        """A word as articles spell it for an index term (the term itself may be a stem):
+        in the script the user typed when an article has it so (a Latin typo gets a Latin
+        word, not "кремля"), else as written; a plain form before a possessive
+        ("parliament", not "parliament's")."""
+        ranked: list[tuple[int, str]] = []
         for f in ("title", "body"):
             ids = ctx.view.postings(ctx.readers, f, term)[0]
             for docnum in ids[:SURFACE_DOCS]:
                 text = ctx.searcher.stored_fields(int(docnum)).get(f, "")
                 for terms, _p, start, end in tokens(text):
-                    word = text[start:end]
-                    if term in terms and bool(_CYRILLIC.search(word)) == cyrillic:
-                        if not any(c in word for c in "'’"):
-                            return word.lower()
-                        found.append(word.lower())
-        return found[0] if found else None
+                    if term not in terms:
+                        continue
+                    word = text[start:end].lower()
+                    rank = (2 * (bool(_CYRILLIC.search(word)) != cyrillic)
+                            + any(c in word for c in "'’"))
+                    if rank == 0:
+                        return word
+                    ranked.append((rank, word))
+        return min(ranked)[1] if ranked else None
 
 
 class _ResultsCache:

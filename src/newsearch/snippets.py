@@ -185,9 +185,17 @@ def snippets(text: str, query: SnippetQuery, *, top: int = MAX_FRAGMENTS,
         start = _snap_start(text, max(0, min(lo - pad // 3, len(text) - chars)))
         end = _snap_end(text, min(len(text), hi + max(0, pad - (lo - start))))
         if any(start < b and a < end for a, b in chosen):
-            # Its padding runs into a fragment already chosen: a cut-down fragment would be a
-            # lone word ("…Viacom…"), so leave this match to its neighbour.
-            continue
+            # Its padding runs into a fragment already chosen: give up the shared stretch,
+            # and the match too when too little is left ("…Viacom…" alone says nothing).
+            for a, b in chosen:
+                if b <= lo and b > start:
+                    nxt = text.find(" ", b, lo)
+                    start = nxt + 1 if nxt != -1 else lo
+                if a >= hi and a < end:
+                    prv = text.rfind(" ", hi, a)
+                    end = prv if prv != -1 else hi
+            if end - start < chars // 2:
+                continue
         chosen.append((start, end))
         if len(chosen) == top:
             break

@@ -172,6 +172,20 @@ class SegmentData:
                     seg_reader, "section", btext)[0]
         self._lock = threading.Lock()
         self._terms: set[str] | None = None
+        self._keywords: dict[str, dict[str, set[str]]] = {}
+
+    def keywords(self, seg_reader: Any, field: str) -> dict[str, set[str]]:
+        """Casefolded keyword value → the spellings indexed in this segment."""
+        with self._lock:
+            table = self._keywords.get(field)
+            if table is None:
+                table = {}
+                if field in seg_reader.indexed_field_names():
+                    for btext in seg_reader.lexicon(field):
+                        t = btext.decode("utf-8")
+                        table.setdefault(t.casefold(), set()).add(t)
+                self._keywords[field] = table
+            return table
 
     def terms(self, seg_reader: Any, fields: Sequence[str]) -> set[str]:
         """The segment's vocabulary in ``fields`` (for fuzzy matching and suggestions)."""
@@ -267,7 +281,6 @@ class View:
         for i, n in enumerate(names):
             self.sections_by_key.setdefault(n.casefold(), []).append(i)
         self._filters: dict[tuple[Any, ...], np.ndarray | None] = {}
-        self._keywords: dict[str, dict[str, list[str]]] = {}
         self._lock = threading.Lock()
 
     # -- posting lists --
@@ -322,20 +335,12 @@ class View:
 
     def keyword_terms(self, readers: dict[str, Any], field: str, value: str) -> list[str]:
         """The indexed spellings of a keyword value, matched regardless of case
-        (``tags:usa`` finds ``USA``); the field's vocabulary is read once per view."""
-        table = self._keywords.get(field)
-        if table is None:
-            built: dict[str, set[str]] = {}
-            for seg, _off in self.segments:
-                reader = readers[seg.key]
-                if field not in reader.indexed_field_names():
-                    continue
-                for btext in reader.lexicon(field):
-                    t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-                    built.setdefault(t.casefold(), set()).add(t)
-            table = {k: sorted(v) for k, v in built.items()}
-            self._keywords[field] = table  # a racing thread builds the same table
-        return table.get(value.strip().casefold(), [])
+        (``tags:usa`` finds ``USA``), from each segment's table (built once per segment)."""
+        key = value.strip().casefold()
+        found: set[str] = set()
+        for seg, _off in self.segments:
+            found |= seg.keywords(readers[seg.key], field).get(key, set())
+        return sorted(found)
 
     def section_indexes(self, name: str) -> list[int]:
         return self.sections_by_key.get(name.strip().casefold(), [])

@@ -7,12 +7,11 @@ line after the headline is taken as the article's date.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..article import Article, RecordSkip
 from . import SourceFile, create_article
-from .textpage import date_line, opening_lines, running_text_share, unwrap
+from .textpage import date_line, opening_lines, running_text, unwrap
 
 __all__ = ["read"]
 
@@ -20,18 +19,13 @@ __all__ = ["read"]
 # (Reuters-21578's category lists), not an article: indexing it would put junk in results.
 MIN_RUNNING_TEXT_SHARE = 0.25
 MIN_WORDS_TO_JUDGE = 20  # a short note is given the benefit of the doubt
-_WORD = re.compile(r"\S+")
-
-
-def _word_count(lines: list[str]) -> int:
-    return sum(1 for line in lines for _ in _WORD.finditer(line))
 
 
 def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
     lines = opening_lines(src)
     title = lines.pop(0).strip()
-    judged = _word_count(lines) >= MIN_WORDS_TO_JUDGE
-    if judged and running_text_share(lines) < MIN_RUNNING_TEXT_SHARE:
+    share, words = running_text(lines)
+    if words >= MIN_WORDS_TO_JUDGE and share < MIN_RUNNING_TEXT_SHARE:
         raise src.skip("no running text (a list or data, not an article)")
     date = None
     for i, line in enumerate(lines[:4]):
