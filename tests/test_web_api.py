@@ -68,6 +68,8 @@ def without_timing(d: dict) -> dict:
     ({"q": "harbour", "since": "2023-07-05", "until": "2023-07-20", "per_page": "3", "page": "2"},
      ["--since", "2023-07-05", "--until", "2023-07-20", "--limit", "3", "--page", "2"]),
     ({"q": "harbour OR bridge", "sort": "recency"}, ["--sort", "recency"]),
+    ({"q": "harbour", "since": "2023-07", "until": "2023"}, ["--since", "2023-07", "--until",
+                                                            "2023"]),
     ({"q": "brigde"}, []),
 ])
 def test_search_returns_the_json_of_the_cli(client: httpx.Client, index: Path, params: dict,
@@ -130,6 +132,8 @@ def test_unknown_article_is_a_json_404(client: httpx.Client) -> None:
     ({"q": "oil", "page": "two"}, 422, "page: Input should be a valid integer"),
     ({"q": "oil", "sort": "popularity"}, 422, "sort"),
     ({"q": "oil", "since": "March"}, 422, "since"),
+    ({"q": "oil", "since": "2023-13"}, 400, "since needs a date"),
+    ({"q": "oil", "since": "2023-08-01", "until": "2023-07-01"}, 400, "is after until"),
     ({"q": "oil", "half_life": "nan"}, 422, "half_life"),
     ({"q": "("}, 400, "bad query: the query has nothing to search for"),
     ({"q": "date:[x TO y]"}, 400, "'x' is not a date"),

@@ -3,6 +3,7 @@ the standard library's HTML parser: what a browser without JavaScript gets."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -197,6 +198,11 @@ def test_page_past_the_last(client: httpx.Client) -> None:
     html, page = get(client, "/", q="bridge", page="5")
     assert "past the last one" in html
     assert parse_qs(urlsplit(page.link("Back to the first page")).query) == {"q": ["bridge"]}
+    html, page = get(client, "/", q="bridge OR harbour OR almaty", per_page="1", page="999")
+    previous = parse_qs(urlsplit(page.link("‹ Previous")).query)["page"]
+    total = json.loads(client.get("/api/search", params={"q": "bridge OR harbour OR almaty",
+                                                         "per_page": "1"}).text)["total"]
+    assert previous == [str(total)]  # the last real page, not page 998
 
 
 # --- the article page ----------------------------------------------------------------------------
@@ -261,3 +267,10 @@ def test_only_http_links_leave_the_site(client: httpx.Client) -> None:
 def test_pages_do_not_show_server_paths(client: httpx.Client, index: Path) -> None:
     for html, _ in (get(client, "/", q="almaty"), get(client, "/")):
         assert str(index) not in html and str(SAMPLE) not in html
+
+
+def test_a_source_language_reaches_html_only_as_a_valid_tag() -> None:
+    from newsearch.web.pages import _lang_tag
+
+    assert _lang_tag("ru") == "ru" and _lang_tag("en-GB") == "en-GB"
+    assert _lang_tag('en" onmouseover="x') is None and _lang_tag("") is None

@@ -13,7 +13,6 @@ index gives each thread its own Whoosh searcher.
 from __future__ import annotations
 
 import threading
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -28,6 +27,7 @@ __all__ = ["DEFAULT_PER_PAGE", "MAX_ID_CHARS", "MAX_SECTIONS", "StatsCache", "in
 
 DEFAULT_PER_PAGE = 10
 MAX_SECTIONS = 20
+DAY_PATTERN = r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$"
 MAX_SECTION_CHARS = 200
 MAX_ID_CHARS = 200
 MAX_HALF_LIFE_DAYS = 365_000.0
@@ -145,8 +145,12 @@ def router() -> APIRouter:
         section: Annotated[list[str] | None, Query(
             max_length=MAX_SECTIONS,
             description="Only articles in this section (repeatable: any of them).")] = None,
-        since: Annotated[date | None, Query(description="From this day on (UTC).")] = None,
-        until: Annotated[date | None, Query(description="Up to this day (UTC).")] = None,
+        since: Annotated[str | None, Query(
+            pattern=DAY_PATTERN, description="From this day on (UTC): YYYY-MM-DD, or YYYY-MM "
+            "/ YYYY for the first day of that month / year.")] = None,
+        until: Annotated[str | None, Query(
+            pattern=DAY_PATTERN, description="Up to this day (UTC): YYYY-MM-DD, or YYYY-MM "
+            "/ YYYY for the last day of that month / year.")] = None,
         sort: Annotated[Literal["relevance", "date", "recency"], Query(
             description="relevance; date (newest first); recency (relevance × age decay)."
         )] = "relevance",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import mimetypes
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -30,7 +31,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..errors import ArticleNotFound, QueryError
-from ..query import MAX_QUERY_CHARS
+from ..query import MAX_QUERY_CHARS, day_bound
 from ..results import FacetValue, SearchResults
 from ..searcher import MAX_PAGE, MAX_PER_PAGE, SORTS
 from .api import DEFAULT_PER_PAGE, MAX_ID_CHARS, MAX_SECTIONS, index_of
@@ -56,6 +57,15 @@ def _day(value: datetime | None) -> str:
 
 
 _env.filters["day"] = _day
+_LANG_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+def _lang_tag(value: str | None) -> str | None:
+    """A source's language as an HTML ``lang`` value, or None when it is not a BCP 47 tag."""
+    return value if value and _LANG_TAG.fullmatch(value) else None
+
+
+_env.filters["lang_tag"] = _lang_tag
 
 
 # --- static files: read once from package data; a request only picks a key -----------------------
@@ -117,9 +127,9 @@ class SearchForm:
                 form.sections.append(s)
         for name in ("since", "until"):
             value = (params.get(name) or "").strip()[:40]
-            if value and _parse_day(value) is None:
-                form.problems.append(f"“{value}” is not a date: use YYYY-MM-DD for "
-                                     f"{'From' if name == 'since' else 'To'}.")
+            if value and _parse_day(value, end=name == "until") is None:
+                form.problems.append(f"“{value}” is not a date: use YYYY-MM-DD (or YYYY-MM, "
+                                     f"YYYY) for {'From' if name == 'since' else 'To'}.")
             setattr(form, name, value)
         sort = params.get("sort") or "relevance"
         form.sort = sort if sort in SORTS else "relevance"
@@ -129,11 +139,11 @@ class SearchForm:
 
     @property
     def since_date(self) -> date | None:
-        return _parse_day(self.since)
+        return _parse_day(self.since, end=False)
 
     @property
     def until_date(self) -> date | None:
-        return _parse_day(self.until)
+        return _parse_day(self.until, end=True)
 
     def params(self) -> list[tuple[str, str]]:
         """The query-string pairs of this form, defaults left out."""
@@ -160,9 +170,10 @@ class SearchForm:
         return f"{root}/?{urlencode(changed.params())}"
 
 
-def _parse_day(value: str) -> date | None:
+def _parse_day(value: str, *, end: bool) -> date | None:
+    """A From/To value as the library reads it (a month or year: its first / last day)."""
     try:
-        return date.fromisoformat(value) if value else None
+        return day_bound(value, end=end) if value else None
     except ValueError:
         return None
 
@@ -285,7 +296,9 @@ def search_view(form: SearchForm, root: str, results: SearchResults,
         sections=section_links(form, root, section_facet),
         bars=histogram(form, root, results.facets.get("date") or []),
         pages=page_links(form, root, results.pages) if results.pages > 1 else [],
-        prev_href=form.url(root, page=form.page - 1) if form.page > 1 else None,
+        # Past the end (an old link, a typed URL), "Previous" leads to the last real page.
+        prev_href=form.url(root, page=min(form.page - 1, max(last_page, 1)))
+        if form.page > 1 else None,
         next_href=form.url(root, page=form.page + 1) if form.page < last_page else None,
         suggestion_href=form.url(root, q=results.suggestion) if results.suggestion else None,
         first=first,
