@@ -216,3 +216,14 @@ def test_a_query_starting_with_a_minus_goes_after_the_double_dash(sample_index: 
     result = run("search", "--index", str(sample_index), "--json", "--", "-zzzz almaty")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["total"] >= 1
+
+
+def test_snippets_wrap_to_the_terminal_width_under_their_indent() -> None:
+    from newsearch.render import snippet_text
+
+    snippet = "…the <mark>Bank of England</mark> said &amp; " + "more words " * 30 + "end…"
+    lines = snippet_text(snippet, color=False, width=60, indent="     ").split("\n")
+    assert len(lines) > 3 and all(len(line) <= 60 and line.startswith("     ")
+                                  for line in lines)
+    assert " ".join(line.strip() for line in lines).startswith("…the Bank of England said &")
+    assert "\n" not in snippet_text(snippet, color=False)  # piped: one line per snippet

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -135,7 +136,8 @@ def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], sin
     if as_json:
         _print_json(results.to_dict())
     else:
-        click.echo(render.results_text(results, color=render.use_color()))
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        click.echo(render.results_text(results, color=render.use_color(), width=width))
 
 
 def _search(index_dir: str | None, query: str, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ import html
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,17 +95,30 @@ def stats_text(stats: Any) -> str:
     return "\n".join(lines)
 
 
-def snippet_text(snippet: str, *, color: bool) -> str:
-    """An HTML snippet (escaped text, ``<mark>`` matches) as terminal text."""
+_ON, _OFF = "\x01", "\x02"  # match delimiters while wrapping (styled afterwards)
+
+
+def snippet_text(snippet: str, *, color: bool, width: int | None = None,
+                 indent: str = "") -> str:
+    """An HTML snippet (escaped text, ``<mark>`` matches) as terminal text, wrapped to
+    ``width`` columns under ``indent`` when a width is given."""
     parts = []
     pos = 0
     for m in _MARK.finditer(snippet):
         parts.append(html.unescape(snippet[pos : m.start()]))
-        word = html.unescape(m.group(1))
-        parts.append(click.style(word, **MATCH_STYLE) if color else word)
+        parts.append(_ON + html.unescape(m.group(1)) + _OFF)
         pos = m.end()
     parts.append(html.unescape(snippet[pos:]))
-    return "".join(parts)
+    text = "".join(parts)
+    if width:
+        text = textwrap.fill(text, width=max(40, width - 1), initial_indent=indent,
+                             subsequent_indent=indent, break_on_hyphens=False)
+    else:
+        text = indent + text
+    if color:
+        on, off = click.style("", **MATCH_STYLE, reset=False), click.style("", reset=True)
+        return text.replace(_ON, on).replace(_OFF, off)
+    return text.replace(_ON, "").replace(_OFF, "")
 
 
 def source_label(source: str) -> str:
@@ -116,8 +130,9 @@ def source_label(source: str) -> str:
     return source if rel.startswith("..") else rel
 
 
-def results_text(results: Any, *, color: bool) -> str:
-    """Hits (rank, title, date, sections, source, snippets) and a facet summary."""
+def results_text(results: Any, *, color: bool, width: int | None = None) -> str:
+    """Hits (rank, title, date, sections, source, snippets) and a facet summary; snippets
+    wrapped to ``width`` columns when given (a terminal), one line each otherwise."""
     out: list[str] = []
     for notice in results.notices:
         out.append(f"note: {notice}")
@@ -133,7 +148,7 @@ def results_text(results: Any, *, color: bool) -> str:
         meta.append(f"id {hit.id}")
         out.append("     " + " · ".join(meta))
         for snip in hit.snippets:
-            out.append("     " + snippet_text(snip, color=color))
+            out.append(snippet_text(snip, color=color, width=width, indent="     "))
         out.append("")
     first = (results.page - 1) * results.per_page + 1
     if results.total:
@@ -153,9 +168,10 @@ def results_text(results: Any, *, color: bool) -> str:
     if dates:
         top = dates if len(dates) <= 12 else sorted(dates, key=lambda f: -f.count)[:12]
         top = sorted(top, key=lambda f: f.value)
-        more = f", +{len(dates) - len(top)} more" if len(dates) > len(top) else ""
-        out.append(f"Dates by {results.date_granularity}: " + ", ".join(
-            f"{f.value} {f.count:,}" for f in top) + more)
+        label = f"Dates by {results.date_granularity}"
+        if len(dates) > len(top):
+            label += f" (the busiest {len(top)} of {len(dates)})"
+        out.append(f"{label}: " + ", ".join(f"{f.value} {f.count:,}" for f in top))
     if results.suggestion:
         out.append(f"Did you mean: {results.suggestion}")
     return "\n".join(out)
