@@ -491,7 +491,7 @@ def test_csv_reads_a_ria_style_row():
     article = read_one("ria.csv", RIA_HEADER + RIA_ROW)
     assert article.key == "1904"
     assert article.title == "Цены на нефть выросли"
-    assert article.body == 'БЛАГОВЕЩЕНСК, 20 окт – РИА Новости. Цены на "Брент" выросли.'
+    assert article.body == 'БЛАГОВЕЩЕНСК, 20 окт – РИА Новости.\n\nЦены на "Брент" выросли.'
     assert article.url == "https://ria.ru/20231020/ekonomika-1904.html"
     assert article.sections == ["Economy"]
     assert article.subtitle is None
@@ -840,3 +840,12 @@ def test_only_web_addresses_are_kept_as_urls() -> None:
     assert url("https://example.org/a") == "https://example.org/a"
     assert url("javascript:alert(3)") is None
     assert url("data:text/html,<b>x</b>") is None
+
+
+def test_csv_body_paragraphs_set_apart_by_two_spaces_are_kept() -> None:
+    data = ('id,title,content\n1,Парк,"БЛАГОВЕЩЕНСК, 20 окт – РИА Новости. Первый абзац.  '
+            'Второй абзац «в кавычках».  Третий.  Two  spaces inside a sentence stay."\n')
+    article = read_one("ria.csv", data)
+    assert article.body.split("\n\n") == [
+        "БЛАГОВЕЩЕНСК, 20 окт – РИА Новости. Первый абзац.", "Второй абзац «в кавычках».",
+        "Третий.", "Two spaces inside a sentence stay."]

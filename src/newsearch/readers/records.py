@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..article import Article, RecordSkip
-from . import MAX_LABELS, SourceFile, create_article
+from . import MAX_LABELS, MAX_RAW_BODY_CHARS, SourceFile, create_article
 from .dates import parse_date, tz_for_url
 
 __all__ = ["FIELD_NAMES", "reader_for"]
@@ -97,11 +97,22 @@ def _as_list(v: Any) -> list[str]:
     return [p.strip() for p in text.split(sep) if p.strip()]
 
 
+# A one-line body whose paragraphs are set apart by two spaces after a sentence, as RIA's
+# CSV export writes them (cleaning would otherwise merge them into one block).
+_SPACED_PARAGRAPH = re.compile(r"(?<=[.!?…»\"”:])[ \t\u00a0]{2,}(?=\S)")
+
+
+def _paragraphs(body: str) -> str:
+    if not body or "\n" in body or len(body) > MAX_RAW_BODY_CHARS:  # refused later anyway
+        return body
+    return _SPACED_PARAGRAPH.sub("\n\n", body)
+
+
 def _article(src: SourceFile, key: str, raw: dict[str, Any]) -> Article | RecordSkip:
     rec = {str(k).strip().lower(): v for k, v in raw.items()}
     url = _as_text(_pick(rec, FIELD_NAMES["url"]))
     title = _as_text(_pick(rec, FIELD_NAMES["title"]))
-    body = _as_text(_pick(rec, FIELD_NAMES["body"]))
+    body = _paragraphs(_as_text(_pick(rec, FIELD_NAMES["body"])))
     if not (title or body):
         return RecordSkip(key, "record has neither a title nor a body field")
     raw_date = _pick(rec, FIELD_NAMES["date"])
