@@ -274,3 +274,16 @@ def test_a_source_language_reaches_html_only_as_a_valid_tag() -> None:
 
     assert _lang_tag("ru") == "ru" and _lang_tag("en-GB") == "en-GB"
     assert _lang_tag('en" onmouseover="x') is None and _lang_tag("") is None
+
+
+def test_the_histogram_shows_empty_periods_as_gaps() -> None:
+    from newsearch.results import FacetValue
+    from newsearch.web.pages import MAX_BARS, _with_gaps
+
+    days = _with_gaps([FacetValue("2023-10-30", 3), FacetValue("2023-11-02", 1)])
+    assert [(f.value, f.count) for f in days] == [
+        ("2023-10-30", 3), ("2023-10-31", 0), ("2023-11-01", 0), ("2023-11-02", 1)]
+    assert [f.count for f in _with_gaps([FacetValue("1987-02", 3),
+                                         FacetValue("1987-04", 1)])] == [3, 0, 1]
+    wide = [FacetValue("2000-01-01", 1), FacetValue("2020-01-01", 1)]
+    assert _with_gaps(wide) == wide and MAX_BARS < 7000  # too many days: left as it is

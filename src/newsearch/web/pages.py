@@ -26,6 +26,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -40,6 +41,7 @@ __all__ = ["SearchForm", "error_page", "router"]
 
 MAX_FACETS_SHOWN = 30
 HISTOGRAM_LEVELS = 20  # bar heights in 5 % steps: CSS classes h0 ... h20
+MAX_BARS = 120  # periods drawn with their gaps; longer spans keep only non-empty ones
 PAGE_WINDOW = 2  # page links shown either side of the current page
 SORT_LABELS = {"relevance": "Relevance", "date": "Newest first", "recency": "Relevance and recency"}
 
@@ -262,9 +264,28 @@ def _bucket_range(value: str) -> tuple[str, str] | None:
         return None
 
 
+def _with_gaps(facet: Sequence[FacetValue]) -> list[FacetValue]:
+    """The facet with its empty periods as zero counts, so that a gap in the coverage shows
+    as a gap in the chart (up to :data:`MAX_BARS` periods; beyond, the facet as it is)."""
+    if len(facet) < 2:
+        return list(facet)
+    unit = {4: "Y", 7: "M", 10: "D"}.get(len(facet[0].value))
+    try:
+        first, last = (np.datetime64(facet[i].value, unit) for i in (0, -1))
+    except (TypeError, ValueError):
+        return list(facet)
+    n = int((last - first).astype(int)) + 1
+    if unit is None or not 0 < n <= MAX_BARS:
+        return list(facet)
+    counts = {f.value: f.count for f in facet}
+    periods = [str(first + i) for i in range(n)]
+    return [FacetValue(p, counts.get(p, 0)) for p in periods]
+
+
 def histogram(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> list[Bar]:
-    """The date facet as bars (height in :data:`HISTOGRAM_LEVELS` steps); each bar links to
-    its period as the date filter."""
+    """The date facet as bars (height in :data:`HISTOGRAM_LEVELS` steps), empty periods
+    included; each bar links to its period as the date filter."""
+    facet = _with_gaps(facet)
     top = max((f.count for f in facet), default=0)
     bars = []
     for f in facet:
