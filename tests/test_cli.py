@@ -212,10 +212,15 @@ def test_index_of_a_path_that_does_not_exist_is_a_user_error(tmp_path: Path) -> 
     assert not index.exists()
 
 
-def test_a_query_starting_with_a_minus_goes_after_the_double_dash(sample_index: Path) -> None:
+def test_a_query_may_start_with_a_minus(sample_index: Path) -> None:
     result = run("search", "--index", str(sample_index), "--json", "--", "-zzzz almaty")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["total"] >= 1
+    direct = run("search", "-zzzz almaty", "--index", str(sample_index), "--json")
+    assert direct.exit_code == 0, direct.output
+    assert json.loads(direct.output)["total"] == json.loads(result.output)["total"]
+    typo = run("search", "almaty", "--limt", "3", "--index", str(sample_index))
+    assert typo.exit_code == 2  # a mistyped option is still an error
 
 
 def test_snippets_wrap_to_the_terminal_width_under_their_indent() -> None:

@@ -107,7 +107,7 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
         click.echo(render.stats_text(stats))
 
 
-@main.command("search")
+@main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query")
 @click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
 @click.option("--section", "sections", multiple=True, metavar="S",
