@@ -287,3 +287,9 @@ def test_the_histogram_shows_empty_periods_as_gaps() -> None:
                                          FacetValue("1987-04", 1)])] == [3, 0, 1]
     wide = [FacetValue("2000-01-01", 1), FacetValue("2020-01-01", 1)]
     assert _with_gaps(wide) == wide and MAX_BARS < 7000  # too many days: left as it is
+
+
+def test_head_requests_are_answered(client: httpx.Client) -> None:
+    for path in ("/", "/?q=bridge"):
+        res = client.head(path)
+        assert res.status_code == 200 and res.headers["content-type"].startswith("text/html")

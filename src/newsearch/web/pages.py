@@ -381,7 +381,7 @@ def paragraphs(text: str) -> list[str]:
 def router() -> APIRouter:
     r = APIRouter()
 
-    @r.get("/", response_class=HTMLResponse)
+    @r.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def search_page(request: Request) -> HTMLResponse:
         form = SearchForm.parse(request.query_params)
         root = _root(request)
@@ -414,7 +414,7 @@ def router() -> APIRouter:
         return _render(request, "search.html", form=form, error=None, view=view, hits=hits,
                         stats=None)
 
-    @r.get("/articles/{article_id}", response_class=HTMLResponse)
+    @r.api_route("/articles/{article_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def article_page(request: Request, article_id: str) -> HTMLResponse:
         form = SearchForm.parse(request.query_params)
         form.problems = []
