@@ -528,3 +528,22 @@ def test_a_suggestion_is_spelled_in_the_script_typed(ix) -> None:
     # "almati" is spelled "Almaty" in one article and "Алматы" in another.
     assert ix.search("almatu").suggestion == "almaty"
     assert ix.search("алматв").suggestion == "алматы"
+
+
+def test_spellings_of_one_word_score_as_one_term(tmp_path: Path) -> None:
+    # "России" folds to the term of the surname Rossi, so the query "Russia" reaches it; but
+    # that rare spelling must weigh like the word it spells, not like a rare word.
+    root = tmp_path / "corpus"
+    root.mkdir()
+    docs = [(f"Report {i}", f"Russia and its neighbours, part {i}. More text follows here.")
+            for i in range(30)]
+    docs += [("Russia wins", "Russia won the race in Italy."),
+             ("Rossi wins", "Rossi won the race in Italy.")]
+    (root / "feed.jsonl").write_text("\n".join(
+        json.dumps({"id": str(i), "title": t, "body": b}) for i, (t, b) in enumerate(docs)),
+        encoding="utf-8")
+    index_paths([root], tmp_path / "index", jobs=1)
+    r = open_index(tmp_path / "index").search("Russia", per_page=40)
+    scores = {h.title: h.score for h in r.hits}
+    assert r.total == 32
+    assert scores["Rossi wins"] <= scores["Russia wins"] + 1e-6

@@ -48,11 +48,15 @@ _EPOCH = date(1970, 1, 1)
 
 @dataclass(frozen=True)
 class PTerms:
-    """Documents holding any of ``terms`` in any of ``fields``; each (field, term) scores."""
+    """Documents holding any of ``terms`` in any of ``fields``. Each (field, term) scores on
+    its own, unless ``spellings``: then the terms are forms of one word (a Cyrillic stem and
+    name form, place-name variants) and score as one term per field, so that a rare form
+    (*Rossi* for *России*) neither gets a rare word's weight nor adds to the common one."""
 
     fields: tuple[str, ...]
     terms: tuple[str, ...]
     boost: float = 1.0
+    spellings: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,7 @@ class _Compiler:
             return None
         if not negated and field_name in (None, "title", "body"):
             self.highlight.terms.update(terms)
-        return PTerms(self.fields(field_name), terms)
+        return PTerms(self.fields(field_name), terms, spellings=len(terms) > 1)
 
     def phrase(self, words: list[str], field_name: str | None, slop: int, negated: bool) -> Any:
         tokens = [t for w in words for t in TOKEN_RE.findall(w)]
@@ -396,12 +400,16 @@ def _adjacent(position_lists: list[Any]) -> bool:
     return True
 
 
-def scoring_leaves(node: Any, negated: bool = False) -> list[tuple[str, str, float]]:
-    """(field, term, boost) for every term that adds to a document's score."""
-    out: list[tuple[str, str, float]] = []
+def scoring_leaves(node: Any, negated: bool = False
+                   ) -> list[tuple[str, str | tuple[str, ...], float]]:
+    """(field, term, boost) for every term that adds to a document's score; the term is a
+    tuple for the spellings of one word (scored as one term)."""
+    out: list[tuple[str, str | tuple[str, ...], float]] = []
     if node is None or negated:
         return out
-    if isinstance(node, PTerms):
+    if isinstance(node, PTerms) and node.spellings:
+        out.extend((f, node.terms, node.boost) for f in node.fields)
+    elif isinstance(node, PTerms):
         out.extend((f, t, node.boost) for f in node.fields for t in node.terms)
     elif isinstance(node, PPhrase):
         out.extend((f, t, 1.0) for f in node.fields for t in dict.fromkeys(node.terms))

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .plan import FIELD_BOOSTS
-from .view import DAY, View
+from .view import DAY, TEXT_FIELDS, View
 
 __all__ = ["K1", "RECENCY_FLOOR", "B", "bm25_scores", "recency_factors", "top_k"]
 
@@ -44,13 +44,25 @@ def idf(n_docs: int, df: int) -> float:
     return max(IDF_FLOOR, float(np.log((n_docs - df + 0.5) / (df + 0.5))))
 
 
-def bm25_scores(view: View, readers: dict[str, Any], leaves: list[tuple[str, str, float]],
+def bm25_scores(view: View, readers: dict[str, Any],
+                leaves: list[tuple[str, str | tuple[str, ...], float]],
                 mask: np.ndarray) -> np.ndarray:
     """Scores for all documents (zero outside ``mask``)."""
     scores = np.zeros(view.n, dtype=np.float32)
     n_docs = max(1, view.live_count)
+    group_df: dict[tuple[str, ...], int] = {}
     for field, term, boost in dict.fromkeys(leaves):
-        ids, tf = view.postings(readers, field, term)
+        if isinstance(term, str):
+            ids, tf = view.postings(readers, field, term)
+            df = len(ids)
+        else:
+            ids, tf = _merged_postings(view, readers, field, term)
+            # One word's spellings share one document frequency over all its fields: a form
+            # found only in headlines must not count as rare there.
+            if term not in group_df:
+                group_df[term] = len(np.unique(np.concatenate(
+                    [view.postings(readers, f, t)[0] for f in TEXT_FIELDS for t in term])))
+            df = group_df[term]
         if not len(ids):
             continue
         keep = mask[ids]
@@ -58,9 +70,26 @@ def bm25_scores(view: View, readers: dict[str, Any], leaves: list[tuple[str, str
             continue
         ids, tf = ids[keep], tf[keep]
         norm = K1 * ((1.0 - B) + B * view.lengths[field][ids] / view.avg_length[field])
-        w = boost * FIELD_BOOSTS.get(field, 1.0) * idf(n_docs, len(keep))
+        w = boost * FIELD_BOOSTS.get(field, 1.0) * idf(n_docs, df)
         scores[ids] += w * (tf * (K1 + 1.0)) / (tf + norm)
     return scores
+
+
+def _merged_postings(view: View, readers: dict[str, Any], field: str,
+                     terms: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The postings of several spellings of one word as one term: the documents holding any,
+    each with the largest of its spellings' counts (a Cyrillic name's Snowball stem and name
+    form sit at the same positions: summing would count every occurrence twice)."""
+    parts = [view.postings(readers, field, t) for t in terms]
+    parts = [p for p in parts if len(p[0])]
+    if len(parts) <= 1:
+        return parts[0] if parts else (np.zeros(0, dtype=np.int64), np.zeros(0, np.float32))
+    ids = np.concatenate([p[0] for p in parts])
+    tf = np.concatenate([p[1] for p in parts])
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    merged = np.zeros(len(uniq), dtype=np.float32)
+    np.maximum.at(merged, inverse, tf)
+    return uniq, merged
 
 
 def recency_factors(view: View, ids: np.ndarray, half_life_days: float) -> np.ndarray:
