@@ -40,6 +40,8 @@ import Stemmer
 from unidecode import unidecode
 from whoosh.analysis import Composable, Token
 
+from .textnorm import CJK_CHAR, CJK_RANGES, CYRILLIC_CHAR
+
 __all__ = [
     "ANALYZER_NAME",
     "NAME_VARIANTS",
@@ -58,14 +60,14 @@ __all__ = [
 ANALYZER_NAME = "news-v1"
 MAX_TOKEN_CHARS = 64
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_CJK = CJK_RANGES
 # A word: letters/digits with inner apostrophes or dots ("Putin's", "U.S", "3.5", "O'Neill");
 # or one CJK character.
 _WORD = rf"[^\W{_CJK}]+"
 TOKEN_RE = re.compile(rf"[{_CJK}]|{_WORD}(?:(?:['’.]|(?<=\d),(?=\d)){_WORD})*")
 # The same tokens for text without CJK characters, about a third faster (no negated class).
 _TOKEN_NO_CJK = re.compile(r"\w+(?:(?:['’.]|(?<=\d),(?=\d))\w+)*")
-_HAS_CJK = re.compile(rf"[{_CJK}]")
+_HAS_CJK = CJK_CHAR
 
 
 def token_pattern(text: str) -> re.Pattern[str]:
@@ -124,7 +126,7 @@ def fold(term: str) -> str:
 # Look-alike letters, for words typed with the wrong keyboard layout half-way ("cовет").
 _LATIN_TO_CYRILLIC = str.maketrans("aceopxykmt", "асеорхукмт")
 _CYRILLIC_TO_LATIN = str.maketrans("асеорхукмт", "aceopxykmt")
-_CYR = re.compile(r"[\u0400-\u04ff]")
+_CYR = CYRILLIC_CHAR
 _LAT = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _GREEK = re.compile(r"[\u0370-\u03ff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")

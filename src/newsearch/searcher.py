@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -52,6 +51,7 @@ from .snippets import SnippetQuery, lead, snippets
 from .stats import IndexStats, stats_from_reader
 from .storage import index_path, open_whoosh_index
 from .suggest import Vocabulary, replace_word
+from .textnorm import CYRILLIC_CHAR
 from .view import (
     POSITIONS_CACHE_ENTRIES,
     POSTINGS_CACHE_ENTRIES,
@@ -80,7 +80,6 @@ FALLBACK_MIN_WORDS = 4
 # Suggest a spelling when the query finds fewer articles than this (before any fallback).
 SUGGEST_BELOW = 3
 SURFACE_DOCS = 5  # articles read to find how a suggested word is spelled
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # Result pages kept for repeated queries (per NewsIndex; keyed by index generation).
 RESULTS_CACHE_SIZE = 2048
 _EPOCH = date(1970, 1, 1)
@@ -396,7 +395,7 @@ class NewsIndex:
         for w in dict.fromkeys(words):
             token = TOKEN_RE.findall(w)[0]
             best = vocab.correction(query_terms(token)[0])
-            surface = self._surface(best, ctx, cyrillic=bool(_CYRILLIC.search(token))) \
+            surface = self._surface(best, ctx, cyrillic=bool(CYRILLIC_CHAR.search(token))) \
                 if best else None
             if surface is None:
                 continue
@@ -418,7 +417,7 @@ class NewsIndex:
                     if term not in terms:
                         continue
                     word = text[start:end].lower()
-                    rank = (2 * (bool(_CYRILLIC.search(word)) != cyrillic)
+                    rank = (2 * (bool(CYRILLIC_CHAR.search(word)) != cyrillic)
                             + any(c in word for c in "'’"))
                     if rank == 0:
                         return word

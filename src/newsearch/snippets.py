@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .analysis import _doc_cache, doc_terms, token_pattern
+from .textnorm import CJK_CHAR
 
 __all__ = ["DEFAULT_FRAGMENT_CHARS", "MAX_FRAGMENTS", "SnippetQuery", "lead", "snippets"]
 
@@ -63,7 +64,7 @@ def _spans(text: str, q: SnippetQuery) -> list[_Span]:
                     break
         if not found:
             return spans
-        if not any(_CJK_CHAR.search(w) for w in found):
+        if not any(CJK_CHAR.search(w) for w in found):
             alternatives = "|".join(map(re.escape, sorted(found, key=len, reverse=True)))
             for m in re.finditer(rf"(?<!\w)(?:{alternatives})(?!\w)", text):
                 spans.append(_Span(m.start(), m.end(), found[m.group()]))
@@ -107,7 +108,6 @@ def _spans(text: str, q: SnippetQuery) -> list[_Span]:
     return spans
 
 
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 def _snap_start(text: str, pos: int) -> int:

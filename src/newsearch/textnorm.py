@@ -15,7 +15,14 @@ import codecs
 import re
 import unicodedata
 
-__all__ = ["BinaryContent", "clean_line", "clean_text", "decode", "looks_binary"]
+__all__ = ["CJK_CHAR", "CJK_RANGES", "CYRILLIC_CHAR", "BinaryContent", "clean_line",
+           "clean_text", "decode", "looks_binary"]
+
+# Scripts written without spaces between words (kana, CJK ideographs, Hangul): the tokenizer
+# makes each character a word, the plain-text reader counts characters as words.
+CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+CJK_CHAR = re.compile(f"[{CJK_RANGES}]")
+CYRILLIC_CHAR = re.compile(r"[\u0400-\u04ff]")
 
 # Characters that carry no visible text: zero-width space/joiners, direction marks and
 # embeddings, BOM, word joiner, soft hyphen, interlinear annotation marks.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..textnorm import CJK_CHAR
 from .dates import MONTHS, ZONES, parse_date
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ _WORD = re.compile(r"\S+")
 _PROSE_WORD = re.compile(
     r"^[\"'(\u2018\u201c]*[^\W\d_][^\W\d_'\u2019.-]*[.,;:!?\"')\u2019\u201d]*$"
 )
-# Scripts written without spaces: each character counts as a word.
-_CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 def running_text(lines: list[str]) -> tuple[float, int]:
@@ -49,7 +48,7 @@ def running_text(lines: list[str]) -> tuple[float, int]:
         for m in _WORD.finditer(line):
             words += 1
             plain += bool(_PROSE_WORD.match(m.group()))
-        cjk = sum(1 for _ in _CJK_CHARS.finditer(line)) if not line.isascii() else 0
+        cjk = sum(1 for _ in CJK_CHAR.finditer(line)) if not line.isascii() else 0
         if cjk > words:
             words = plain = cjk
         total += words
