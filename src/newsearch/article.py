@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .textnorm import clean_line, clean_text
+from .textnorm import clean_line, clean_text, unmix_scripts
 
 __all__ = ["Article", "RecordSkip", "article_id", "dedup_key", "normalise_section"]
 
@@ -50,9 +50,10 @@ def normalise_section(name: str) -> str:
     """``" World  News "`` → ``"World"``, ``"business"`` → ``"Business"``.
 
     Lower-case labels get a capital so that one source's ``world`` and another's ``World``
-    are one section; any other capitalisation is the publisher's and is kept.
+    are one section; any other capitalisation is the publisher's and is kept. A word typed
+    in two scripts' look-alike letters is put into one (``"Сolumn"`` with a Cyrillic С).
     """
-    name = clean_line(name)
+    name = unmix_scripts(clean_line(name))
     if name.lower() != "news":
         name = _SECTION_SUFFIX.sub("", name)
     name = name.strip(" -:|/>»·")

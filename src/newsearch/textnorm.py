@@ -16,7 +16,7 @@ import re
 import unicodedata
 
 __all__ = ["CJK_CHAR", "CJK_RANGES", "CYRILLIC_CHAR", "BinaryContent", "clean_line",
-           "clean_text", "decode", "looks_binary"]
+           "clean_text", "decode", "looks_binary", "unmix_scripts"]
 
 # Scripts written without spaces between words (kana, CJK ideographs, Hangul): the tokenizer
 # makes each character a word, the plain-text reader counts characters as words.
@@ -200,3 +200,35 @@ def clean_line(text: str | None) -> str:
     if not text:
         return ""
     return " ".join(clean_text(text).split())
+
+
+# Letters drawn alike in Latin and Cyrillic. A word that mixes the two scripts was typed
+# with the wrong keyboard layout half-way ("Сolumn" with a Cyrillic С, "cовет" with a Latin c).
+_LATIN_LOOKALIKES = "ABCEHKMOPTXaceopxy"
+_CYRILLIC_LOOKALIKES = "АВСЕНКМОРТХасеорху"
+_TO_LATIN = str.maketrans(_CYRILLIC_LOOKALIKES, _LATIN_LOOKALIKES)
+_TO_CYRILLIC = str.maketrans(_LATIN_LOOKALIKES, _CYRILLIC_LOOKALIKES)
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_MIXED_WORD = re.compile(r"\w*(?:[A-Za-z]\w*[\u0400-\u04ff]|[\u0400-\u04ff]\w*[A-Za-z])\w*")
+
+
+def _unmix(m: re.Match[str]) -> str:
+    word = m.group()
+    # The script of the letters that have no look-alike decides; a tie keeps the majority.
+    latin = len(_LATIN_LETTER.findall(word.translate(dict.fromkeys(map(ord, _LATIN_LOOKALIKES)))))
+    cyrillic = len(CYRILLIC_CHAR.findall(
+        word.translate(dict.fromkeys(map(ord, _CYRILLIC_LOOKALIKES)))))
+    if latin == cyrillic:
+        latin, cyrillic = len(_LATIN_LETTER.findall(word)), len(CYRILLIC_CHAR.findall(word))
+    mixed = word.translate(_TO_LATIN if latin > cyrillic else _TO_CYRILLIC)
+    # Only a word that becomes one script is repaired ("СоловьёвLIVE" stays as written).
+    return mixed if not (_LATIN_LETTER.search(mixed) and CYRILLIC_CHAR.search(mixed)) else word
+
+
+def unmix_scripts(text: str) -> str:
+    """Words written in Latin and Cyrillic look-alike letters put into one script:
+    ``"Сolumn"`` (Cyrillic С) → ``"Column"``, ``"cовет"`` (Latin c) → ``"совет"``. Words
+    that stay mixed after the look-alikes are mapped are left as written."""
+    if text.isascii() or not CYRILLIC_CHAR.search(text):
+        return text
+    return _MIXED_WORD.sub(_unmix, text)

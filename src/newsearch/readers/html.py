@@ -11,9 +11,11 @@ Parts:
                       scores best in ``bench/html_extraction.py`` (figures in its docstring).
     read              the reader: body (one paragraph per block, blank lines between), title,
                       date (publication date from the page's markup, converted to UTC, else
-                      None), sections (``article:section``, else the page's categories, else the
-                      folder), canonical url, author, language (``<html lang>`` and friends),
-                      keywords as tags.
+                      None), sections (what the page declares: ``article:section``, JSON-LD
+                      ``articleSection``, category links, else the top of its breadcrumb
+                      trail; generic labels and the site's name dropped; never the folder),
+                      canonical url, author, language (``<html lang>`` and friends), keywords
+                      as tags.
     score_extraction  the article-extraction-benchmark measure (scrapinghub), shared by the
                       benchmark script and the acceptance test.
 
@@ -24,13 +26,15 @@ A page without extractable text, or one that makes trafilatura fail, is a file-l
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..article import Article, RecordSkip
+from ..article import Article, RecordSkip, normalise_section
 from ..errors import SkippedInput
 from . import SourceFile, create_article
 from .dates import parse_date, tz_for_url
@@ -173,14 +177,216 @@ def _split_list(values: Iterable[str] | None) -> list[str]:
     return out
 
 
-def _sections(tree: Any, categories: list[str] | None, folder: str | None) -> list[str]:
-    """``article:section`` meta, else trafilatura's categories, else the folder name."""
-    declared = [v.strip() for v in tree.xpath('//meta[@property="article:section"]/@content')]
-    for candidates in (_split_list(declared), _split_list(categories)):
-        candidates = [c for c in candidates if len(c) <= MAX_SECTION_CHARS]
-        if 0 < len(candidates) <= MAX_SECTIONS:
-            return candidates
-    return [folder] if folder else []
+# Labels that name no section: the home page, site-wide lists and flags, content types, and
+# "news" itself (on a news page it distinguishes nothing). Compared case-insensitively.
+_NOT_SECTIONS = frozenset(
+    "home|homepage|home page|front page|frontpage|main|index|start|all|latest|latest news|"
+    "top stories|top news|popular|most popular|featured|trending|slider|carousel|headlines|"
+    "breaking news|news|post|posts|article|articles|story|stories|blog|blogs|page|pages|daily|"
+    "general|uncategorized|uncategorised|default|other|misc|more|"
+    "главная|новости|início|inicio|página inicial|startseite|accueil|portada|ホーム|トップ"
+    .split("|")
+)
+# A section is a short label; longer ones are slogans or headlines ("White Label Native
+# Advertising Platform" is a site's tagline, the last breadcrumb is often the headline).
+MAX_SECTION_WORDS = 4
+# Breadcrumb trails are short; a longer "trail" is some other list that happens to carry the
+# class name (share buttons, tags).
+MAX_CRUMBS = 6
+# One label holding a path: "Blog Briefing Room - News", "Home > Business".
+_LABEL_PARTS = re.compile(r"\s+[-|>›»/]\s+")
+_SLUG = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}")
+_BREADCRUMB_CLASS = re.compile(r"^(?:[\w-]*[-_])?breadcrumbs?$", re.I)
+_BREADCRUMB_TYPE = re.compile(r"(schema\.org/BreadcrumbList|data-vocabulary\.org/Breadcrumb)$",
+                              re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """What identifies the site a page belongs to: its host and its declared name."""
+
+    host: str
+    names: frozenset[str]
+
+    def is_home(self, href: str | None) -> bool:
+        if not href:
+            return False
+        parts = urlsplit(href.strip())
+        return parts.path.strip("/") == "" and not parts.query and (
+            not parts.netloc or parts.netloc.lower().removeprefix("www.") == self.host)
+
+    def is_page(self, href: str | None, url: str | None) -> bool:
+        if not href or not url:
+            return False
+        a, b = urlsplit(href.strip()), urlsplit(url)
+        return a.path.rstrip("/") == b.path.rstrip("/") and a.path.strip("/") != ""
+
+    def named(self, label: str) -> bool:
+        """The site's own name ("The Telegraph" on telegraph.co.uk), or any domain name."""
+        key = label.casefold()
+        host = self.host.split(".")[0] if self.host else ""
+        return key in self.names or bool(_DOMAIN.fullmatch(key)) or bool(
+            host and key.replace(" ", "").removeprefix("the") == host)
+
+
+def _site(tree: Any, url: str | None) -> _Site:
+    names = {v.strip().casefold() for v in tree.xpath(
+        '//meta[@property="og:site_name" or @name="application-name"]/@content') if v.strip()}
+    host = urlsplit(url).netloc.lower().removeprefix("www.") if url else ""
+    return _Site(host, frozenset(names))
+
+
+def _label(value: str, site: _Site) -> str | None:
+    """A raw section label cleaned, or None when it names no section."""
+    value = " ".join(value.split())
+    for part in _LABEL_PARTS.split(value):
+        part = part.strip()
+        if _SLUG.match(part) and part.islower():
+            part = part.replace("-", " ")  # "government-and-politics"
+        part = normalise_section(part)
+        if part.isupper() and max(len(w) for w in part.split()) >= 5:
+            # Shouted by the page ("SPORT", "SCIENCE & TECH"); short words may be acronyms.
+            part = " ".join(w.capitalize() if len(w) > 2 else w for w in part.split())
+        if (not part or part.casefold() in _NOT_SECTIONS or site.named(part)
+                or len(part) > MAX_SECTION_CHARS or len(part.split()) > MAX_SECTION_WORDS):
+            continue
+        return part
+    return None
+
+
+def _usable(values: Iterable[str], site: _Site) -> list[str]:
+    """The cleaned labels of one declaration; none if it lists too many to be sections."""
+    out: list[str] = []
+    for value in _split_list(values):
+        label = _label(value, site)
+        if label and label.casefold() not in {x.casefold() for x in out}:
+            out.append(label)
+    return out if len(out) <= MAX_SECTIONS else []  # more: a keyword list
+
+
+def _json_ld(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object of the page, nested ones and ``@graph`` members included."""
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            data = json.loads(script)
+        except (ValueError, RecursionError):
+            continue  # malformed JSON-LD is common; the page is still fine
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                yield item
+                stack.extend(v for k, v in item.items() if k == "@graph" or
+                             (k in ("mainEntity", "mainEntityOfPage") and isinstance(v, dict)))
+
+
+def _ld_sections(objects: list[dict[str, Any]]) -> list[str]:
+    for obj in objects:
+        value = obj.get("articleSection")
+        if isinstance(value, str) and value.strip():
+            return [value]
+        if isinstance(value, list):
+            return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _category_links(tree: Any) -> list[str]:
+    """The post's categories as blogs mark them up: ``<a rel="category tag">``."""
+    return [" ".join(a.text_content().split()) for a in tree.iter("a")
+            if "category" in (a.get("rel") or "").lower().split()]
+
+
+def _ld_trail(objects: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    for obj in objects:
+        kind = obj.get("@type")
+        if kind != "BreadcrumbList" and not (isinstance(kind, list) and "BreadcrumbList" in kind):
+            continue
+        elements = obj.get("itemListElement")
+        if not isinstance(elements, list):
+            continue
+        crumbs = []
+        for el in sorted((e for e in elements if isinstance(e, dict)),
+                         key=lambda e: _position(e.get("position"))):
+            item = el.get("item")
+            name, href = el.get("name"), item if isinstance(item, str) else None
+            if isinstance(item, dict):
+                name = name or item.get("name")
+                href = item.get("@id") or item.get("url")
+            if isinstance(name, str):
+                crumbs.append((name, href if isinstance(href, str) else None))
+        if crumbs:
+            return crumbs
+    return []
+
+
+def _position(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def _markup_trail(tree: Any) -> list[tuple[str, str | None]]:
+    """A breadcrumb trail in the page's markup: schema.org microdata, else an element named
+    a breadcrumb by its ``aria-label`` or class; its links are the crumbs."""
+    candidates = [el for el in tree.iter("nav", "ol", "ul", "div", "p", "span", "section")
+                  if _BREADCRUMB_TYPE.search(el.get("itemtype") or "")
+                  or "breadcrumb" in (el.get("aria-label") or "").lower()
+                  or any(_BREADCRUMB_CLASS.match(c) for c in (el.get("class") or "").split())]
+    for el in candidates:
+        crumbs = []
+        for a in el.iter("a"):
+            text = " ".join(a.text_content().split())
+            if text:
+                crumbs.append((text, a.get("href")))
+        if crumbs:
+            return crumbs
+    return []
+
+
+def _trail_section(trail: list[tuple[str, str | None]], site: _Site, url: str | None,
+                   title: str | None) -> str | None:
+    """The top section of a breadcrumb trail: the first crumb that is neither the home page,
+    the site, a generic label, nor the page itself."""
+    if len(trail) > MAX_CRUMBS:
+        return None
+    headline = (title or "").casefold().strip()
+    for name, href in trail:
+        if site.is_home(href) or site.is_page(href, url):
+            continue
+        if headline and name.casefold().strip() == headline:
+            continue
+        label = _label(name, site)
+        if label:
+            return label
+    return None
+
+
+def _sections(tree: Any, url: str | None, title: str | None) -> list[str]:
+    """The sections the page declares: ``article:section`` meta, else JSON-LD
+    ``articleSection``, else its category links (``rel="category"``), else the top of its
+    breadcrumb trail (JSON-LD, microdata or markup).
+    None of those (or only generic labels like "Home Page"): no section, never a guess from
+    the folder or the navigation."""
+    site = _site(tree, url)
+    declared = tree.xpath('//meta[@property="article:section" or @name="article:section"]'
+                          '/@content')
+    labels = _usable(declared, site)
+    if labels:
+        return labels
+    objects = list(_json_ld(tree))
+    for values in (_ld_sections(objects), _category_links(tree)):
+        labels = _usable(values, site)
+        if labels:
+            return labels
+    for trail in (_ld_trail(objects), _markup_trail(tree)):
+        label = _trail_section(trail, site, url, title)
+        if label:
+            return [label]
+    return []
 
 
 def _body(document: Any) -> str:
@@ -242,7 +448,7 @@ def read(
             raise src.skip("no article text found in the page")
         body = _body(document)
         lang = _language(tree)
-        sections = _sections(tree, document.categories, src.folder)
+        sections = _sections(tree, document.url or None, document.title)
     except SkippedInput:
         raise
     except RecursionError:
