@@ -660,6 +660,8 @@ def test_article_id_differs_across_keys_and_sources():
         ("news", "News"),
         ("News - News", "News"),
         ("Sport »", "Sport"),
+        ("\u0421olumn", "Column"),  # a Cyrillic С in a Latin word
+        ("Культурa", "Культура"),  # a Latin a in a Cyrillic word
     ],
 )
 def test_normalise_section(raw, section):

@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 
-from newsearch.textnorm import BinaryContent, clean_line, clean_text, decode
+from newsearch.textnorm import BinaryContent, clean_line, clean_text, decode, unmix_scripts
 
 # --- decode ------------------------------------------------------------------------------------
 
@@ -143,3 +143,22 @@ def test_clean_line_folds_text_onto_one_line():
 @pytest.mark.parametrize("empty", [None, "", " \n\u200b "])
 def test_clean_line_of_nothing_is_empty(empty):
     assert clean_line(empty) == ""
+
+
+# --- unmix_scripts -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mixed, clean",
+    [
+        ("\u0421olumn", "Column"),  # Cyrillic С, the rest Latin
+        ("c\u043e\u0432\u0435\u0442", "\u0441\u043e\u0432\u0435\u0442"),  # Latin c in совет
+        ("\u0422elegram channel", "Telegram channel"),
+        ("Zаветам", "Zаветам"),  # Z and в have no look-alike: stays as written
+        ("СоловьёвLIVE", "СоловьёвLIVE"),
+        ("Москва and Moscow", "Москва and Moscow"),  # separate words are fine as they are
+    ],
+)
+def test_unmix_scripts(mixed, clean):
+    out = unmix_scripts(mixed)
+    assert out == clean
