@@ -55,6 +55,14 @@ def test_human_output_is_one_summary_line(index: Path) -> None:
     res = run("index", str(SAMPLE), "--index", str(index), "--jobs", "1")
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and "articles in" in lines[0] and "added" in lines[0]
+    assert "; by format: " in lines[0] and "reuters " in lines[0] and "html " in lines[0]
+
+
+def test_index_json_counts_articles_by_format(index: Path) -> None:
+    report = json.loads(run("index", str(SAMPLE), "--index", str(index), "--json",
+                            "--jobs", "1").output)
+    assert sum(report["formats"].values()) == report["added"]
+    assert {"reuters", "html", "headline", "webpage", "dashheader"} <= report["formats"].keys()
 
 
 def test_quiet_prints_nothing(index: Path) -> None:
@@ -73,11 +81,16 @@ def test_strict_turns_a_skip_into_exit_code_1(tmp_path: Path, index: Path) -> No
     corpus.mkdir()
     (corpus / "good.txt").write_text("A headline\n\nA body.\n")
     (corpus / "empty.txt").write_text("")
-    assert run("index", str(corpus), "--index", str(index), "--quiet").exit_code == 0
     res = run("index", str(corpus), "--index", str(index), "--strict", "--json")
     assert res.exit_code == 1
     expected = [{"path": str(corpus / "empty.txt"), "reason": "empty file"}]
     assert json.loads(res.output)["skipped"] == expected
+    # Run again: the unchanged file is not a new skip, but the index still lacks it.
+    res = run("index", str(corpus), "--index", str(index), "--strict", "--json")
+    assert res.exit_code == 1
+    report = json.loads(res.output)
+    assert report["skipped"] == [] and report["skipped_before"] == expected
+    assert run("index", str(corpus), "--index", str(index), "--quiet").exit_code == 0
 
 
 @pytest.mark.parametrize("command", [["stats"], ["stats", "--json"]])

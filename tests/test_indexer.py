@@ -162,6 +162,43 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_indexed(corpus: Path,
     assert report.documents == 6
 
 
+def test_unchanged_skipped_files_are_reported_once_then_as_skipped_before(
+        corpus: Path, tmp_path: Path) -> None:
+    write(corpus / "README.TXT", "About this corpus\n\nIt holds five stories.\n")
+    write(corpus / "empty.txt", "")
+    index = tmp_path / "ix"
+    first = index_paths([corpus], index, jobs=1)
+    assert sorted(Path(s.path).name for s in first.skipped) == ["README.TXT", "empty.txt"]
+    assert first.skipped_before == []
+
+    again = index_paths([corpus], index, jobs=1)
+    assert again.skipped == [] and again.files_read == 0
+    assert {Path(s.path).name: s.reason for s in again.skipped_before} == {
+        "README.TXT": "documentation file, not an article", "empty.txt": "empty file"}
+    assert "0 skipped, 2 skipped before (unchanged)" in again.summary()
+    assert again.to_dict()["skipped_before"][0].keys() == {"path", "reason"}
+
+    # A changed file is read again: still bad, a new skip; now good, an article.
+    write(corpus / "empty.txt", story("No longer empty", "It has a body now."), mtime_bump=5)
+    write(corpus / "README.TXT", "About this corpus, revised\n", mtime_bump=5)
+    third = index_paths([corpus], index, jobs=1)
+    assert [Path(s.path).name for s in third.skipped] == ["README.TXT"]
+    assert third.skipped_before == [] and third.added == 1
+    assert "No longer empty" in titles_in(index)
+
+
+def test_report_counts_the_articles_each_format_gave(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    report = index_paths([corpus], index, jobs=1)
+    assert report.formats == {"headline": 3, "jsonl": 2}
+    assert report.to_dict()["formats"] == {"headline": 3, "jsonl": 2}
+    assert report.summary().endswith("; by format: headline 3, jsonl 2")
+    write(corpus / "world" / "b.txt", story("Talks in Zurich", "Officials met again."),
+          mtime_bump=5)
+    assert index_paths([corpus], index, jobs=1).formats == {"headline": 1}
+    assert index_paths([corpus], index, jobs=1).formats == {}
+
+
 def test_a_failing_run_keeps_the_batches_it_committed(corpus: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import newsearch.indexer as indexer

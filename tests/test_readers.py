@@ -320,6 +320,24 @@ def test_headline_file_that_is_a_data_dump_is_skipped():
         read("facts.txt", "Facts about countries\n" + facts)
 
 
+def test_headline_file_of_notes_and_long_lists_is_skipped_whatever_its_name():
+    # Like Reuters-21578's cat-descriptions: a few sentences, then long lists of names, some
+    # of them five words or more (so a word-per-line measure alone calls it prose).
+    intro = ("The letter we received gave a list of categories. We reproduce it below.\n\n"
+             "The numbers stated at the top of each list are a little off.\n\n")
+    names = "\n".join(f"International Association of Producers Number {i} (IAP{i})@*"
+                       for i in range(60))
+    for name in ("cat-descriptions_120396.txt", "story.txt"):
+        with pytest.raises(SkippedInput, match="mostly lists"):
+            read(name, "Some notes on the categories\n\n" + intro + names)
+
+
+def test_headline_file_without_sentence_ends_is_judged_by_running_text_alone():
+    prose = " ".join(["the river rose slowly through the night and the town waited"] * 4)
+    article = read_one("th.txt", "Flood\n\n" + "\n\n".join([prose] * 3))
+    assert article.title == "Flood"
+
+
 def test_headline_file_in_chinese_is_an_article():
     para = ("国家统计局周一公布的数据显示，第三季度国内生产总值同比增长百分之四点九，"
             "略低于市场预期。")

@@ -91,8 +91,8 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs
     elif not quiet:
         render.echo_skips(report.skipped)
         click.echo(report.summary())
-    if strict and report.skipped:
-        sys.exit(EXIT_SKIPPED)
+    if strict and (report.skipped or report.skipped_before):
+        sys.exit(EXIT_SKIPPED)  # also what earlier runs skipped: the index still lacks it
 
 
 @main.command("stats")

@@ -39,7 +39,7 @@ from .article import Article, RecordSkip
 from .corpus import CorpusFile, load, printable_path, walk
 from .errors import IndexDamaged, IndexNotFound, NewsearchError, SkippedInput
 from .manifest import FileState, Manifest
-from .readers import read_source
+from .readers import read_source, source_format
 from .segments import BuilderPool, FileMeta, NewsSegmentWriter, chunked
 from .storage import (
     INDEX_NAME,
@@ -84,7 +84,13 @@ class Skip:
 
 @dataclass(slots=True)
 class IndexReport:
-    """What a run did. Counts are articles, except ``files_read``."""
+    """What a run did. Counts are articles, except ``files_read``.
+
+    ``skipped`` is what this run could not index; ``skipped_before`` the unchanged files an
+    earlier run skipped (not read again, not reported as new). ``formats`` counts the articles
+    this run indexed (added or updated) by the format they were read as, so that a file read
+    as the wrong kind (notes beside a corpus read as an article) shows.
+    """
 
     added: int = 0
     updated: int = 0
@@ -96,6 +102,8 @@ class IndexReport:
     skipped: list[Skip] = field(default_factory=list)
     files_read: int = 0
     index: str = ""
+    formats: dict[str, int] = field(default_factory=dict)
+    skipped_before: list[Skip] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +117,8 @@ class IndexReport:
             "skipped": [s.to_dict() for s in self.skipped],
             "files_read": self.files_read,
             "index": self.index,
+            "formats": dict(sorted(self.formats.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "skipped_before": [s.to_dict() for s in self.skipped_before],
         }
 
     def summary(self) -> str:
@@ -116,11 +126,15 @@ class IndexReport:
         indexed = self.added + self.updated
         if indexed and self.seconds > 0:
             rate = f", {indexed / self.seconds:,.0f} articles/s"
+        before = (f", {len(self.skipped_before):,} skipped before (unchanged)"
+                  if self.skipped_before else "")
+        formats = ", ".join(f"{name} {n:,}" for name, n in self.to_dict()["formats"].items())
         return (
             f"{self.documents:,} articles in {self.index}: {self.added:,} added, "
             f"{self.updated:,} updated, {self.deleted:,} deleted, {self.unchanged:,} unchanged, "
-            f"{self.duplicates:,} duplicates, {len(self.skipped):,} skipped "
+            f"{self.duplicates:,} duplicates, {len(self.skipped):,} skipped{before} "
             f"({self.files_read:,} files read in {self.seconds:.1f} s{rate})"
+            + (f"; by format: {formats}" if formats else "")
         )
 
 
@@ -149,8 +163,9 @@ def read_file(f: CorpusFile) -> tuple[FileMeta, list[tuple[Article, str]]]:
     articles: list[tuple[Article, str]] = []
     try:
         src = load(f)
+        meta.format = source_format(src)
         by_key: dict[str, Article] = {}
-        for item in read_source(src):
+        for item in read_source(src, meta.format):
             if isinstance(item, RecordSkip):
                 meta.skips.append(Skip(f.path, item.reason, item.key))
                 continue
@@ -223,11 +238,15 @@ class _Run:
         rep = self.report
         rep.files_read += 1
         rep.skipped.extend(meta.skips)
+        old = self.manifest.files.get(meta.path)
         if meta.failed:
             rep.skipped.append(meta.failed)
+            if old is None or not (old.ids or old.dups):
+                # Remembered so that the file is not read, nor reported, again until it changes.
+                self.manifest.files[meta.path] = FileState(meta.sig, skip=meta.failed.reason)
+                self.dirty = True
             # An unreadable file keeps what it contributed before (nothing indexed is lost).
             return []
-        old = self.manifest.files.get(meta.path)
         old_ids = set(old.ids) if old else set()
         if old:
             freed |= self.remove_file(meta.path)
@@ -249,6 +268,8 @@ class _Run:
             else:
                 rep.added += 1
         rep.deleted += len(old_ids - set(st.ids))
+        if keep and meta.format:
+            rep.formats[meta.format] = rep.formats.get(meta.format, 0) + len(keep)
         self.manifest.files[meta.path] = st
         self.pending += len(keep)
         self.dirty = True
@@ -440,6 +461,8 @@ def _index(run: _Run, builders: BuilderPool, roots: list[str],
         st = manifest.files.get(f.path)
         if st is not None and manifest.trusted and st.sig == f.signature:
             report.unchanged += len(st.ids)
+            if st.skip:
+                report.skipped_before.append(Skip(f.path, st.skip))
         else:
             todo.append(f)
     freed: set[str] = set()

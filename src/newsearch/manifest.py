@@ -27,12 +27,15 @@ _NAME = re.compile(r"^newsearch-manifest-(\d+)\.json$")
 @dataclass(slots=True)
 class FileState:
     """What one source file contributed. ``keys[i]`` is the dedup key of article ``ids[i]``;
-    ``dups`` are the dedup keys of its articles not indexed because a copy already was."""
+    ``dups`` are the dedup keys of its articles not indexed because a copy already was;
+    ``skip`` is why a file that contributed nothing was skipped (a README, an empty file), so
+    that an unchanged one is neither read again nor reported as a new skip."""
 
     sig: str
     ids: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     dups: list[str] = field(default_factory=list)
+    skip: str | None = None
 
 
 class Manifest:
@@ -58,7 +61,8 @@ class Manifest:
     def save(self, folder: Path, generation: int) -> None:
         data = {
             "generation": generation,
-            "files": {p: [s.sig, s.ids, s.keys, s.dups] for p, s in self.files.items()},
+            "files": {p: [s.sig, s.ids, s.keys, s.dups, *([s.skip] if s.skip else [])]
+                      for p, s in self.files.items()},
         }
         target = folder / self.filename(generation)
         tmp = target.with_suffix(".json.tmp")

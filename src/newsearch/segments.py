@@ -338,6 +338,7 @@ class FileMeta:
     dups: list[str] = field(default_factory=list)  # dedup keys of copies within the file
     skips: list[Any] = field(default_factory=list)  # indexer.Skip
     failed: Any = None  # indexer.Skip when the whole file was skipped
+    format: str | None = None  # readers.FORMATS: which reader read it
 
 
 class SegmentBuilder:

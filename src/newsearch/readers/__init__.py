@@ -29,7 +29,8 @@ from ..article import Article, RecordSkip
 from ..errors import SkippedInput
 from ..textnorm import BinaryContent, decode
 
-__all__ = ["FORMATS", "SourceFile", "create_article", "detect_format", "read_source"]
+__all__ = ["FORMATS", "SourceFile", "create_article", "detect_format", "read_source",
+           "source_format"]
 
 # Sizes past which a field is not a plausible part of a news article.
 MAX_TITLE_CHARS = 1_000
@@ -167,14 +168,21 @@ def _reader(fmt: str) -> ReadFn:
 FORMATS = ("webpage", "dashheader", "headline", "reuters", "csv", "json", "jsonl", "html")
 
 
-def read_source(src: SourceFile) -> Iterator[Article | RecordSkip]:
-    """Articles and record-level skips of one file; raises SkippedInput for the whole file."""
+def source_format(src: SourceFile) -> str:
+    """The format of a loaded file (one of :data:`FORMATS`); raises SkippedInput for a file
+    that is empty or not an article."""
     if not src.data.strip():
         raise src.skip("empty file")
     try:
-        fmt = detect_format(src.name, src.data[:4096])
+        return detect_format(src.name, src.data[:4096])
     except ValueError as exc:
         raise src.skip(str(exc)) from None
+
+
+def read_source(src: SourceFile, fmt: str | None = None) -> Iterator[Article | RecordSkip]:
+    """Articles and record-level skips of one file; raises SkippedInput for the whole file.
+    ``fmt`` is the file's :func:`source_format` when the caller has it already."""
+    fmt = fmt or source_format(src)
     for item in _reader(fmt)(src):
         if isinstance(item, Article):
             problem = _implausible(item)
