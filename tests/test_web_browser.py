@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -137,4 +138,26 @@ def test_readable_on_a_phone(server: LiveServer, browser: Any) -> None:
     hits_box = page.locator("ol.hits").bounding_box()
     facets_box = page.locator("aside.facets").bounding_box()
     assert hits_box and facets_box and facets_box["y"] > hits_box["y"]
+    page.close()
+
+
+def test_a_month_filter_is_shown_and_kept_when_the_sort_changes(server: LiveServer,
+                                                               browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/?q=bridge+OR+harbour&since=2023-07&until=2023-07")
+    assert "of 25 articles" in page.locator("#summary").inner_text()
+    assert page.get_by_label("From").input_value() == "2023-07"
+    assert page.get_by_label("To").input_value() == "2023-07"
+    page.get_by_label("Sort").select_option("date")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**sort=date**")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["since"] == ["2023-07"] and query["until"] == ["2023-07"]
+    assert "of 25 articles" in page.locator("#summary").inner_text()
+    # A year typed by hand is a filter too.
+    page.get_by_label("From").fill("2022")
+    page.get_by_label("To").fill("2022")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**since=2022&until=2022**")
+    assert "of 1 article" in page.locator("#summary").inner_text()
     page.close()

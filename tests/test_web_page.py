@@ -151,11 +151,41 @@ def test_date_histogram_bars_link_to_their_period(client: httpx.Client) -> None:
                                     "2023-05: 1 article", "2023-07: 25 articles"]
     assert 'class="bar h20"' in html and 'class="bar h1"' in html
     query = parse_qs(urlsplit(bars[-1][0]).query)
-    assert query["since"] == ["2023-07-01"] and query["until"] == ["2023-07-31"]
+    assert query["since"] == ["2023-07"] and query["until"] == ["2023-07"]  # the month
     html, page = get(client, bars[-1][0])
     assert re.search(r"of <strong>25</strong>", html)
+    assert '<p class="date-filter">2023-07' in html
     assert parse_qs(urlsplit(page.link("remove date filter")).query) == {
         "q": ["bridge OR harbour"]}
+
+
+def form_fields(page: Page) -> list[tuple[str, str]]:
+    """What submitting the search form sends, as a browser builds it from the markup."""
+    fields = [(a["name"], a.get("value", "")) for t, a in page.tags
+              if t == "input" and a.get("name") and (a.get("type") != "checkbox"
+                                                      or "checked" in a)]
+    return [*fields, ("sort", page.find("option", selected="")[0]["value"])]
+
+
+@pytest.mark.parametrize(("since", "until", "total"), [
+    ("2023-07", "2023-07", 25), ("2023", "2023-06", 2), ("2022-11-30", "2023-04", 2)])
+def test_month_and_year_filters_stay_in_the_form_when_it_is_sent_again(
+        client: httpx.Client, since: str, until: str, total: int) -> None:
+    html, page = get(client, "/", q="bridge OR harbour", since=since, until=until)
+    assert re.search(rf"of <strong>{total}</strong>", html)
+    # Shown as typed, in fields that hold a month or a year (a date input shows those empty).
+    for name, value in (("since", since), ("until", until)):
+        (field,) = page.find("input", name=name)
+        assert field["value"] == value and field["type"] == "text"
+        assert re.fullmatch(field["pattern"], value)
+        assert not re.fullmatch(field["pattern"], "March")
+    # Sending the form again, here to sort by date, keeps the filter.
+    fields = [(k, "date" if k == "sort" else v) for k, v in form_fields(page)]
+    assert ("since", since) in fields and ("until", until) in fields
+    res = client.get("/", params=fields)
+    assert res.status_code == 200
+    assert re.search(rf"of <strong>{total}</strong>", res.text)
+    assert Page(res.text).find("option", value="date", selected="")
 
 
 def test_did_you_mean_is_a_link(client: httpx.Client) -> None:

@@ -15,7 +15,6 @@ JavaScript: a GET form, links, and ``<details>`` for the date filter.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import mimetypes
 import re
@@ -43,6 +42,8 @@ MAX_FACETS_SHOWN = 30
 HISTOGRAM_LEVELS = 20  # bar heights in 5 % steps: CSS classes h0 ... h20
 MAX_BARS = 120  # periods drawn with their gaps; longer spans keep only non-empty ones
 PAGE_WINDOW = 2  # page links shown either side of the current page
+# What the From/To fields accept (checked again on the server): a day, a month or a year.
+DAY_INPUT_PATTERN = r"\d{4}(-\d{1,2}(-\d{1,2})?)?"
 SORT_LABELS = {"relevance": "Relevance", "date": "Newest first", "recency": "Relevance and recency"}
 
 _env = Environment(
@@ -250,18 +251,14 @@ def section_links(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> l
 
 
 def _bucket_range(value: str) -> tuple[str, str] | None:
-    """First and last day of a date-facet bucket: ``1987``, ``1987-03`` or ``1987-03-02``."""
+    """The From and To of a date-facet bucket (``1987``, ``1987-03`` or ``1987-03-02``): the
+    bucket itself for both, which the library reads as its first and last day, so that the
+    filter shows as the month or year it is."""
     try:
-        if len(value) == 4:
-            return f"{value}-01-01", f"{value}-12-31"
-        if len(value) == 7:
-            year, month = int(value[:4]), int(value[5:])
-            last = calendar.monthrange(year, month)[1]
-            return f"{value}-01", f"{value}-{last:02d}"
-        date.fromisoformat(value)
-        return value, value
+        day_bound(value, end=False)
     except ValueError:
         return None
+    return value, value
 
 
 def _with_gaps(facet: Sequence[FacetValue]) -> list[FacetValue]:
@@ -340,7 +337,8 @@ def _render(request: Request, template: str, status_code: int = 200,
     context.setdefault("form", SearchForm())
     html = _env.get_template(template).render(
         root=root, css=asset_url(root, "style.css"), icon=asset_url(root, "favicon.svg"),
-        sort_labels=SORT_LABELS, max_query=MAX_QUERY_CHARS, **context)
+        sort_labels=SORT_LABELS, max_query=MAX_QUERY_CHARS, day_pattern=DAY_INPUT_PATTERN,
+        **context)
     return HTMLResponse(html, status_code=status_code)
 
 
