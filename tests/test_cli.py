@@ -196,9 +196,21 @@ def test_search_missing_index_exit_2(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no newsearch index" in res.output
 
 
-def test_bad_since_exit_2(sample_index: Path) -> None:
-    res = run("search", "oil", "--index", str(sample_index), "--since", "last week")
-    assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
+@pytest.mark.parametrize(("option", "value"), [
+    ("--since", "last week"), ("--since", "1987-13"), ("--until", "1987-02-30")])
+def test_bad_date_names_the_option_and_the_forms_it_takes(sample_index: Path, option: str,
+                                                          value: str) -> None:
+    res = run("search", "oil", "--index", str(sample_index), option, value)
+    assert res.exit_code == 2
+    assert res.output == (f"newsearch: {option} “{value}” is not a valid date: use YYYY-MM-DD, "
+                          "YYYY-MM for a month or YYYY for a year\n")
+
+
+def test_since_after_until_names_both_options(sample_index: Path) -> None:
+    res = run("search", "oil", "--index", str(sample_index), "--since", "2023-05",
+              "--until", "2023-04")
+    assert res.exit_code == 2
+    assert res.output == "newsearch: --since 2023-05-01 is after --until 2023-04-30\n"
 
 
 def test_show_prints_the_article_and_json(sample_index: Path) -> None:

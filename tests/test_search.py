@@ -235,11 +235,15 @@ def test_pages(ix) -> None:
     ({"sort": "popular"}, "sort must be"),
     ({"per_page": -1}, "per_page"),
     ({"per_page": 1000}, "per_page"),
-    ({"since": "yesterday"}, "YYYY-MM-DD"),
+    ({"since": "yesterday"}, "since “yesterday” is not a valid date: use YYYY-MM-DD, YYYY-MM"),
+    ({"until": "2023-02-29"}, "until “2023-02-29” is not a valid date"),
+    ({"since": "2023-05", "until": "2023-04"}, "since 2023-05-01 is after until 2023-04-30"),
 ])
 def test_bad_options_raise_query_error(ix, kwargs, message) -> None:
-    with pytest.raises(QueryError, match=message):
+    with pytest.raises(QueryError, match=message) as err:
         ix.search("oil", **kwargs)
+    assert err.value.parameter == next(iter(kwargs))  # names the option, not the query
+    assert not str(err.value).startswith("bad query")
 
 
 # --- facets ----------------------------------------------------------------------------------

@@ -131,12 +131,17 @@ def test_unknown_article_is_a_json_404(client: httpx.Client) -> None:
     ({"q": "oil", "page": "-1"}, 422, "page"),
     ({"q": "oil", "page": "two"}, 422, "page: Input should be a valid integer"),
     ({"q": "oil", "sort": "popularity"}, 422, "sort"),
-    ({"q": "oil", "since": "March"}, 422, "since"),
-    ({"q": "oil", "since": "2023-13"}, 400, "since needs a date"),
-    ({"q": "oil", "since": "2023-08-01", "until": "2023-07-01"}, 400, "is after until"),
+    # Every malformed date: 422 and one sentence naming the parameter and the forms it takes.
+    ({"q": "oil", "since": "March"}, 422, "since “March” is not a valid date: use YYYY-MM-DD, "
+                                          "YYYY-MM for a month or YYYY for a year"),
+    ({"q": "oil", "since": "2023-13"}, 422, "since “2023-13” is not a valid date: use"),
+    ({"q": "oil", "until": "1987-02-30"}, 422, "until “1987-02-30” is not a valid date: use"),
+    ({"q": "oil", "until": "notadate"}, 422, "until “notadate” is not a valid date: use"),
+    ({"q": "oil", "since": "2023-08-01", "until": "2023-07-01"}, 422,
+     "since 2023-08-01 is after until 2023-07-01"),
     ({"q": "oil", "half_life": "nan"}, 422, "half_life"),
     ({"q": "("}, 400, "bad query: the query has nothing to search for"),
-    ({"q": "date:[x TO y]"}, 400, "'x' is not a date"),
+    ({"q": "date:[x TO y]"}, 400, "“x” is not a valid date"),
 ])
 def test_bad_parameters_are_json_errors_with_a_message(client: httpx.Client, params: dict,
                                                        status: int, says: str) -> None:

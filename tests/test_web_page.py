@@ -205,8 +205,10 @@ def test_notices_are_shown(client: httpx.Client, query: str, notice: str) -> Non
 
 @pytest.mark.parametrize(("params", "message"), [
     ({"q": "("}, "the query has nothing to search for"),
-    ({"q": "date:[x TO y]"}, "is not a date"),
-    ({"q": "oil", "since": "March"}, "“March” is not a date"),
+    ({"q": "date:[x TO y]"}, "is not a valid date"),
+    ({"q": "oil", "since": "March"}, "From “March” is not a valid date: use YYYY-MM-DD, "
+                                     "YYYY-MM for a month or YYYY for a year."),
+    ({"q": "oil", "until": "2023-02-30"}, "To “2023-02-30” is not a valid date"),
 ])
 def test_bad_input_is_a_400_page_with_a_message(client: httpx.Client, params: dict,
                                                 message: str) -> None:

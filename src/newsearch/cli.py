@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -29,6 +30,11 @@ EXIT_LOCKED = 3
 EXIT_INTERRUPTED = 130
 
 INDEX_HELP = "Index folder (default: $NEWSEARCH_INDEX, else ./index)."
+# The library's search parameters as `newsearch search` spells them, for error messages.
+_OPTIONS = {"since": "--since", "until": "--until", "sort": "--sort", "page": "--page",
+            "per_page": "--limit", "half_life_days": "--half-life"}
+_OPTION_NAME = re.compile(r"^(?:since|until|sort|page|per_page|half_life_days)\b|"
+                          r"(?<= after )until\b")
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -43,7 +49,10 @@ def _run(fn: Callable[[], Any]) -> Any:
     except IndexLocked as exc:
         _fail(str(exc), EXIT_LOCKED)
     except QueryError as exc:
-        _fail(str(exc), EXIT_USER)
+        message = str(exc)
+        if exc.parameter in _OPTIONS:  # "since ... is not a valid date" → "--since ..."
+            message = _OPTION_NAME.sub(lambda m: _OPTIONS[m.group()], message)
+        _fail(message, EXIT_USER)
     except NewsearchError as exc:
         _fail(str(exc), EXIT_USER)
     except KeyboardInterrupt:

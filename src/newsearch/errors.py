@@ -66,14 +66,21 @@ class IndexLocked(NewsearchError):
 
 
 class QueryError(NewsearchError):
-    """A query that cannot be run. ``position`` is a character offset into ``query`` or None."""
+    """A query that cannot be run. ``position`` is a character offset into ``query`` or None.
 
-    def __init__(self, query: str, message: str, position: int | None = None) -> None:
+    ``parameter`` names the search option at fault (``since``, ``sort``, ``per_page`` ...)
+    when the query string itself is fine; ``message`` then starts with that name and is the
+    whole sentence (``since "1987-13" is not a valid date: ...``).
+    """
+
+    def __init__(self, query: str, message: str, position: int | None = None, *,
+                 parameter: str | None = None) -> None:
         self.query = query
         self.message = message
         self.position = position
+        self.parameter = parameter
         where = f" at character {position + 1}" if position is not None else ""
-        super().__init__(f"bad query{where}: {message}")
+        super().__init__(message if parameter else f"bad query{where}: {message}")
 
 
 class SkippedInput(NewsearchError):

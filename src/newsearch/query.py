@@ -518,6 +518,11 @@ _DAY = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# How a date may be written, wherever one is asked for (the query's date:, --since/--until,
+# the API's since/until, the search page's From/To): the end of day_bound's error sentence.
+DATE_FORMS = "use YYYY-MM-DD, YYYY-MM for a month or YYYY for a year"
+
+
 def day_bound(text: str, *, end: bool) -> date | None:
     """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as its first day (or last, with ``end``);
     ``*`` or nothing is an open end (None). Raises ValueError for anything else."""
@@ -526,7 +531,7 @@ def day_bound(text: str, *, end: bool) -> date | None:
         return None
     m = _DAY.match(text)
     if not m:
-        raise ValueError(f"{text!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+        raise ValueError(f"“{text}” is not a valid date: {DATE_FORMS}")
     y, mo, d = int(m.group(1)), m.group(2), m.group(3)
     try:
         if d:
@@ -536,7 +541,7 @@ def day_bound(text: str, *, end: bool) -> date | None:
             return date(y, month, calendar.monthrange(y, month)[1] if end else 1)
         return date(y, 12, 31) if end else date(y, 1, 1)
     except ValueError:
-        raise ValueError(f"{text!r} is not a valid date") from None
+        raise ValueError(f"“{text}” is not a valid date: {DATE_FORMS}") from None
 
 
 def _day(text: str, tok: _Tok, query: str, *, end: bool) -> date | None:

@@ -225,19 +225,23 @@ class NewsIndex:
         if isinstance(sections, str):
             sections = [sections]  # one name, not a sequence of one-letter names
         if sort not in SORTS:
-            raise QueryError(query, f"sort must be one of {', '.join(SORTS)}")
+            raise QueryError(query, f"sort must be one of {', '.join(SORTS)}", parameter="sort")
         if date_granularity not in (None, *GRANULARITIES):
-            raise QueryError(query, "date granularity must be day, month or year")
+            raise QueryError(query, "date_granularity must be day, month or year",
+                             parameter="date_granularity")
         if not (0 <= per_page <= MAX_PER_PAGE):
-            raise QueryError(query, f"per_page must be between 0 and {MAX_PER_PAGE}")
+            raise QueryError(query, f"per_page must be between 0 and {MAX_PER_PAGE}",
+                             parameter="per_page")
         if not (1 <= page <= MAX_PAGE):
-            raise QueryError(query, f"page must be between 1 and {MAX_PAGE}")
+            raise QueryError(query, f"page must be between 1 and {MAX_PAGE}", parameter="page")
         if half_life_days <= 0 or not math.isfinite(half_life_days):
-            raise QueryError(query, "the half-life must be a positive number of days")
+            raise QueryError(query, "half_life_days must be a positive number of days",
+                             parameter="half_life_days")
         since_d = _as_date(since, query, "since", end=False)
         until_d = _as_date(until, query, "until", end=True)
         if since_d and until_d and since_d > until_d:
-            raise QueryError(query, f"since ({since_d}) is after until ({until_d})")
+            raise QueryError(query, f"since {since_d} is after until {until_d}",
+                             parameter="since")
         ctx = self._context()
         view = ctx.view
         # Repeated queries (a front page, a popular story) are answered from a cache keyed by
@@ -523,5 +527,5 @@ def _as_date(value: date | str | None, query: str, name: str, *, end: bool) -> d
         return value
     try:
         return day_bound(str(value), end=end)
-    except ValueError:
-        raise QueryError(query, f"{name} needs a date as YYYY-MM-DD, not {value!r}") from None
+    except ValueError as exc:
+        raise QueryError(query, f"{name} {exc}", parameter=name) from None

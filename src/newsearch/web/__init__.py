@@ -10,11 +10,11 @@ One :class:`~newsearch.NewsIndex` serves every request: it is thread-safe, FastA
 articles indexed while the server runs appear without a restart.
 
 Library errors become HTTP statuses here and nowhere else: ``QueryError`` → 400
-``{"error": message}``, ``ArticleNotFound`` → 404, invalid parameters → 422 with ``error`` and
-FastAPI's ``detail``, an index that cannot be read → 503, anything unexpected → 500 (logged,
-never a dropped connection). No request path reaches the file
-system: articles are looked up by id in the index, static files come from package data loaded
-at start-up.
+``{"error": message}`` (422 when it names a parameter: a malformed date), ``ArticleNotFound`` →
+404, invalid parameters → 422 with ``error`` and FastAPI's ``detail``, an index that cannot be
+read → 503, anything unexpected → 500 (logged, never a dropped connection). No request path
+reaches the file system: articles are looked up by id in the index, static files come from
+package data loaded at start-up.
 
 Embed it in another ASGI backend with ``parent.mount("/news", create_app("index"))``, or run
 it with ``newsearch serve`` (uvicorn, 127.0.0.1:8000 by default).
@@ -175,6 +175,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError) -> Response:
+        if exc.parameter:
+            # A parameter the library refused (a malformed date, since after until): as
+            # invalid as one FastAPI refuses, so the same status and shape.
+            name = API_PARAMETERS.get(exc.parameter, exc.parameter)
+            detail = [{"type": "value_error", "loc": ["query", name], "msg": str(exc),
+                       "input": request.query_params.get(name)}]
+            return _error(422, str(exc), detail=detail)
         return _error(400, str(exc))
 
     @app.exception_handler(ArticleNotFound)
@@ -202,6 +209,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
+
+
+# The library's search parameters as the API names them.
+API_PARAMETERS = {"half_life_days": "half_life"}
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> str:

@@ -27,7 +27,6 @@ __all__ = ["DEFAULT_PER_PAGE", "MAX_ID_CHARS", "MAX_SECTIONS", "StatsCache", "in
 
 DEFAULT_PER_PAGE = 10
 MAX_SECTIONS = 20
-DAY_PATTERN = r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$"
 MAX_SECTION_CHARS = 200
 MAX_ID_CHARS = 200
 MAX_HALF_LIFE_DAYS = 365_000.0
@@ -103,8 +102,9 @@ class StatsOut(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorOut, "description": "The query cannot be run (bad syntax, bad filter)."},
-    422: {"model": ValidationErrorOut, "description": "A parameter is missing or invalid."},
+    400: {"model": ErrorOut, "description": "The query cannot be run (bad syntax)."},
+    422: {"model": ValidationErrorOut,
+          "description": "A parameter is missing or invalid (a malformed date included)."},
 }
 
 
@@ -145,12 +145,13 @@ def router() -> APIRouter:
         section: Annotated[list[str] | None, Query(
             max_length=MAX_SECTIONS,
             description="Only articles in this section (repeatable: any of them).")] = None,
+        # No pattern here: the library checks dates (one rule, one message, 422 for all).
         since: Annotated[str | None, Query(
-            pattern=DAY_PATTERN, description="From this day on (UTC): YYYY-MM-DD, or YYYY-MM "
-            "/ YYYY for the first day of that month / year.")] = None,
+            max_length=40, description="From this day on (UTC): YYYY-MM-DD, or YYYY-MM / "
+            "YYYY for the first day of that month / year.")] = None,
         until: Annotated[str | None, Query(
-            pattern=DAY_PATTERN, description="Up to this day (UTC): YYYY-MM-DD, or YYYY-MM "
-            "/ YYYY for the last day of that month / year.")] = None,
+            max_length=40, description="Up to this day (UTC): YYYY-MM-DD, or YYYY-MM / "
+            "YYYY for the last day of that month / year.")] = None,
         sort: Annotated[Literal["relevance", "date", "recency"], Query(
             description="relevance; date (newest first); recency (relevance × age decay)."
         )] = "relevance",

@@ -128,11 +128,12 @@ class SearchForm:
             if s and s.casefold() not in seen and len(form.sections) < MAX_SECTIONS:
                 seen.add(s.casefold())
                 form.sections.append(s)
-        for name in ("since", "until"):
+        for name, label in (("since", "From"), ("until", "To")):
             value = (params.get(name) or "").strip()[:40]
-            if value and _parse_day(value, end=name == "until") is None:
-                form.problems.append(f"“{value}” is not a date: use YYYY-MM-DD (or YYYY-MM, "
-                                     f"YYYY) for {'From' if name == 'since' else 'To'}.")
+            try:
+                day_bound(value, end=name == "until")
+            except ValueError as exc:  # the library's sentence, naming the field as shown
+                form.problems.append(f"{label} {exc}.")
             setattr(form, name, value)
         sort = params.get("sort") or "relevance"
         form.sort = sort if sort in SORTS else "relevance"
