@@ -93,3 +93,36 @@ def test_mount_example_serves_page_and_api_under_news(index: Path,
             assert 'href="/news/articles/' in page.text
     finally:
         server.stop()
+
+
+def test_readme_installs_the_web_extra_from_the_checkout() -> None:
+    """newsearch is not on a package index: `pip install 'newsearch[web]'` finds nothing, so the
+    README gives the command that works in the checkout, with the venv scripts/main.sh made."""
+    import tomllib
+
+    readme = README.read_text("utf-8")
+    web = readme[readme.index("## Web"):readme.index("### Embedding")]
+    commands = re.findall(r"^```sh\n(.*?)^```$", web, flags=re.S | re.M)[0].splitlines()
+    assert commands[0].startswith(".venv/bin/pip install -e '.[web]'")
+    assert commands[1].startswith(".venv/bin/newsearch serve")
+    assert "pip install 'newsearch[web]'" not in readme
+    main_sh = (ROOT / "scripts" / "main.sh").read_text("utf-8")
+    assert "python3 -m venv .venv" in main_sh  # the .venv the command uses
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))[
+        "project"]["optional-dependencies"]["web"]
+    assert {re.split(r"[<>=]", e)[0] for e in extras} == {"fastapi", "uvicorn", "jinja2"}
+
+
+def test_serve_without_the_web_extra_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from click.testing import CliRunner
+
+    from newsearch.cli import main
+
+    monkeypatch.setitem(sys.modules, "newsearch.web", None)  # as if FastAPI were missing
+    res = CliRunner().invoke(main, ["serve"], catch_exceptions=False)
+    assert res.exit_code == 2
+    assert res.output.startswith("newsearch: serving needs the web extra")
+    assert "install -e '.[web]'`" in res.output and "Traceback" not in res.output

@@ -179,12 +179,24 @@ def _get(index_dir: str | None, article_id: str) -> Any:
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on.")
 def serve_cmd(index_dir: str | None, host: str, port: int) -> None:
-    """Serve the search page and the JSON API (needs `pip install 'newsearch[web]'`)."""
+    """Serve the search page and the JSON API (needs the web extra: in the checkout,
+    `.venv/bin/pip install -e '.[web]'`)."""
     try:
         from .web import serve
     except ImportError as exc:
-        _fail(f"serving needs the web extra: pip install 'newsearch[web]' ({exc})", EXIT_USER)
+        _fail(f"serving needs the web extra ({exc}): in the newsearch checkout, run "
+              f"`{_pip()} install -e '.[web]'`", EXIT_USER)
     _run(lambda: serve(index_dir, host=host, port=port))
+
+
+def _pip() -> str:
+    """The pip of the Python running newsearch, as the user would type it."""
+    exe = sys.executable
+    pip = os.path.join(os.path.dirname(exe), "pip")
+    if os.path.exists(pip):
+        rel = os.path.relpath(pip)
+        return rel if not rel.startswith("..") else pip
+    return f"{exe} -m pip"
 
 
 if __name__ == "__main__":  # pragma: no cover
