@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -257,3 +258,18 @@ def test_snippets_wrap_to_the_terminal_width_under_their_indent() -> None:
                                   for line in lines)
     assert " ".join(line.strip() for line in lines).startswith("…the Bank of England said &")
     assert "\n" not in snippet_text(snippet, color=False)  # piped: one line per snippet
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    for name, command in main.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name != "help":
+                assert param.help, f"newsearch {name} {param.opts[0]} has no help text"
+
+
+def test_search_help_describes_paging_and_every_field_of_the_query_language() -> None:
+    out = run("search", "--help").output
+    assert re.search(r"--page P\s+Which page of hits", out)
+    for field in ("title:", "body:", "author:", "section:", "tags:", "lang:", "date:"):
+        assert field in out, f"{field} is not described"
+    assert re.search(r"tags:usa\s+an exact tag", out) and re.search(r"lang:ru\s+the language", out)

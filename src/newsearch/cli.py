@@ -131,14 +131,28 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
               show_default=True, metavar="DAYS", help="Half-life of --sort recency.")
 @click.option("--limit", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True,
               metavar="N", help="Hits per page.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, metavar="P")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, metavar="P",
+              help="Which page of hits to show (with --limit 10, page 2 is hits 11-20).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], since: str | None,
                until: str | None, sort: str, half_life: float, limit: int, page: int,
                as_json: bool) -> None:
-    """Search the index. QUERY syntax: words (all required), OR, NOT/-word, "a phrase",
-    "a phrase"~N, title:/body:/section:/author: prefixes, date:2022-01 or
-    date:[2022-01-01 TO 2022-01-31], econom* prefixes, almaty~ fuzzy words, (groups)."""
+    """Search the index.
+
+    \b
+    QUERY syntax:
+      oil prices            both words (all words are required)
+      oil OR gas            either word; AND binds tighter than OR
+      crude -opec           without a word (also NOT opec)
+      "bank of england"     the exact phrase; "bank england"~3 within 3 words
+      title:coffee          in the headline (also body:, author:)
+      section:crude         an exact section (case-insensitive)
+      tags:usa              an exact tag: places, people, keywords
+      lang:ru               the language the source declares
+      date:1987-03          a day, month or year (UTC); date:[1987-03-01 TO *]
+      econom*  almaty~      word beginnings; spelling variants
+      (wheat OR corn) export    grouping
+    """
     results = _run(lambda: _search(index_dir, query, sections=list(sections), since=since,
                                    until=until, sort=sort, page=page, per_page=limit,
                                    half_life_days=half_life))
