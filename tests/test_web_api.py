@@ -275,3 +275,25 @@ def test_app_mounts_under_a_prefix(index: Path) -> None:
             assert c.get("/news/api/nothing").json() == {"error": "Not Found"}
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(("path", "params", "status"), [
+    ("/api/search", {"q": "Алматы"}, 200),
+    ("/api/search", {"q": "Алматы", "since": "вчера"}, 422),
+    ("/api/articles/Алматы", None, 404),
+    ("/openapi.json", None, 200),
+])
+def test_json_is_sent_as_utf8_never_as_escapes(client: httpx.Client, path: str,
+                                               params: dict | None, status: int) -> None:
+    res = client.get(path, params=params)
+    assert res.status_code == status
+    assert res.headers["content-type"] == "application/json"  # JSON is UTF-8 (RFC 8259)
+    assert b"\\u0" not in res.content and b"\\u2" not in res.content
+    if path != "/openapi.json":
+        assert "Алматы".encode() in res.content or "вчера".encode() in res.content
+
+
+def test_article_json_carries_cyrillic_as_utf8(client: httpx.Client) -> None:
+    hit = client.get("/api/search", params={"q": "Алматы"}).json()["hits"][0]
+    res = client.get(f"/api/articles/{hit['id']}")
+    assert "Токаев".encode() in res.content and b"\\u04" not in res.content
