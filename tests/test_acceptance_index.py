@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from whoosh import query as Q
 
-from newsearch import IndexReport, index_paths, index_stats
+from newsearch import IndexReport, index_paths, index_stats, open_index
 from newsearch.analysis import query_terms
 from newsearch.errors import SkippedInput
 from newsearch.readers import SourceFile, read_source
@@ -128,10 +128,32 @@ def test_reuters_dates_parsed_wherever_the_record_has_one(
 def test_reuters_topics_are_sections(reuters: tuple[Path, IndexReport]) -> None:
     index, _ = reuters
     stats = index_stats(index)
-    sections = {k.lower(): v for k, v in stats.sections.items()}
-    assert sections["earn"] > 3_500 and sections["acq"] > 2_000
+    sections = stats.sections
+    assert sections["Earnings and Earnings Forecasts (EARN)"] > 3_500
+    assert sections["Mergers/Acquisitions (ACQ)"] > 2_000
+    assert len(sections) == 120  # every topic the stories use
+    # Shown by the collection's names, not as raw codes ("Gnp", "Dlr", "Bop", "Acq").
+    assert not {"Gnp", "Dlr", "Bop", "Acq", "Earn", "Money-fx"} & sections.keys()
+    assert "Gross National/Domestic Product (GNP)" in sections
     multi = [d for d in stored(index) if "," in d.get("section", "")]
     assert len(multi) > 1_000  # articles with several TOPICS keep them all
+
+
+def test_reuters_topic_codes_stay_searchable(reuters: tuple[Path, IndexReport]) -> None:
+    index, _ = reuters
+    with open_index(index) as ix:
+        by_code = ix.search("oil", sections=["acq"], per_page=0)
+        by_name = ix.search("oil", sections=["Mergers/Acquisitions (ACQ)"], per_page=0)
+        in_query = ix.search("oil section:acq", per_page=0)
+        assert by_code.total == by_name.total == in_query.total > 100
+        facet = {f.value: f.count for f in by_code.facets["section"]}
+        assert facet["Mergers/Acquisitions (ACQ)"] == by_code.total
+        assert ix.search("section:money-fx", per_page=0).total == \
+            stats_count(index, "Money/Foreign Exchange (MONEY-FX)")
+
+
+def stats_count(index: Path, section: str) -> int:
+    return index_stats(index).sections[section]
 
 
 def test_reuters_text_is_unescaped_and_free_of_control_references(

@@ -273,3 +273,10 @@ def test_search_help_describes_paging_and_every_field_of_the_query_language() ->
     for field in ("title:", "body:", "author:", "section:", "tags:", "lang:", "date:"):
         assert field in out, f"{field} is not described"
     assert re.search(r"tags:usa\s+an exact tag", out) and re.search(r"lang:ru\s+the language", out)
+
+
+def test_unknown_section_is_said_not_just_no_articles(sample_index: Path) -> None:
+    res = run("search", "oil", "--index", str(sample_index), "--section", "Wrld")
+    assert res.exit_code == 0
+    assert res.output.splitlines()[0] == "note: there is no section “Wrld”; close ones: World"
+    assert "No articles found" in res.output

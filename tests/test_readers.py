@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from newsearch.article import Article, RecordSkip, article_id, normalise_section
+from newsearch.article import (
+    Article,
+    RecordSkip,
+    article_id,
+    normalise_section,
+    section_key,
+    section_keys,
+)
 from newsearch.errors import SkippedInput
 from newsearch.readers import SourceFile, detect_format, read_source
 from newsearch.readers.records import MAX_JSON_DEPTH
@@ -452,6 +459,41 @@ def test_reuters_body_opens_with_the_dateline_and_drops_the_sign_off():
 
 def test_reuters_topics_become_sections():
     assert reuters(SGML_RECORD_1)[0].sections == ["Cocoa", "Grain"]
+
+
+@pytest.mark.parametrize(("code", "section"), [
+    ("acq", "Mergers/Acquisitions (ACQ)"),
+    ("gnp", "Gross National/Domestic Product (GNP)"),
+    ("dlr", "U.S. Dollar (DLR)"),
+    ("bop", "Balance of Payments (BOP)"),
+    ("money-fx", "Money/Foreign Exchange (MONEY-FX)"),
+    ("alum", "Aluminium (ALUM)"),  # a commodity code whose word is abbreviated
+    ("castor-oil", "Castor Oil"),  # the name says the code: no need to repeat it
+    ("trade", "Trade"),
+    ("nosuchtopic", "Nosuchtopic"),  # not in the collection's list: as it is
+])
+def test_reuters_topic_codes_are_shown_by_the_collections_names(code, section):
+    record = SGML_RECORD_1.replace("<D>cocoa</D><D>grain</D>", f"<D>{code}</D>")
+    assert reuters(record)[0].sections == [section]
+
+
+def test_every_reuters_topic_code_has_a_name():
+    from newsearch.readers.reuters_topics import TOPIC_NAMES
+
+    assert len(TOPIC_NAMES) == 135  # the subject codes of cat-descriptions_120396.txt
+    for code, name in TOPIC_NAMES.items():
+        assert code == code.lower() and name[0].isupper(), (code, name)
+
+
+@pytest.mark.parametrize(("name", "keys"), [
+    ("Mergers/Acquisitions (ACQ)", ["mergers/acquisitions (acq)", "acq"]),
+    ("Petro-Chemicals (PET-CHEM)", ["petro chemicals (pet chem)", "pet chem"]),
+    ("Castor Oil", ["castor oil"]),
+    ("Politics (uk)", ["politics (uk)"]),  # a code is written in capitals
+])
+def test_section_keys(name, keys):
+    assert section_keys(name) == keys
+    assert section_key("Castor-Oil") == section_key("castor oil") == "castor oil"
 
 
 def test_reuters_places_and_orgs_become_tags():

@@ -206,6 +206,21 @@ def test_section_filter_is_case_insensitive_and_repeatable(ix) -> None:
     assert len(r_titles(ix, "oil OR almaty", sections=["business", "WORLD"])) == 4
 
 
+def test_a_section_that_does_not_exist_is_said_with_the_close_ones(ix) -> None:
+    r = ix.search("oil", sections=["Busines"])
+    assert r.total == 0
+    assert r.notices == ["there is no section “Busines”; close ones: Business"]
+    # In the query too, and among existing sections only the missing one is named.
+    r = ix.search("oil section:wrld", sections=["business", "Transprot"])
+    assert r.notices == ["there is no section “Transprot”; close ones: Transport",
+                         "there is no section “wrld”; close ones: World"]
+    # Nothing close: the index's sections are listed when they are few.
+    (notice,) = ix.search("oil", sections=["sport"]).notices
+    assert notice == ("there is no section “sport”; the sections are Business, Life, Tech, "
+                      "Transport, World")
+    assert ix.search("oil", sections=["business"]).notices == []
+
+
 def test_sort_by_date_is_newest_first_and_undated_last(ix) -> None:
     r = ix.search("gardens OR oil OR bank", sort="date", per_page=100)
     dates = [h.date for h in r.hits]

@@ -188,6 +188,35 @@ def test_month_and_year_filters_stay_in_the_form_when_it_is_sent_again(
     assert Page(res.text).find("option", value="date", selected="")
 
 
+def tips(html: str) -> list[str]:
+    block = re.search(r'<section class="tips".*?</section>', html, re.S)
+    return [" ".join(re.sub("<[^>]+>", "", li).split())
+            for li in re.findall(r"<li>(.*?)</li>", block.group(), re.S)] if block else []
+
+
+def test_zero_hits_page_offers_what_to_try(client: httpx.Client) -> None:
+    # Filters that hide everything: a link to search without each, with what it finds.
+    html, page = get(client, "/", q="harbour", section="Tech")
+    assert "No articles found" in html
+    assert tips(html)[0] == "Search every section: 25 articles"
+    assert parse_qs(urlsplit(page.link("Search every section")).query) == {"q": ["harbour"]}
+    html, page = get(client, "/", q="harbour", since="2022", until="2022")
+    assert tips(html)[0] == "Search every date: 25 articles"
+    assert parse_qs(urlsplit(page.link("Search every date")).query) == {"q": ["harbour"]}
+    html, page = get(client, "/", q="bridge", section="Shipping", since="2023-07")
+    assert tips(html)[0] == "Search without any filter: 3 articles"
+    # No filter: fewer words, spelling; a section that does not exist is named.
+    html, _ = get(client, "/", q="zebra quokka")
+    assert tips(html) == ["Use fewer or more general words",
+                          "Check the spelling; econom* finds words that begin so, almaty~ "
+                          "finds spelling variants"]
+    html, _ = get(client, "/", q="harbour", section="Shiping")
+    assert "there is no section “Shiping”; close ones: Shipping" in unescape(html)
+    # Hits: no tips.
+    html, _ = get(client, "/", q="harbour")
+    assert tips(html) == []
+
+
 def test_did_you_mean_is_a_link(client: httpx.Client) -> None:
     html, page = get(client, "/", q="brigde")
     assert "No articles found" in html

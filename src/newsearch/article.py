@@ -18,7 +18,8 @@ from typing import Any
 
 from .textnorm import clean_line, clean_text, unmix_scripts
 
-__all__ = ["Article", "RecordSkip", "article_id", "dedup_key", "normalise_section"]
+__all__ = ["Article", "RecordSkip", "article_id", "dedup_key", "normalise_section", "section_key",
+           "section_keys"]
 
 _SECTION_SUFFIX = re.compile(r"\s+news$", re.IGNORECASE)
 
@@ -60,6 +61,27 @@ def normalise_section(name: str) -> str:
     if name.islower():
         name = name[0].upper() + name[1:]
     return name
+
+
+_KEY_SPACE = re.compile(r"[\s_-]+")
+# A section named with its code, as Reuters-21578 topics are: "Mergers/Acquisitions (ACQ)".
+_CODED = re.compile(r"^.+\s\(([A-Z0-9][A-Z0-9-]{0,30})\)$")
+
+
+def section_key(name: str) -> str:
+    """What a section name is matched by: case, hyphens and spacing do not matter
+    (``section:castor-oil`` finds "Castor Oil")."""
+    return _KEY_SPACE.sub(" ", name.casefold()).strip()
+
+
+def section_keys(name: str) -> list[str]:
+    """Every key that finds a section: its name's, and its code's when the name ends with one
+    in parentheses (``"Mergers/Acquisitions (ACQ)"`` is found by ``acq`` too)."""
+    keys = [section_key(name)]
+    m = _CODED.match(name)
+    if m:
+        keys.append(section_key(m.group(1)))
+    return keys
 
 
 @dataclass(slots=True)

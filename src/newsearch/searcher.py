@@ -16,6 +16,7 @@ stale data and unchanged segments are not decoded again.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import threading
@@ -32,7 +33,7 @@ from whoosh.index import EmptyIndexError
 from whoosh.searching import Searcher
 
 from .analysis import TOKEN_RE, is_stop_word, query_terms, tokens
-from .article import Article
+from .article import Article, section_key, section_keys
 from .errors import ArticleNotFound, IndexDamaged, IndexNotFound, QueryError
 from .facets import GRANULARITIES, date_facet, section_facet
 from .plan import (
@@ -43,7 +44,7 @@ from .plan import (
     evaluate,
     scoring_leaves,
 )
-from .query import Or, ParsedQuery, Word, day_bound, parse_query
+from .query import And, FieldValue, Node, Not, Or, ParsedQuery, Word, day_bound, parse_query
 from .ranking import bm25_scores, recency_factors, top_k
 from .results import Hit, SearchResults
 from .schema import epoch_to_datetime
@@ -262,6 +263,7 @@ class NewsIndex:
         compiled = self._compile(parsed, ctx)
         mask = self._matches(compiled, evaluator, allowed)
         notices = list(parsed.repairs) + compiled.notices
+        notices += _unknown_sections(view, [*(sections or ()), *_section_values(parsed.node)])
         if compiled.dropped:
             notices.append("ignored common words: " + ", ".join(compiled.dropped))
         fallback = None
@@ -463,6 +465,49 @@ def _fresh_copy(results: SearchResults, took_ms: float) -> SearchResults:
                    facets={k: list(v) for k, v in results.facets.items()},
                    notices=list(results.notices))
     return copy
+
+
+def _section_values(node: Node) -> list[str]:
+    """The sections a query names (``section:crude``)."""
+    if isinstance(node, FieldValue):
+        return [node.value] if node.field == "section" else []
+    if isinstance(node, And | Or):
+        return [v for c in node.children for v in _section_values(c)]
+    if isinstance(node, Not):
+        return _section_values(node.child)
+    return []
+
+
+MAX_CLOSE_SECTIONS = 5
+# difflib's similarity above which a section counts as close to the name typed: one or two
+# letters wrong in a word ("Busines", "Wrld", "Shiping"), but not "sport" for "Transport".
+CLOSE_SECTION_RATIO = 0.75
+
+
+def _unknown_sections(view: View, names: Sequence[str]) -> list[str]:
+    """A notice for each asked-for section the index does not have, with the close ones (by
+    spelling, or holding the word typed) so that "No articles" is not the only answer."""
+    notices = []
+    for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
+        if view.section_indexes(name):
+            continue
+        key = section_key(name)
+        # Each section by its keys, and by its name without a code ("shipping").
+        by_key = {k: n for n in view.sec_names
+                  for k in [*section_keys(n), section_key(n.rsplit(" (", 1)[0])]}
+        close = [by_key[k] for k in by_key if key in k.split() or k.startswith(key)]
+        close += [by_key[k] for k in difflib.get_close_matches(key, list(by_key), n=10,
+                                                                cutoff=CLOSE_SECTION_RATIO)]
+        close = list(dict.fromkeys(close))[:MAX_CLOSE_SECTIONS]
+        if close:
+            tail = "; close ones: " + ", ".join(close)
+        elif view.sec_names and len(view.sec_names) <= MAX_CLOSE_SECTIONS * 2:
+            tail = "; the sections are " + ", ".join(view.sec_names)
+        else:
+            tail = f" (the index has {len(view.sec_names):,} sections)" if view.sec_names else \
+                " (the index has no sections)"
+        notices.append(f"there is no section “{name}”{tail}")
+    return notices
 
 
 def _content_words(parsed: ParsedQuery) -> list[str]:

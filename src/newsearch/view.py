@@ -30,6 +30,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
+from .article import section_key, section_keys
 from .schema import NO_DATE
 
 __all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
@@ -279,7 +280,8 @@ class View:
         self.sec_id = cat(id_parts, np.int32)
         self.sections_by_key: dict[str, list[int]] = {}
         for i, n in enumerate(names):
-            self.sections_by_key.setdefault(n.casefold(), []).append(i)
+            for key in section_keys(n):
+                self.sections_by_key.setdefault(key, []).append(i)
         self._filters: dict[tuple[Any, ...], np.ndarray | None] = {}
         self._lock = threading.Lock()
 
@@ -343,7 +345,7 @@ class View:
         return sorted(found)
 
     def section_indexes(self, name: str) -> list[int]:
-        return self.sections_by_key.get(name.strip().casefold(), [])
+        return self.sections_by_key.get(section_key(name), [])
 
     def section_mask(self, names: Sequence[str]) -> np.ndarray:
         wanted = [i for n in names for i in self.section_indexes(n)]

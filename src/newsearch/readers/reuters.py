@@ -3,8 +3,9 @@
 The files are SGML, not XML (no root element, control-character references), so records are
 cut out at their ``</REUTERS>`` closing tags and their elements read with regexes. Each
 record becomes one article:
-TITLE, BODY (or the raw TEXT of ``UNPROC`` records), DATE, TOPICS as sections and PLACES,
-PEOPLE, ORGS, EXCHANGES as tags. The record key is NEWID.
+TITLE, BODY (or the raw TEXT of ``UNPROC`` records), DATE, TOPICS as sections (named as the
+collection names them, the code kept: :mod:`.reuters_topics`) and PLACES, PEOPLE, ORGS,
+EXCHANGES as tags. The record key is NEWID.
 
 A record without a closing tag (a truncated file) is skipped with a reason; the records before
 it are kept.
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from ..article import Article, RecordSkip
 from . import SourceFile, create_article
 from .dates import parse_reuters_date
+from .reuters_topics import topic_section
 
 __all__ = ["read"]
 
@@ -124,7 +126,7 @@ def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
             title=title,
             body=body,
             date=parse_reuters_date(_text(_element(rec, "DATE"))),
-            sections=_labels(rec, "TOPICS"),
+            sections=[topic_section(code) for code in _labels(rec, "TOPICS")],
             author=author or None,
             lang="en",
             tags=tags,

@@ -30,6 +30,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from ..article import section_key, section_keys
 from ..errors import ArticleNotFound, QueryError
 from ..query import MAX_QUERY_CHARS, day_bound
 from ..results import FacetValue, SearchResults
@@ -215,6 +216,15 @@ class PageLink:
     current: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Tip:
+    """A way out of a search that found nothing: a sentence, maybe a link and its count."""
+
+    text: str
+    href: str | None = None
+    count: int | None = None
+
+
 @dataclass(slots=True)
 class SearchView:
     results: SearchResults
@@ -226,27 +236,49 @@ class SearchView:
     suggestion_href: str | None
     first: int
     last: int
+    tips: list[Tip] = field(default_factory=list)
+
+
+def zero_hit_tips(form: SearchForm, root: str, results: SearchResults,
+                  without_filter: dict[str, int]) -> list[Tip]:
+    """What to try when nothing was found: each filter dropped (with how many articles that
+    finds; ``without_filter`` maps ``sections``/``dates``/``both`` to those totals), fewer
+    words, word beginnings and spelling variants. "Did you mean" is shown on its own."""
+    tips = []
+    drops = (("sections", "Search every section", {"sections": []}),
+             ("dates", "Search every date", {"since": "", "until": ""}),
+             ("both", "Search without any filter", {"sections": [], "since": "", "until": ""}))
+    for key, text, changes in drops:
+        n = without_filter.get(key)
+        if n:
+            tips.append(Tip(text, form.url(root, **changes), n))
+    words = [w for w in re.split(r"\s+", form.q) if w]
+    if len(words) > 1:
+        tips.append(Tip("Use fewer or more general words"))
+    tips.append(Tip("Check the spelling; econom* finds words that begin so, almaty~ finds "
+                    "spelling variants"))
+    return tips
 
 
 def section_links(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> list[FacetLink]:
     """Every section with its count; a link adds it to the filter, or removes it if chosen.
     Chosen sections are listed first and always shown."""
-    chosen = {s.casefold() for s in form.sections}
+    # Matched as the library matches them: "acq" is "Mergers/Acquisitions (ACQ)".
+    counts = {key: f for f in facet for key in section_keys(f.value)}
     links: list[FacetLink] = []
     shown: set[str] = set()
-    counts = {f.value.casefold(): f for f in facet}
     for s in form.sections:
-        f = counts.get(s.casefold())
-        others = [x for x in form.sections if x.casefold() != s.casefold()]
+        f = counts.get(section_key(s))
+        others = [x for x in form.sections if section_key(x) != section_key(s)]
         links.append(FacetLink(f.value if f else s, f.count if f else 0, True,
                                form.url(root, sections=others)))
-        shown.add(s.casefold())
+        shown.add(f.value if f else s)
     for f in facet:
         if len(links) >= MAX_FACETS_SHOWN:
             break
-        if f.value.casefold() in shown:
+        if f.value in shown:
             continue
-        links.append(FacetLink(f.value, f.count, f.value.casefold() in chosen,
+        links.append(FacetLink(f.value, f.count, False,
                                form.url(root, sections=[*form.sections, f.value])))
     return links
 
@@ -400,14 +432,26 @@ def router() -> APIRouter:
             results = index.search(form.q, sections=form.sections, page=form.page,
                                    per_page=form.per_page, **options)
             facet = results.facets.get("section") or []
+            without: dict[str, int] = {}
             if form.sections:
                 # The sidebar offers every section the query finds, not only the chosen ones.
-                facet = index.search(form.q, page=1, per_page=0, snippets=False,
-                                     **options).facets["section"]
+                all_sections = index.search(form.q, page=1, per_page=0, snippets=False,
+                                            **options)
+                facet = all_sections.facets["section"]
+                without["sections"] = all_sections.total
+            if not results.total and (form.since or form.until):
+                # Nothing found: say what dropping each filter would find (rare, so cheap).
+                count = {"page": 1, "per_page": 0, "snippets": False, "facets": False,
+                         "sort": form.sort}
+                without["dates"] = index.search(form.q, sections=form.sections, **count).total
+                if form.sections and not without["sections"] and not without["dates"]:
+                    without["both"] = index.search(form.q, **count).total
         except QueryError as exc:
             return _render(request, "search.html", 400, form=form, error=str(exc), view=None,
                            stats=None)
         view = search_view(form, root, results, facet)
+        if not results.total:
+            view.tips = zero_hit_tips(form, root, results, without)
         hits = [(hit, article_href(root, hit.id, form), external_url(hit.url))
                 for hit in results.hits]
         return _render(request, "search.html", form=form, error=None, view=view, hits=hits,
