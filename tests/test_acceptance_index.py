@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +216,42 @@ def test_ria_titles_and_dates(ria: tuple[Path, IndexReport]) -> None:
     assert all(d["_date"] and "2023-10-01" <= d["_date"] <= "2023-12-04" for d in docs)
     stats = index_stats(index)
     assert stats.sections["Culture"] >= 406 and stats.sections["Economy"] >= 744
+
+
+_RU_MONTHS = {"янв": 1, "фев": 2, "мар": 3, "апр": 4, "мая": 5, "июн": 6, "июл": 7, "авг": 8,
+              "сен": 9, "окт": 10, "ноя": 11, "дек": 12}
+_DATELINE = re.compile(r"^[^,]{2,40}, (\d{1,2}) ([а-я]{3})")
+
+
+def test_ria_dates_are_shown_in_moscow_time_and_filtered_in_utc(
+        ria: tuple[Path, IndexReport]) -> None:
+    index, _report = ria
+    docs = [d for d in stored(index) if "ria_news" in d["source"]]
+    # Stories filed between midnight and 3 am Moscow time fall on the previous UTC day: their
+    # dateline ("МОСКВА, 1 дек") says which day a reader expects to see.
+    local_day = utc_day = late = 0
+    with open_index(index) as ix:
+        for d in docs:
+            article = ix.get(d["id"])
+            assert article.date is not None and article.date.utcoffset() == timedelta(hours=3)
+            in_utc = article.date.astimezone(UTC)
+            assert in_utc.date().isoformat() == d["_date"]  # the index files it by UTC day
+            m = _DATELINE.match(article.body)
+            if in_utc.day == article.date.day or not (m and m.group(2) in _RU_MONTHS):
+                continue
+            late += 1
+            said = (int(m.group(1)), _RU_MONTHS[m.group(2)])
+            local_day += said == (article.date.day, article.date.month)
+            utc_day += said == (in_utc.day, in_utc.month)
+        # "МОСКВА, 1 дек", 00:30 Moscow time: shown on 1 December, filtered by its UTC day
+        # (30 November), as the README says.
+        query = "title:Гендиректор Большого театра объявил об уходе"
+        (hit,) = ix.search(query, since="2023-11-30", until="2023-11-30").hits
+        assert hit.url and hit.url.endswith("1913044651.html")
+        assert hit.date is not None and hit.date.isoformat() == "2023-12-01T00:30:00+03:00"
+        assert ix.search(query, since="2023-12-01").total == 0
+    # All but one (filed at 01:09 under the previous day's dateline) show the dateline's day.
+    assert late > 50 and local_day >= late - 1 and utc_day <= 1, (late, local_day, utc_day)
 
 
 def test_latin_query_finds_cyrillic_ria_article(ria: tuple[Path, IndexReport]) -> None:

@@ -1,4 +1,5 @@
-"""readers.dates: tolerant date parsing; every result is aware UTC, or None (never invented)."""
+"""readers.dates: tolerant date parsing; every result is aware, in the offset the source gave
+(else UTC), or None (never invented)."""
 
 from __future__ import annotations
 
@@ -74,10 +75,11 @@ US_HEADER_DATES = [
 
 
 @pytest.mark.parametrize("raw, expected", US_HEADER_DATES)
-def test_parse_us_header_date_converts_the_us_zone_to_utc(raw, expected):
+def test_parse_us_header_date_reads_the_us_zone_and_keeps_it(raw, expected):
     parsed = parse_us_header_date(raw)
-    assert parsed == expected
-    assert parsed.tzinfo is UTC
+    assert parsed == expected  # the same instant
+    assert parsed.utcoffset() == timedelta(hours=-4 if raw.endswith("EDT") else -5)
+    assert parsed.strftime("%a %b %-d") == raw[:len(parsed.strftime("%a %b %-d"))]
 
 
 def test_parse_us_header_date_of_garbage_is_none():
@@ -111,40 +113,40 @@ def test_tz_for_url_of_other_urls_is_utc(url):
 # --- parse_date --------------------------------------------------------------------------------
 
 PARSE_DATE = [
-    # (value, tz the reader passes, expected)
-    ("16:25 20.10.2023", tz_for_url(RIA_URL), utc(2023, 10, 20, 13, 25)),  # RIA, Moscow time
-    ("00:10 01.01.2024", tz_for_url(RIA_URL), utc(2023, 12, 31, 21, 10)),
-    ("16:25 20.10.2023", UTC, utc(2023, 10, 20, 16, 25)),
-    ("2023-10-20T16:25:00Z", UTC, utc(2023, 10, 20, 16, 25)),
-    ("2023-10-20T16:25:00.250Z", UTC, datetime(2023, 10, 20, 16, 25, 0, 250000, tzinfo=UTC)),
-    ("2023-10-20T16:25:00+03:00", UTC, utc(2023, 10, 20, 13, 25)),
-    ("2023-10-20T16:25:00-05:00", UTC, utc(2023, 10, 20, 21, 25)),
-    ("2023-10-20T16:25:00+0300", UTC, utc(2023, 10, 20, 13, 25)),
-    ("2023-10-20 16:25", UTC, utc(2023, 10, 20, 16, 25)),
-    ("2023-10-20T16:25:00", MOSCOW, utc(2023, 10, 20, 13, 25)),  # naive: read in tz
-    ("2023-10-20T16:25:00Z", MOSCOW, utc(2023, 10, 20, 16, 25)),  # explicit zone wins
-    ("2023-10-20", UTC, utc(2023, 10, 20)),
-    ("Fri, 20 Oct 2023 16:25:00 +0300", UTC, utc(2023, 10, 20, 13, 25)),  # RFC 2822
-    ("Fri, 20 Oct 2023 16:25:00 GMT", UTC, utc(2023, 10, 20, 16, 25)),
-    ("20231020", UTC, utc(2023, 10, 20)),
-    ("20.10.2023", UTC, utc(2023, 10, 20)),
-    ("October 20, 2023", UTC, utc(2023, 10, 20)),
-    ("October 20, 2023", MOSCOW, utc(2023, 10, 19, 21)),  # naive: read in tz
-    ("20 October 2023", MOSCOW, utc(2023, 10, 19, 21)),
-    (1697808300, UTC, utc(2023, 10, 20, 13, 25)),  # epoch seconds
-    (1697808300000, UTC, utc(2023, 10, 20, 13, 25)),  # epoch milliseconds
-    ("1697808300", UTC, utc(2023, 10, 20, 13, 25)),
-    ("1697808300000", UTC, utc(2023, 10, 20, 13, 25)),
-    (1697808300.5, UTC, datetime(2023, 10, 20, 13, 25, 0, 500000, tzinfo=UTC)),
-    (datetime(2023, 10, 20, 16, 25), MOSCOW, utc(2023, 10, 20, 13, 25)),
+    # (value, tz the reader passes, expected instant, UTC offset kept in hours)
+    ("16:25 20.10.2023", tz_for_url(RIA_URL), utc(2023, 10, 20, 13, 25), 3),  # RIA, Moscow time
+    ("00:10 01.01.2024", tz_for_url(RIA_URL), utc(2023, 12, 31, 21, 10), 3),
+    ("16:25 20.10.2023", UTC, utc(2023, 10, 20, 16, 25), 0),
+    ("2023-10-20T16:25:00Z", UTC, utc(2023, 10, 20, 16, 25), 0),
+    ("2023-10-20T16:25:00.250Z", UTC, datetime(2023, 10, 20, 16, 25, 0, 250000, tzinfo=UTC), 0),
+    ("2023-10-20T16:25:00+03:00", UTC, utc(2023, 10, 20, 13, 25), 3),
+    ("2023-10-20T16:25:00-05:00", UTC, utc(2023, 10, 20, 21, 25), -5),
+    ("2023-10-20T16:25:00+0300", UTC, utc(2023, 10, 20, 13, 25), 3),
+    ("2023-10-20 16:25", UTC, utc(2023, 10, 20, 16, 25), 0),
+    ("2023-10-20T16:25:00", MOSCOW, utc(2023, 10, 20, 13, 25), 3),  # naive: read in tz
+    ("2023-10-20T16:25:00Z", MOSCOW, utc(2023, 10, 20, 16, 25), 0),  # explicit zone wins
+    ("2023-10-20", UTC, utc(2023, 10, 20), 0),
+    ("Fri, 20 Oct 2023 16:25:00 +0300", UTC, utc(2023, 10, 20, 13, 25), 3),  # RFC 2822
+    ("Fri, 20 Oct 2023 16:25:00 GMT", UTC, utc(2023, 10, 20, 16, 25), 0),
+    ("20231020", UTC, utc(2023, 10, 20), 0),
+    ("20.10.2023", UTC, utc(2023, 10, 20), 0),
+    ("October 20, 2023", UTC, utc(2023, 10, 20), 0),
+    ("October 20, 2023", MOSCOW, utc(2023, 10, 19, 21), 3),  # naive: read in tz
+    ("20 October 2023", MOSCOW, utc(2023, 10, 19, 21), 3),
+    (1697808300, UTC, utc(2023, 10, 20, 13, 25), 0),  # epoch seconds
+    (1697808300000, UTC, utc(2023, 10, 20, 13, 25), 0),  # epoch milliseconds
+    ("1697808300", UTC, utc(2023, 10, 20, 13, 25), 0),
+    ("1697808300000", UTC, utc(2023, 10, 20, 13, 25), 0),
+    (1697808300.5, UTC, datetime(2023, 10, 20, 13, 25, 0, 500000, tzinfo=UTC), 0),
+    (datetime(2023, 10, 20, 16, 25), MOSCOW, utc(2023, 10, 20, 13, 25), 3),
 ]
 
 
-@pytest.mark.parametrize("value, tz, expected", PARSE_DATE)
-def test_parse_date_reads_common_feed_formats_as_utc(value, tz, expected):
+@pytest.mark.parametrize("value, tz, expected, hours", PARSE_DATE)
+def test_parse_date_reads_common_feed_formats_and_keeps_the_offset(value, tz, expected, hours):
     parsed = parse_date(value, tz=tz)
     assert parsed == expected
-    assert parsed.tzinfo is UTC
+    assert parsed.utcoffset() == timedelta(hours=hours)
 
 
 @pytest.mark.parametrize(

@@ -171,9 +171,9 @@ def test_metadata_from_open_graph_and_article_tags():
     body = "<article>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article>"
     a = read_one(src_of(page(body, head=META_HEAD, html_attrs=' lang="en-GB"'), folder="misc"))
     assert a.title == "Council approves bus budget"
-    # The publication date, not the modification date, converted to UTC.
+    # The publication date, not the modification date, at the offset the page gives.
     assert a.date == datetime(2024, 3, 5, 13, 22, tzinfo=UTC)
-    assert a.date.tzinfo is UTC
+    assert a.date.isoformat() == "2024-03-05T08:22:00-05:00"
     assert a.sections == ["Local"]  # normalise_section drops " News"; the folder is not used
     assert a.url == "https://news.example.com/2024/03/05/bus-budget"
     assert a.author == "Jane Doe"

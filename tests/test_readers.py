@@ -747,9 +747,14 @@ def test_create_takes_naive_dates_as_utc():
     assert date.tzinfo is UTC
 
 
-def test_create_converts_aware_dates_to_utc():
+def test_create_keeps_the_offset_of_aware_dates_as_a_fixed_one():
+    from zoneinfo import ZoneInfo
+
     date = create(date=datetime(2020, 1, 1, 12, tzinfo=timezone(timedelta(hours=3)))).date
-    assert (date, date.tzinfo) == (utc(2020, 1, 1, 9), UTC)
+    assert (date, date.utcoffset()) == (utc(2020, 1, 1, 9), timedelta(hours=3))
+    date = create(date=datetime(2020, 7, 1, 12, tzinfo=ZoneInfo("America/New_York"))).date
+    assert (date, date.tzinfo) == (utc(2020, 7, 1, 16), timezone(timedelta(hours=-4)))
+    assert create(date=datetime(2020, 1, 1, 12, tzinfo=timezone(timedelta(0)))).date.tzinfo is UTC
 
 
 def test_create_cleans_text_fields():

@@ -49,7 +49,9 @@ def search(ix: NewsIndex, query: str, **options: object) -> SearchResults | None
     try:
         res = ix.search(query, **options)  # type: ignore[arg-type]
     except QueryError as exc:
-        assert str(exc).startswith("bad query"), exc
+        # One sentence: about the query, or naming the option at fault.
+        assert str(exc).startswith("bad query") or (
+            exc.parameter is not None and str(exc).startswith(exc.parameter)), exc
         FUZZED["rejected"] += 1
         res = None
     seconds = time.perf_counter() - started

@@ -566,3 +566,29 @@ def test_spellings_of_one_word_score_as_one_term(tmp_path: Path) -> None:
     scores = {h.title: h.score for h in r.hits}
     assert r.total == 32
     assert scores["Rossi wins"] <= scores["Russia wins"] + 1e-6
+
+
+def test_dates_shown_at_the_sources_offset_and_filtered_by_utc_day(tmp_path: Path) -> None:
+    """RIA gives Moscow times: a story filed at 00:30 on 1 December is listed on 1 December
+    (its own offset), while filters and the histogram use its UTC day, 30 November."""
+    feed = tmp_path / "ria.csv"
+    feed.write_text(
+        "id,url,title,content,datetime,topic\n"
+        "1,https://ria.ru/20231201/a-1.html,Урин уходит,\"МОСКВА, 1 дек - Урин ушел.\","
+        "00:30 01.12.2023,culture\n"
+        "2,https://example.com/b,Late story,Filed late in UTC.,2023-11-30T23:30:00Z,culture\n",
+        encoding="utf-8")
+    index_paths([feed], tmp_path / "ix", jobs=1)
+    with open_index(tmp_path / "ix") as ix:
+        (hit,) = ix.search("Урин").hits
+        assert hit.date is not None and hit.date.isoformat() == "2023-12-01T00:30:00+03:00"
+        assert hit.to_dict()["date"] == "2023-12-01T00:30:00+03:00"
+        assert ix.get(hit.id).date == hit.date
+        assert ix.search("Урин", since="2023-12-01").total == 0
+        assert ix.search("Урин", until="2023-11-30").total == 1
+        assert ix.search("Урин date:2023-11-30").total == 1
+        assert [(f.value, f.count) for f in ix.search("Урин").facets["date"]] == [
+            ("2023-11-30", 1)]
+        # A source that gives UTC (or nothing) is shown in UTC.
+        (late,) = ix.search("late").hits
+        assert late.date is not None and late.date.isoformat() == "2023-11-30T23:30:00+00:00"

@@ -3,9 +3,11 @@
 readers/* ──▶ Article ──▶ analysis ──▶ index writer
 
 An :class:`Article` is backend-neutral and already clean: text fields are NFC without
-invisible characters (see :mod:`newsearch.textnorm`), the date is timezone-aware UTC or None
-(never guessed from file times), sections are normalised display names.  Build one with
-:meth:`Article.create`, which does that cleaning and derives the stable id.
+invisible characters (see :mod:`newsearch.textnorm`), the date is timezone-aware or None (never
+guessed from file times) with a fixed UTC offset, the source's own when it gave one, else UTC
+(the index files it by its UTC instant and keeps the offset for display), sections are
+normalised display names. Build one with :meth:`Article.create`, which does that cleaning and
+derives the stable id.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from .textnorm import clean_line, clean_text, unmix_scripts
@@ -84,6 +86,12 @@ def section_keys(name: str) -> list[str]:
     return keys
 
 
+def with_fixed_offset(dt: datetime) -> datetime:
+    """An aware datetime in a plain fixed-offset zone (UTC itself for offset 0)."""
+    offset = dt.utcoffset() or timedelta(0)
+    return dt.astimezone(timezone(offset) if offset else UTC)
+
+
 @dataclass(slots=True)
 class Article:
     """One news article. ``sections`` may hold several values (Reuters TOPICS)."""
@@ -117,7 +125,8 @@ class Article:
         subtitle: str | None = None,
         tags: list[str] | tuple[str, ...] | None = None,
     ) -> Article:
-        """Clean every field and derive the id. Naive dates are taken as UTC."""
+        """Clean every field and derive the id. Naive dates are taken as UTC; aware ones keep
+        their UTC offset (as a fixed offset, whatever zone object they came with)."""
         if isinstance(sections, str):
             sections = [sections]
         secs: list[str] = []
@@ -126,7 +135,7 @@ class Article:
             if s and s.casefold() not in {x.casefold() for x in secs}:
                 secs.append(s)
         if date is not None:
-            date = date.replace(tzinfo=UTC) if date.tzinfo is None else date.astimezone(UTC)
+            date = date.replace(tzinfo=UTC) if date.tzinfo is None else with_fixed_offset(date)
         tag_list: list[str] = []
         for t in tags or ():
             t = clean_line(t)
@@ -152,7 +161,8 @@ class Article:
         return dedup_key(self.title, "\n".join(filter(None, [self.subtitle, self.body])))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (``section`` is a list; ``date`` ISO 8601 or None)."""
+        """JSON-ready dict (``section`` is a list; ``date`` ISO 8601 with its UTC offset, or
+        None)."""
         return {
             "id": self.id,
             "title": self.title,

@@ -10,6 +10,7 @@
 | body      | NewsText, positions, stored  | searched, phrases, snippets cut from it          |
 | author    | NewsText, stored             | ``author:`` queries                              |
 | date      | column (int64), not indexed  | UTC seconds: filters, sorting, date histogram    |
+| utc_offset| STORED                       | minutes east of UTC the source gave: display     |
 | day       | ExactID                      | ``YYYY-MM-DD`` (UTC) for ``date:`` in queries    |
 | section   | KEYWORD (comma), stored      | facets and filters, several per article          |
 | tags      | KEYWORD (comma), stored      | places, people, tags                             |
@@ -31,7 +32,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pickle import dumps
 from typing import Any
 
@@ -55,7 +56,8 @@ __all__ = [
 
 # Bump when the schema, the analyzer's output or the stored layout changes; indexes with
 # another version refuse to open and ask for --rebuild.
-SCHEMA_VERSION = 2  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
+SCHEMA_VERSION = 3  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
+# 3: utc_offset stored (dates shown at the source's local time); Reuters topics by name
 
 # Column value for articles without a date: below every real date, so "newest first" puts
 # them last and date ranges never include them.
@@ -141,6 +143,7 @@ def make_schema() -> fields.Schema:
         author=NewsText(),
         date=DateColumn(),
         day=ExactID(),
+        utc_offset=fields.STORED(),
         section=fields.KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
         tags=fields.KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
         url=fields.STORED(),
@@ -173,7 +176,8 @@ def document_fields(a: Article, *, analysed: bool = True, dedup: str | None = No
         "body": text(a.body),
         "author": text(a.author),
         "date": int(a.date.timestamp()) if a.date else NO_DATE,
-        "day": a.date.strftime("%Y-%m-%d") if a.date else None,
+        "day": a.date.astimezone(UTC).strftime("%Y-%m-%d") if a.date else None,
+        "utc_offset": _offset_minutes(a.date),
         "section": _labels(a.sections) or None,
         "tags": _labels(a.tags) or None,
         "url": a.url,
@@ -190,8 +194,16 @@ def document_fields(a: Article, *, analysed: bool = True, dedup: str | None = No
     return {k: v for k, v in doc.items() if v is not None}
 
 
-def epoch_to_datetime(value: int | None) -> datetime | None:
+def _offset_minutes(dt: datetime | None) -> int | None:
+    offset = dt.utcoffset() if dt else None
+    return int(offset.total_seconds()) // 60 if offset else None
+
+
+def epoch_to_datetime(value: int | None, utc_offset: int | None = None) -> datetime | None:
+    """The date column's UTC seconds as an aware datetime, at ``utc_offset`` minutes east of
+    UTC when the source gave one (the stored ``utc_offset``), else in UTC."""
     if value is None or value <= NO_DATE // 2:
         return None
-    return datetime.fromtimestamp(value, tz=UTC)
+    tz = timezone(timedelta(minutes=utc_offset)) if utc_offset else UTC
+    return datetime.fromtimestamp(value, tz=tz)
 

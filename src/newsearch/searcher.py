@@ -385,7 +385,7 @@ class NewsIndex:
                 snips = [lead(f["title"])]
         return Hit(
             id=f["id"], title=f.get("title", ""),
-            date=epoch_to_datetime(int(ctx.view.dates[docnum])),
+            date=epoch_to_datetime(int(ctx.view.dates[docnum]), f.get("utc_offset")),
             section=_labels(f.get("section")), url=f.get("url"), source=f.get("source", ""),
             score=score, snippets=snips, rank=rank,
         )
@@ -555,7 +555,8 @@ def _labels(value: str | None) -> list[str]:
 def _article(f: dict[str, Any], epoch: int) -> Article:
     return Article(
         id=f["id"], title=f.get("title", ""), body=f.get("body", ""), source=f.get("source", ""),
-        key=f.get("key", ""), date=epoch_to_datetime(epoch), sections=_labels(f.get("section")),
+        key=f.get("key", ""), date=epoch_to_datetime(epoch, f.get("utc_offset")),
+        sections=_labels(f.get("section")),
         url=f.get("url"), author=f.get("author"), lang=f.get("lang"),
         subtitle=f.get("subtitle"), tags=_labels(f.get("tags")),
     )

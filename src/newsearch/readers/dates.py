@@ -1,6 +1,9 @@
 """Date parsing shared by the readers: tolerant, timezone-aware, never invented.
 
-Every function returns an aware UTC datetime or None. A string that only partly makes sense
+Every function returns an aware datetime or None: in the UTC offset the source gave (``-05:00``,
+``EDT``), else in the publisher's known zone (ria.ru: Moscow), else UTC. The offset is kept so
+that an article can be shown at its own local time; every comparison, filter and index value
+uses the instant, i.e. UTC. A string that only partly makes sense
 (a valid day with an impossible time, as in Reuters' ``31-MAR-1987 605:12:19.12``) keeps the
 part that does.
 """
@@ -59,9 +62,9 @@ def _make(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0,
     except ValueError:
         return None
     try:
-        return datetime(y, mo, d, h, mi, s, tzinfo=tz).astimezone(UTC)
+        return datetime(y, mo, d, h, mi, s, tzinfo=tz)
     except ValueError:
-        return day.astimezone(UTC)  # impossible time of day: keep the day
+        return day  # impossible time of day: keep the day
 
 
 _REUTERS = re.compile(
@@ -89,7 +92,7 @@ _US_HEADER = re.compile(
 
 
 def parse_us_header_date(text: str, *, tz: timezone = UTC) -> datetime | None:
-    """``Mon Oct 23, 2006 6:42pm EDT`` → 2006-10-23 22:42 UTC; without a known zone, ``tz``."""
+    """``Mon Oct 23, 2006 6:42pm EDT`` → 2006-10-23 18:42-04:00; without a known zone, ``tz``."""
     m = _US_HEADER.search(text or "")
     if not m:
         return None
@@ -128,7 +131,7 @@ def parse_date(value: object, *, tz: timezone = UTC) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return _in_utc(value, tz)
+        return _aware(value, tz)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_epoch(float(value))
     text = str(value).strip()
@@ -142,7 +145,7 @@ def parse_date(value: object, *, tz: timezone = UTC) -> datetime | None:
         except ValueError:
             dt = None
         if dt is not None and _MIN_YEAR <= dt.year <= _MAX_YEAR:
-            return _in_utc(dt, tz)
+            return _aware(dt, tz)
     m = _HM_DMY.match(text)
     if m:
         h, mi, d, mo, y = map(int, m.groups())
@@ -158,7 +161,7 @@ def parse_date(value: object, *, tz: timezone = UTC) -> datetime | None:
     try:
         dt = parsedate_to_datetime(text)
         if dt is not None and _MIN_YEAR <= dt.year <= _MAX_YEAR:
-            return _in_utc(dt, tz)
+            return _aware(dt, tz)
     except (TypeError, ValueError, IndexError):
         pass
     us = parse_us_header_date(text, tz=tz)
@@ -173,9 +176,9 @@ def parse_date(value: object, *, tz: timezone = UTC) -> datetime | None:
     return None
 
 
-def _in_utc(dt: datetime, tz: timezone) -> datetime:
-    """A naive ``dt`` is read in ``tz``; either way the result is UTC."""
-    return dt.replace(tzinfo=tz).astimezone(UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+def _aware(dt: datetime, tz: timezone) -> datetime:
+    """A naive ``dt`` is read in ``tz``; an aware one keeps its offset."""
+    return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
 
 
 def _from_epoch(ts: float) -> datetime | None:

@@ -51,7 +51,9 @@ class FacetValueOut(BaseModel):
 class HitOut(BaseModel):
     id: str
     title: str
-    date: str | None = Field(description="ISO 8601, UTC; null when the article is undated.")
+    date: str | None = Field(
+        description="ISO 8601 at the UTC offset the source gave (else UTC); null when the "
+        "article is undated. Filters and the date facet use UTC days.")
     section: list[str]
     url: str | None
     source: str
