@@ -495,6 +495,53 @@ def test_repeated_queries_come_from_the_cache_until_a_commit(tmp_path: Path) -> 
         assert cached.search("harbour").total == 2  # a new generation is never stale
 
 
+def test_the_results_cache_is_bounded_by_bytes(archive: Path) -> None:
+    """2,048 distinct pages of 100 hits once grew a server by 270 MB: the cache now holds
+    pages up to a memory budget, least recently used out first."""
+    budget = 60_000
+    words = ["bank", "oil", "england", "almaty", "zurich", "economy", "gardens", "tulips",
+             "report", "exports", "prices", "lending"]
+    queries = [f"{a} OR {b}" for i, a in enumerate(words) for b in words[i + 1:]]
+    with open_index(archive, results_cache_bytes=budget) as ix:
+        cache = ix._results
+        for q in queries:
+            ix.search(q, per_page=100)
+            assert cache.bytes <= budget
+            assert cache.bytes == sum(cost for _, cost in cache.items.values())
+        assert 0 < len(cache.items) < len(queries)  # older pages made room
+        newest = ix.search(queries[-1], per_page=100)
+        assert ix.search(queries[-1], per_page=100).to_dict()["hits"] == newest.to_dict()["hits"]
+    with open_index(archive, results_cache_bytes=0) as ix:
+        ix.search("oil")
+        assert not ix._results.items
+    # The default budget is documented and large enough for the default cache size of small
+    # pages, not for 2,048 pages of 100 hits.
+    from newsearch.searcher import RESULTS_CACHE_BYTES, RESULTS_CACHE_SIZE
+
+    assert 16 * 2**20 <= RESULTS_CACHE_BYTES <= 64 * 2**20 and RESULTS_CACHE_SIZE == 2048
+
+
+def test_the_size_estimate_of_a_cached_page_is_close_to_what_it_holds(archive: Path) -> None:
+    import gc
+    import tracemalloc
+
+    from newsearch.searcher import _results_bytes
+
+    with open_index(archive, results_cache=0) as ix:
+        for q in ("bank OR oil OR almaty OR zurich OR gardens", "economy", "tulips OR zeppelin"):
+            ix.search(q, per_page=100)  # warm every other cache first
+            gc.collect()
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                page = ix.search(q, per_page=100)
+                gc.collect()
+                held = tracemalloc.get_traced_memory()[0] - before
+            finally:
+                tracemalloc.stop()
+            assert 0.9 * held <= _results_bytes(page) <= 1.6 * held, (q, held)
+
+
 def test_searching_after_incremental_deletes_and_updates(tmp_path: Path) -> None:
     # Whoosh marks removed articles deleted inside their segment; terms and sections whose
     # every posting is deleted must read as empty, not crash.

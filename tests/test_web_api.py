@@ -297,3 +297,59 @@ def test_article_json_carries_cyrillic_as_utf8(client: httpx.Client) -> None:
     hit = client.get("/api/search", params={"q": "Алматы"}).json()["hits"][0]
     res = client.get(f"/api/articles/{hit['id']}")
     assert "Токаев".encode() in res.content and b"\\u04" not in res.content
+
+
+# --- HTTP semantics: caching, HEAD, headers ------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/search?q=harbour", "/api/stats", "/?q=harbour"])
+def test_index_answers_are_revalidated_by_etag_and_never_stale(tmp_path: Path,
+                                                                path: str) -> None:
+    index = build_index(tmp_path)
+    with live_server(index) as srv, httpx.Client(base_url=srv.url) as c:
+        first = c.get(path)
+        assert first.status_code == 200
+        assert first.headers["cache-control"] == "no-cache"  # results change with commits
+        etag = first.headers["etag"]
+        assert etag.startswith('W/"')
+        again = c.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag
+        # Another request has another tag.
+        assert c.get(path + "&page=2" if "?" in path else path + "?x=1").headers["etag"] != etag
+        # A commit changes every tag: the old one gets the full, new answer.
+        feed = write_articles(tmp_path / "more", [
+            ("zep", "Zeppelin over the harbour", "A zeppelin flew over the harbour.",
+             "2023-09-01T10:00:00Z", "Local")])
+        index_paths([feed], index, jobs=1)
+        after = c.get(path, headers={"If-None-Match": etag})
+        assert after.status_code == 200 and after.headers["etag"] != etag
+
+
+def test_errors_are_not_stored_and_static_files_are_cached(client: httpx.Client) -> None:
+    for path in ("/api/search?q=oil&since=x", "/api/articles/nothing", "/?q=(",
+                 "/api/nothing"):
+        res = client.get(path)
+        assert res.status_code >= 400 and res.headers["cache-control"] == "no-store", path
+        assert "etag" not in res.headers
+    css = client.get("/static/style.css")
+    assert css.headers["cache-control"] == "public, max-age=86400"
+
+
+@pytest.mark.parametrize("path", ["/api/search?q=harbour", "/api/stats", "/static/style.css",
+                                  "/static/favicon.svg", "/openapi.json", "/?q=harbour",
+                                  "/api/search?q=oil&since=x"])
+def test_head_is_answered_wherever_get_is(client: httpx.Client, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code != 405
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content)) or \
+        abs(int(head.headers["content-length"]) - len(got.content)) < 10  # took_ms varies
+
+
+def test_serve_sends_no_server_header(index: Path) -> None:
+    with served_by_cli(index) as served:
+        for path in ("/api/stats", "/", "/static/style.css", "/api/nothing"):
+            res = httpx.get(served.url + path)
+            assert "server" not in res.headers, path

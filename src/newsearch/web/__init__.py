@@ -22,6 +22,7 @@ it with ``newsearch serve`` (uvicorn, 127.0.0.1:8000 by default).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from typing import Any
@@ -84,11 +85,22 @@ def create_app(index: NewsIndex | str | os.PathLike[str] | None = None) -> FastA
     return app
 
 
+# Caching. Search results change with every commit, so no response that depends on the index
+# may be served from a cache without asking: "no-cache" lets browsers and proxies keep it but
+# makes them revalidate, and the ETag (the index generation and the request) lets an unchanged
+# answer be a 304 without searching again. Errors are never stored. Static files are
+# versioned by their content (?v=...) and keep their own long max-age.
+CACHE_REVALIDATE = "no-cache"
+CACHE_ERRORS = "no-store"
+
+
 class Boundary:
     """ASGI middleware, the outermost layer of our app: adds :data:`SECURITY_HEADERS` (and
-    the CSP on HTML) to every response, and answers an exception nothing else handled with
+    the CSP on HTML) to every response, answers an exception nothing else handled with
     a 503 (an ``OSError``: the index folder vanished or cannot be read) or a 500, logged with
-    its traceback, instead of dropping the connection."""
+    its traceback, instead of dropping the connection, answers HEAD wherever GET is answered
+    (the same headers, no body), and sets the caching headers (see :data:`CACHE_REVALIDATE`):
+    an ``If-None-Match`` that matches the current ETag is a 304 before any work is done."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -98,6 +110,10 @@ class Boundary:
             await self.app(scope, receive, send)
             return
         started = False
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}  # HEAD is GET without the body (RFC 9110)
+        etag = _etag(scope) if scope["method"] == "GET" else None
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
@@ -108,8 +124,21 @@ class Boundary:
                     headers.setdefault(name, value)
                 if headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                status = message["status"]
+                if status >= 400:
+                    headers["Cache-Control"] = CACHE_ERRORS
+                elif etag and status == 200:
+                    headers["ETag"] = etag
+                    headers["Cache-Control"] = CACHE_REVALIDATE
+            elif message["type"] == "http.response.body" and head:
+                message = {**message, "body": b""}
             await send(message)
 
+        if etag and _etag_matches(Request(scope).headers.get("if-none-match", ""), etag):
+            not_modified = Response(status_code=304, headers={
+                "ETag": etag, "Cache-Control": CACHE_REVALIDATE})
+            await not_modified(scope, receive, send_with_headers)
+            return
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:
@@ -119,6 +148,36 @@ class Boundary:
             status = 503 if isinstance(exc, OSError) else 500
             response = _failure(Request(scope), status)
             await response(scope, receive, send_with_headers)
+
+
+def _etag(scope: Scope) -> str | None:
+    """A weak ETag for a response that depends on the index (not /static/, not the OpenAPI
+    document): the committed index generation and the request's path and query. Weak: the
+    timing in a result differs from one answer to the next."""
+    path = _route_path(scope)
+    if path.startswith("/static/") or path == "/openapi.json":
+        return None
+    try:
+        generation = scope["app"].state.index.committed_generation()
+    except Exception:  # no index to ask (gone, unreadable): the request itself says so
+        return None
+    request = f"{scope.get('path', '')}?{scope.get('query_string', b'').decode('latin-1')}"
+    digest = hashlib.blake2b(request.encode("utf-8", "surrogateescape"), digest_size=8)
+    return f'W/"{generation}-{digest.hexdigest()}"'
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """``If-None-Match`` compared weakly (RFC 9110): any listed tag, or ``*``."""
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def _route_path(scope: Scope) -> str:
+    root = scope.get("root_path", "")
+    path: str = scope.get("path", "")
+    return path[len(root):] if root and path.startswith(root) else path
 
 
 def serve(index: str | os.PathLike[str] | None = None, *, host: str = DEFAULT_HOST,
@@ -132,6 +191,9 @@ def serve(index: str | os.PathLike[str] | None = None, *, host: str = DEFAULT_HO
 
     app = create_app(index)
     log.info("serving %s on http://%s:%d/", app.state.index.path, host, port)
+    # No "server: uvicorn" header: it tells a client nothing it needs and an attacker which
+    # server to probe.
+    uvicorn_options.setdefault("server_header", False)
     uvicorn.run(app, host=host, port=port, **uvicorn_options)
 
 
@@ -145,10 +207,7 @@ def _version() -> str:
 
 
 def _is_api(request: Request) -> bool:
-    root = request.scope.get("root_path", "")
-    path = request.url.path
-    if root and path.startswith(root):
-        path = path[len(root):]
+    path = _route_path(request.scope)
     return path == "/api" or path.startswith("/api/")
 
 
