@@ -239,8 +239,7 @@ class SearchView:
     tips: list[Tip] = field(default_factory=list)
 
 
-def zero_hit_tips(form: SearchForm, root: str, results: SearchResults,
-                  without_filter: dict[str, int]) -> list[Tip]:
+def zero_hit_tips(form: SearchForm, root: str, without_filter: dict[str, int]) -> list[Tip]:
     """What to try when nothing was found: each filter dropped (with how many articles that
     finds; ``without_filter`` maps ``sections``/``dates``/``both`` to those totals), fewer
     words, word beginnings and spelling variants. "Did you mean" is shown on its own."""
@@ -451,7 +450,7 @@ def router() -> APIRouter:
                            stats=None)
         view = search_view(form, root, results, facet)
         if not results.total:
-            view.tips = zero_hit_tips(form, root, results, without)
+            view.tips = zero_hit_tips(form, root, without)
         hits = [(hit, article_href(root, hit.id, form), external_url(hit.url))
                 for hit in results.hits]
         return _render(request, "search.html", form=form, error=None, view=view, hits=hits,
