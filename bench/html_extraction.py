@@ -38,6 +38,7 @@ import gzip
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -79,21 +80,23 @@ def pages(corpus: Path) -> Iterator[tuple[str, SourceFile]]:
     for path in sorted((corpus / "html").glob("*.html.gz")):
         key = path.name.split(".")[0]
         name = path.name[: -len(".gz")]
-        yield key, SourceFile(path=str(path), name=name, data=gzip.decompress(path.read_bytes()))
+        # The folder as the corpus walk gives it (a reader must not take it for a section).
+        yield key, SourceFile(path=str(path), name=name, data=gzip.decompress(path.read_bytes()),
+                              folder=path.parent.name)
 
 
-def extracted_body(src: SourceFile, read: Callable) -> tuple[str, str | None]:
-    """(body, skip reason or None) of one page as the reader produces it."""
+def extracted(src: SourceFile, read: Callable) -> tuple[str, list[str], str | None]:
+    """(body, sections, skip reason or None) of one page as the reader produces it."""
     try:
         items = list(read(src))
     except SkippedInput as exc:
-        return "", exc.reason
+        return "", [], exc.reason
     for item in items:
         if isinstance(item, Article):
-            return item.body, None
+            return item.body, item.sections, None
         if isinstance(item, RecordSkip):
-            return "", item.reason
-    return "", "reader yielded nothing"
+            return "", [], item.reason
+    return "", [], "reader yielded nothing"
 
 
 def run(corpus: Path, options: ExtractOptions) -> dict:
@@ -104,12 +107,16 @@ def run(corpus: Path, options: ExtractOptions) -> dict:
     )
     pairs: list[tuple[str, str]] = []
     skipped: dict[str, str] = {}
+    sections: Counter[str] = Counter()
+    with_section = 0
     started = time.perf_counter()
     for key, src in pages(corpus):
-        body, reason = extracted_body(src, read)
+        body, secs, reason = extracted(src, read)
         if reason:
             skipped[key] = reason
         pairs.append((truth[key].get("articleBody", ""), body))
+        sections.update(secs)
+        with_section += bool(secs)
     seconds = time.perf_counter() - started
     scores: ExtractionScores = score_extraction(pairs)
     return {
@@ -118,6 +125,8 @@ def run(corpus: Path, options: ExtractOptions) -> dict:
         "seconds": seconds,
         "pages_per_second": len(pairs) / seconds if seconds else 0.0,
         "skipped": skipped,
+        "with_section": with_section,
+        "sections": dict(sections.most_common()),
         "options": {f: getattr(options, f) for f in options.__slots__},
     }
 
@@ -149,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['pages']} pages, {len(r['skipped'])} skipped, "
             f"{r['pages_per_second']:.1f} pages/s"
         )
+        top = ", ".join(f"{k} {n}" for k, n in list(r["sections"].items())[:8])
+        print(f"{'':<14} {r['with_section']} of {r['pages']} pages have a section "
+              f"({len(r['sections'])} distinct; most common: {top})")
         for key, reason in sorted(r["skipped"].items()):
             print(f"    skipped {key[:12]}: {reason}")
     if args.json:
