@@ -244,9 +244,11 @@ def zero_hit_tips(form: SearchForm, root: str, without_filter: dict[str, int]) -
     finds; ``without_filter`` maps ``sections``/``dates``/``both`` to those totals), fewer
     words, word beginnings and spelling variants. "Did you mean" is shown on its own."""
     tips = []
-    drops = (("sections", "Search every section", {"sections": []}),
-             ("dates", "Search every date", {"since": "", "until": ""}),
-             ("both", "Search without any filter", {"sections": [], "since": "", "until": ""}))
+    drops: list[tuple[str, str, dict[str, Any]]] = [
+        ("sections", "Search every section", {"sections": []}),
+        ("dates", "Search every date", {"since": "", "until": ""}),
+        ("both", "Search without any filter", {"sections": [], "since": "", "until": ""}),
+    ]
     for key, text, changes in drops:
         n = without_filter.get(key)
         if n:
@@ -440,11 +442,11 @@ def router() -> APIRouter:
                 without["sections"] = all_sections.total
             if not results.total and (form.since or form.until):
                 # Nothing found: say what dropping each filter would find (rare, so cheap).
-                count = {"page": 1, "per_page": 0, "snippets": False, "facets": False,
-                         "sort": form.sort}
-                without["dates"] = index.search(form.q, sections=form.sections, **count).total
+                without["dates"] = index.search(form.q, sections=form.sections, per_page=0,
+                                                snippets=False, facets=False).total
                 if form.sections and not without["sections"] and not without["dates"]:
-                    without["both"] = index.search(form.q, **count).total
+                    without["both"] = index.search(form.q, per_page=0, snippets=False,
+                                                   facets=False).total
         except QueryError as exc:
             return _render(request, "search.html", 400, form=form, error=str(exc), view=None,
                            stats=None)
