@@ -1,23 +1,30 @@
 """Analysis: the one chain that turns article text and query words into index terms.
 
-    tokenise ─▶ lowercase ─▶ stem in the token's own language ─▶ transliterate (unidecode)
+    tokenise ─▶ lowercase ─▶ Cyrillic: lemma (pymorphy3) │ Latin: stem in the article's
+                             language (Snowball)         │ language ─▶ transliterate
              ─▶ fold romanisation variants ─▶ term
 
 * **Tokenise** with one compiled regex over the original (NFC) text; every token keeps its
   character offsets into that text, so highlights land on the original ``Машкова`` or
   ``Zürich``. Han/kana/Hangul characters are single tokens (no spaces between words there).
-* **Stem** by script: Latin → English Snowball, Cyrillic → Russian Snowball (``ё`` read as
-  ``е``), Greek, Arabic, Armenian → their Snowball stemmers, anything else unstemmed.
-  Latin look-alike letters inside Cyrillic words (``cовет`` with a Latin ``c``) are mapped
-  to Cyrillic first.
-* **Names in Cyrillic.** Snowball strips ``-ов``/``-ев``/``-ы`` as noun endings, which ruins
-  surnames and place names (``Токаев`` → ``тока``, ``Алматы`` → ``алмат``). A capitalised
-  Cyrillic token is therefore indexed under two terms at the same position: its Snowball stem
-  and its *name form* (only surname case endings removed). Queries in Cyrillic ask for both;
-  Latin queries meet the name form.
+* **Cyrillic words** are indexed by their dictionary form (:mod:`newsearch.morphology`):
+  every case form meets the transliteration of the lemma (``Набиуллиной`` → ``nabiullin``,
+  ``Казахстане`` → ``kazakhstan``), and a surname also by both genders' nominatives
+  (``nabiullina``). ``ё`` is read as ``е``; Latin look-alike letters inside Cyrillic words
+  (``cовет`` with a Latin ``c``) are mapped to Cyrillic first.
+* **Latin words** are stemmed with the Snowball stemmer of the article's language
+  (:mod:`newsearch.language`; English when undecided); Greek, Arabic and Armenian words with
+  theirs; anything else is left unstemmed.
+* **No false friends.** Words of two scripts meet only as whole words: no Cyrillic word is
+  cut to a stem, and the stem of a capitalised Latin word that its stemmer cut short
+  (*Kieves* → ``kiev``) is marked (``kiev~``), so ``Киев`` (``kiev``) finds neither
+  *Kieves* nor *Ky*, ``Попов`` (``popov``) not *pop*, ``Иванов`` (``ivanov``) not *Ivan*.
+  Latin queries ask for both forms, so English stemming works as before.
 * **Transliterate** with unidecode, then **fold** the spellings that differ between
   romanisation systems (see :func:`fold`): ``Tokayev/Tokaev/Токаев`` → ``tokaev``,
   ``Zelensky/Zelenskiy/Зеленский`` → ``zelensk``, ``Yeltsin/Ельцин`` → ``eltsin``.
+* **Place names** in other languages and scripts (*Beijing / Пекин*, *Germany / Германия*)
+  are added at query time from data (:mod:`newsearch.exonyms`).
 
 Every word is indexed, stop words too, so a phrase means exactly that phrase
 (``"bank of england"`` does not match "bank in England"). Queries leave stop words out of
@@ -40,21 +47,27 @@ import Stemmer
 from unidecode import unidecode
 from whoosh.analysis import Composable, Token
 
+from .language import LATIN_STEMMERS
+from .morphology import MORPH_LANGS, lemma_forms
 from .textnorm import CJK_CHAR, CJK_RANGES, CYRILLIC_CHAR
 
 __all__ = [
     "ANALYZER_NAME",
-    "NAME_VARIANTS",
+    "TRUNCATED",
     "NewsAnalyzer",
     "analyse",
+    "doc_cache",
     "doc_terms",
     "fold",
     "is_stop_word",
+    "latin_stemmer",
+    "name_key",
     "positions",
     "prefix_term",
     "query_terms",
     "token_pattern",
     "tokens",
+    "word_terms",
 ]
 
 ANALYZER_NAME = "news-v1"
@@ -131,6 +144,13 @@ _LAT = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _GREEK = re.compile(r"[\u0370-\u03ff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _ARMENIAN = re.compile(r"[\u0530-\u058f]")
+_UKRAINIAN_LETTERS = re.compile(r"[іїєґ]")
+
+# Marks the stem of a capitalised Latin word that its stemmer cut short (Kieves → kiev~,
+# Hughes → hugh~): a name's truncated stem never stands for a whole word of another script.
+TRUNCATED = "~"
+DEFAULT_STEMMER = "english"
+
 
 def _stemmer(lang: str) -> Any:
     # PyStemmer objects are not thread-safe: one per thread and language.
@@ -151,23 +171,6 @@ def _thread_stemmers() -> dict[str, Any]:
     return d
 
 
-# Surname and place-name endings stripped by the Cyrillic name form.
-_RU_NAME_SURNAME = re.compile(r"(?<=..)(ов|ев|ин|ын)(а|у|ым|ом|е|ы|ых|ыми)$")
-_RU_NAME_ADJ = re.compile(
-    r"(?<=..)(ск|цк)(ий|ый|ого|ому|им|ом|ая|ой|ую|ое|ие|ые|их|ых|ими|ыми|ым)$"
-)
-
-
-def _ru_name_form(word: str) -> str:
-    m = _RU_NAME_ADJ.search(word)
-    if m:
-        return word[: m.start(2)]
-    m = _RU_NAME_SURNAME.search(word)
-    if m:
-        return word[: m.start(2)]
-    return word
-
-
 def _script(word: str) -> str:
     if word.isascii():
         return "latin"
@@ -186,8 +189,21 @@ def _script(word: str) -> str:
     return "other"
 
 
-_STEM_LANG = {"latin": "english", "cyrillic": "russian", "greek": "greek", "arabic": "arabic",
-              "armenian": "armenian"}
+_OTHER_STEMMERS = {"greek": "greek", "arabic": "arabic", "armenian": "armenian"}
+
+
+def latin_stemmer(lang: str | None) -> str:
+    """The Snowball stemmer for Latin-script words of an article in ``lang`` (English for
+    undecided articles, for languages without a Snowball stemmer, and for Latin words
+    inside Cyrillic text: names and brands, mostly English)."""
+    return LATIN_STEMMERS.get(lang or "", DEFAULT_STEMMER)
+
+
+def morph_lang(lang: str | None, word: str) -> str:
+    """The pymorphy3 dictionary for a Cyrillic word of an article in ``lang``."""
+    if lang in MORPH_LANGS:
+        return lang  # type: ignore[return-value]
+    return "uk" if _UKRAINIAN_LETTERS.search(word) else "ru"
 
 
 def _to_term(stemmed: str) -> str:
@@ -201,16 +217,16 @@ def is_stop_word(word: str) -> bool:
     return lw in STOP_WORDS or lw.replace("ё", "е") in STOP_WORDS
 
 
-def analyse(word: str) -> tuple[str, ...]:
-    """Index terms for one surface token: ``()`` for junk (too long, nothing left after
-    transliteration), one term, or two (a capitalised Cyrillic word: Snowball stem and name
-    form). Uncached; see :func:`doc_terms`.
-    """
+_POSSESSIVE = re.compile(r"'s?$")
+
+
+def _normalise(word: str) -> tuple[str, str] | None:
+    """(lowercase form, script) of a surface token; None for junk (too long)."""
     lw = word.lower().replace("’", "'")
     if "." in lw and not lw[:1].isdigit():
         lw = lw.replace(".", "")  # U.S → us, e.g → eg
     if len(lw) > MAX_TOKEN_CHARS:
-        return ()
+        return None
     script = _script(lw)
     if script == "cyrillic":
         lw = lw.replace("ё", "е")
@@ -218,58 +234,98 @@ def analyse(word: str) -> tuple[str, ...]:
             lw = lw.translate(_LATIN_TO_CYRILLIC)
     elif script == "latin" and _CYR.search(lw):
         lw = lw.translate(_CYRILLIC_TO_LATIN)
-    lang = _STEM_LANG.get(script)
-    stem = _stemmer(lang).stemWord(lw) if lang and not lw.isdigit() else lw
-    term = _to_term(stem)
-    if not term:
+    return lw, script
+
+
+def _latin_term(lw: str, stemmer: str, capitalised: bool) -> str:
+    if lw.isdigit():
+        return _to_term(lw)
+    term = _to_term(_stemmer(stemmer).stemWord(lw))
+    if capitalised and term and term != _to_term(_POSSESSIVE.sub("", lw)):
+        return term + TRUNCATED
+    return term
+
+
+def _cyrillic_terms(lw: str, lang: str, capitalised: bool) -> tuple[str, ...]:
+    if not lw.isalpha():
+        return (_to_term(lw),)
+    return tuple(dict.fromkeys(t for t in map(_to_term, lemma_forms(lw, lang, capitalised))
+                               if t))
+
+
+def analyse(word: str, lang: str | None = None) -> tuple[str, ...]:
+    """Index terms for one surface token of an article in ``lang`` (ISO 639-1, None when
+    unknown): ``()`` for junk (too long, nothing left after transliteration), else the
+    terms at the token's position. A Cyrillic word gives its lemma (and a surname both
+    genders' nominatives), transliterated; a Latin word its Snowball stem in the article's
+    language, marked with :data:`TRUNCATED` when the word is capitalised and the stem cut
+    it short. Uncached; see :func:`doc_terms`.
+    """
+    norm = _normalise(word)
+    if norm is None:
         return ()
-    if script == "cyrillic" and word[:1].isupper():
-        name = _to_term(_ru_name_form(lw))
-        if name and name != term:
-            return (term, name)
-    return (term,)
+    lw, script = norm
+    capitalised = word[:1].isupper()
+    if script == "cyrillic":
+        return _cyrillic_terms(lw, morph_lang(lang, lw), capitalised)
+    if script == "latin":
+        term = _latin_term(lw, latin_stemmer(lang), capitalised)
+        return (term,) if term else ()
+    other = _OTHER_STEMMERS.get(script)
+    term = _to_term(_stemmer(other).stemWord(lw) if other and not lw.isdigit() else lw)
+    return (term,) if term else ()
 
 
-# Caches: surface token → terms. Bounded by clearing (vocabularies are Zipfian, so the cache
-# refills with the frequent words at once).
+# Caches per article language: surface token → terms. Bounded by clearing (vocabularies are
+# Zipfian, so a cache refills with the frequent words at once).
 _CACHE_MAX = 400_000
-_doc_cache: dict[str, tuple[str, ...]] = {}
+_doc_caches: dict[str | None, dict[str, tuple[str, ...]]] = {}
 
 
-def doc_terms(word: str) -> tuple[str, ...]:
+def doc_cache(lang: str | None) -> dict[str, tuple[str, ...]]:
+    """The term cache for articles in ``lang`` (read it directly on hot paths; fill it
+    through :func:`doc_terms`)."""
+    cache = _doc_caches.get(lang)
+    if cache is None:
+        cache = _doc_caches.setdefault(lang, {})
+    return cache
+
+
+def doc_terms(word: str, lang: str | None = None) -> tuple[str, ...]:
     """Cached :func:`analyse`."""
-    terms = _doc_cache.get(word)
+    cache = doc_cache(lang)
+    terms = cache.get(word)
     if terms is None:
-        if len(_doc_cache) > _CACHE_MAX:
-            _doc_cache.clear()
-        terms = _doc_cache[word] = analyse(word)
+        if len(cache) > _CACHE_MAX:
+            cache.clear()
+        terms = cache[word] = analyse(word, lang)
     return terms
 
 
-def tokens(text: str) -> Iterator[tuple[tuple[str, ...], int, int, int]]:
+def tokens(text: str, lang: str | None = None) -> Iterator[tuple[tuple[str, ...], int, int, int]]:
     """``(terms, position, start, end)`` for every token that yields terms."""
     pos = 0
-    cache = _doc_cache
+    cache = doc_cache(lang)
     for m in token_pattern(text).finditer(text):
         w = m.group()
         terms = cache.get(w)
         if terms is None:
-            terms = doc_terms(w)
+            terms = doc_terms(w, lang)
         if terms:
             yield terms, pos, m.start(), m.end()
             pos += 1
 
 
-def positions(text: str) -> tuple[dict[str, list[int]], int]:
-    """Term → positions for a whole text, and its length in positions (the indexing fast
-    path: no Token objects)."""
+def positions(text: str, lang: str | None = None) -> tuple[dict[str, list[int]], int]:
+    """Term → positions for a whole text in ``lang``, and its length in positions (the
+    indexing fast path: no Token objects)."""
     out: defaultdict[str, list[int]] = defaultdict(list)
     pos = 0
-    cache = _doc_cache
+    cache = doc_cache(lang)
     for w in token_pattern(text).findall(text):
         terms = cache.get(w)
         if terms is None:
-            terms = doc_terms(w)
+            terms = doc_terms(w, lang)
         if len(terms) == 1:
             out[terms[0]].append(pos)
         elif terms:
@@ -281,75 +337,66 @@ def positions(text: str) -> tuple[dict[str, list[int]], int]:
     return out, pos
 
 
-# Place names whose forms differ beyond what folding can bridge: Ukrainian and Russian forms
-# (news wrote the Russian-derived form until about 2019-2022 and the Ukrainian one since),
-# and the English names of places that Russian-language news writes in Cyrillic. A query for
-# any spelling asks for all of them, Cyrillic case forms included (see _variant_table).
-NAME_VARIANTS: tuple[tuple[str, ...], ...] = (
-    ("Kyiv", "Kiev", "Київ", "Киев"),
-    ("Kharkiv", "Kharkov", "Харків", "Харьков"),
-    ("Odesa", "Odessa", "Одеса", "Одесса"),
-    ("Lviv", "Lvov", "Львів", "Львов"),
-    ("Mykolaiv", "Nikolaev", "Миколаїв", "Николаев"),
-    ("Zaporizhzhia", "Zaporizhia", "Zaporozhye", "Запоріжжя", "Запорожье"),
-    ("Luhansk", "Lugansk", "Луганськ", "Луганск"),
-    ("Chernihiv", "Chernigov", "Чернігів", "Чернигов"),
-    ("Vinnytsia", "Vinnitsa", "Вінниця", "Винница"),
-    ("Dnipro", "Dnepr", "Дніпро", "Днепр"),
-    ("Rivne", "Rovno", "Рівне"),  # not "Ровно": its stem is the adverb "ровно"
-    ("Moscow", "Moskva", "Москва"),
-    # Short Snowball stems ("росс", "кита") are shared with other words (Ross, кит), so
-    # these list their case forms; "России" folds to "rossi" and so also reaches *Rossi*.
-    ("Russia", "Rossiya", "Россия", "России", "Россию", "Россией"),
-    ("Kremlin", "Кремль"),
-    ("Petersburg", "Peterburg", "Петербург"),
-    ("Saint", "Sankt", "Санкт"),
-    ("Washington", "Вашингтон"),
-    ("China", "Китай", "Китая", "Китаю", "Китаем", "Китае"),
-    ("Europe", "Европа"),
-    ("Belarus", "Byelorussia", "Беларусь", "Белоруссия"),
-)
+# --- query side --------------------------------------------------------------------------------
 
 
-def _variant_table() -> dict[str, tuple[str, ...]]:
-    table: dict[str, tuple[str, ...]] = {}
-    for group in NAME_VARIANTS:
-        terms: list[str] = []
-        for name in group:
-            *stems, last = analyse(name)
-            terms.append(last)  # the name form of a Cyrillic spelling
-            # Case forms ("Одессе") share the Snowball stem, unless the name form covers them
-            # already (-ов/-ев/-ин names: "Киеве" → "киев") or the stem is too short to be
-            # the name's own ("Киев" → "ки", "Россия" → "росс" as in Ross).
-            if not _RU_NAME_BASE.search(name.lower()):
-                terms += [t for t in stems if len(t) >= 5]
-        group_terms = tuple(dict.fromkeys(terms))
-        for term in group_terms:
-            table[term] = group_terms
-    return table
-
-
-_RU_NAME_BASE = re.compile(r"(ов|ев|ин|ын)$")
-_VARIANTS = _variant_table()
+def _stemmers_for(langs: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted({DEFAULT_STEMMER, *(latin_stemmer(lang) for lang in langs)}))
 
 
 @lru_cache(maxsize=20_000)
-def query_terms(word: str) -> tuple[str, ...]:
-    """Alternatives to search for one query word (any of them may match).
+def word_terms(word: str, langs: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Every term an article word spelled as ``word`` can carry in an index holding
+    articles in ``langs``: a Latin word's stem in each of their languages, whole or cut
+    short (``kiev``, ``kiev~``); a Cyrillic word's lemma and name forms, read as a name and
+    as typed (users type names in lower case too), in Russian and, where the index holds
+    Ukrainian articles or the word is Ukrainian, in Ukrainian."""
+    norm = _normalise(word)
+    if norm is None:
+        return ()
+    lw, script = norm
+    out: list[str] = []
+    if script == "latin":
+        for stemmer in _stemmers_for(langs):
+            term = _latin_term(lw, stemmer, False)
+            if term:
+                out += [term, term + TRUNCATED] if not lw.isdigit() else [term]
+    elif script == "cyrillic":
+        morphs = {morph_lang(None, lw)} | ({"uk"} if "uk" in langs else set())
+        for m in sorted(morphs):
+            out += _cyrillic_terms(lw, m, True) + _cyrillic_terms(lw, m, False)
+    else:
+        out += analyse(lw)
+    return tuple(dict.fromkeys(out))
 
-    A Cyrillic word asks for its Snowball stem and its name form whatever its case, since
-    users type names in lower case too; a place in :data:`NAME_VARIANTS` asks for all its
-    forms. A stop word asks for nothing.
-    """
+
+def name_key(word: str) -> str:
+    """A spelling of a place name as one comparable key: lowercase, transliterated, folded,
+    unstemmed, no possessive (``Beijing's`` → ``beijing``, ``Пекин`` → ``pekin``)."""
+    lw = word.lower().replace("’", "'").replace("ё", "е")
+    return _to_term(_POSSESSIVE.sub("", lw)) if lw.isascii() else _to_term(lw)
+
+
+@lru_cache(maxsize=20_000)
+def query_terms(word: str, langs: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Alternatives to search for one query word (any of them may match): its
+    :func:`word_terms`, and for a place name the terms of all its names in other languages
+    and scripts (:mod:`newsearch.exonyms`). A stop word asks for nothing."""
     if is_stop_word(word):
         return ()
-    terms = analyse(word.lower())
-    if _CYR.search(word):
-        terms = tuple(dict.fromkeys(terms + analyse(word[:1].upper() + word[1:].lower())))
-    for term in terms:
-        if term in _VARIANTS:
-            return tuple(dict.fromkeys(terms + _VARIANTS[term]))
-    return terms
+    terms = word_terms(word, langs)
+    if not terms:
+        return terms
+    norm = _normalise(word)
+    assert norm is not None
+    keys = [name_key(norm[0])] if norm[1] == "latin" else list(terms)
+    from .exonyms import variants  # exonyms builds its keys with this module
+
+    extra: list[str] = []
+    for key in keys:
+        for spelling in variants(key, langs):
+            extra += word_terms(spelling, langs)
+    return tuple(dict.fromkeys(terms + tuple(extra))) if extra else terms
 
 
 def prefix_term(prefix: str) -> str:

@@ -13,20 +13,30 @@ import numpy as np
 from .results import FacetValue
 from .view import View
 
-__all__ = ["GRANULARITIES", "date_facet", "section_facet"]
+__all__ = ["GRANULARITIES", "date_facet", "lang_facet", "section_facet"]
 
 GRANULARITIES = ("day", "month", "year")
 DAY_SPAN_MAX = 62
 MONTH_SPAN_MAX = 3 * 366
 
 
-def section_facet(view: View, mask: np.ndarray) -> list[FacetValue]:
-    if not len(view.sec_id):
+def _label_facet(names: list[str], docs: np.ndarray, ids: np.ndarray,
+                 mask: np.ndarray) -> list[FacetValue]:
+    if not len(ids):
         return []
-    counts = np.bincount(view.sec_id[mask[view.sec_doc]], minlength=len(view.sec_names))
-    out = [FacetValue(view.sec_names[i], int(c)) for i, c in enumerate(counts) if c]
+    counts = np.bincount(ids[mask[docs]], minlength=len(names))
+    out = [FacetValue(names[i], int(c)) for i, c in enumerate(counts) if c]
     out.sort(key=lambda f: (-f.count, f.value))
     return out
+
+
+def section_facet(view: View, mask: np.ndarray) -> list[FacetValue]:
+    return _label_facet(view.sec_names, view.sec_doc, view.sec_id, mask)
+
+
+def lang_facet(view: View, mask: np.ndarray) -> list[FacetValue]:
+    """Hits per article language (declared by the source or detected at indexing)."""
+    return _label_facet(view.lang_names, view.lang_doc, view.lang_id, mask)
 
 
 def date_facet(view: View, mask: np.ndarray,

@@ -25,7 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import MAX_TOKEN_CHARS, TOKEN_RE, analyse, is_stop_word, prefix_term, query_terms
+from .analysis import (
+    MAX_TOKEN_CHARS,
+    TOKEN_RE,
+    TRUNCATED,
+    is_stop_word,
+    prefix_term,
+    query_terms,
+    word_terms,
+)
 from .query import And, DateRange, FieldValue, Fuzzy, MatchAll, Node, Not, Or, Phrase, Prefix, Word
 from .snippets import SnippetQuery
 from .view import View
@@ -61,8 +69,11 @@ class PTerms:
 
 @dataclass(frozen=True)
 class PPhrase:
+    """Documents holding the words in sequence (``slop`` 0) or near each other; each word
+    is the tuple of terms any of which may stand at its position."""
+
     fields: tuple[str, ...]
-    terms: tuple[str, ...]
+    terms: tuple[tuple[str, ...], ...]
     slop: int = 0
 
 
@@ -138,6 +149,7 @@ class _Compiler:
         self.notices: list[str] = []
         self.budget = QUERY_MAX_EXPANSIONS
         self.seen: dict[tuple[Node, bool], Any] = {}
+        self.langs = view.languages
 
     @staticmethod
     def fields(name: str | None) -> tuple[str, ...]:
@@ -215,7 +227,8 @@ class _Compiler:
         if is_stop_word(tokens[0]) and not self.keep_common:
             self.dropped.append(text)
             return None
-        terms = analyse(tokens[0].lower()) if self.keep_common else query_terms(tokens[0])
+        terms = word_terms(tokens[0], self.langs) if self.keep_common else \
+            query_terms(tokens[0], self.langs)
         if not terms:
             self.dropped.append(text)
             return None
@@ -225,8 +238,10 @@ class _Compiler:
 
     def phrase(self, words: list[str], field_name: str | None, slop: int, negated: bool) -> Any:
         tokens = [t for w in words for t in TOKEN_RE.findall(w)]
-        pairs = [(w, t) for w in tokens if (t := _phrase_term(w))]
-        seq = [t for _w, t in pairs]
+        # A phrase word may stand as any of its terms (its stem in each language of the
+        # index, whole or cut short; a Cyrillic word's lemma), but no other place name.
+        pairs = [(w, ts) for w in tokens if (ts := word_terms(w, self.langs))]
+        seq = [ts for _w, ts in pairs]
         if not seq:
             self.dropped.append(" ".join(words))
             return None
@@ -234,14 +249,15 @@ class _Compiler:
             return self.word(tokens[0], field_name, negated)
         if not negated and field_name in (None, "title", "body"):
             if slop:  # words apart: mark each of them (not the common ones)
-                self.highlight.terms.update(t for w, t in pairs if not is_stop_word(w))
+                self.highlight.terms.update(t for w, ts in pairs if not is_stop_word(w)
+                                            for t in ts)
             else:
-                self.highlight.phrases.append(tuple(frozenset([t]) for t in seq))
+                self.highlight.phrases.append(tuple(frozenset(ts) for ts in seq))
         return PPhrase(self.fields(field_name), tuple(seq), slop)
 
     def fuzzy(self, node: Fuzzy, negated: bool) -> Any:
         tokens = TOKEN_RE.findall(node.text)
-        base = analyse(tokens[0]) if tokens else ()
+        base = word_terms(tokens[0], self.langs) if tokens else ()
         if not base:
             self.dropped.append(node.text)
             return None
@@ -249,18 +265,12 @@ class _Compiler:
         limit = self.take_budget(FUZZY_MAX_TERMS)
         near = self.vocabulary().near(base[0], maxdist, limit) if limit else []
         self.budget += limit - len(near)
+        near = [x for t in near for x in (t, t + TRUNCATED)]  # the vocabulary has no twins
         if not negated:
-            self.highlight.terms.update([base[0], *near])
+            self.highlight.terms.update([*base, *near])
         fields = self.fields(node.field)
-        exact = PTerms(fields, (base[0],))
+        exact = PTerms(fields, base, spellings=len(base) > 1)
         return POr((exact, PTerms(fields, tuple(near), FUZZY_BOOST))) if near else exact
-
-
-def _phrase_term(word: str) -> str | None:
-    """The term a phrase word must match at its position: the Snowball form, which every
-    token of the word carries (capitalised Cyrillic words carry their name form too)."""
-    terms = analyse(word.lower())
-    return terms[0] if terms else None
 
 
 def compile_query(node: Node, view: View, vocabulary: Callable[[], Any],
@@ -333,15 +343,19 @@ class Evaluator:
             return v.live.copy()
         return np.zeros(v.n, dtype=bool)
 
-    def phrase_docs(self, field: str, terms: tuple[str, ...], slop: int) -> np.ndarray:
-        """Documents where ``terms`` occur as a phrase (``slop`` 0: in order, adjacent) or,
-        for proximity (``slop`` N > 0), in any order with at most N other words among them
-        (as SQLite FTS5's NEAR and what "within N words" means to a reader)."""
+    def phrase_docs(self, field: str, terms: tuple[tuple[str, ...], ...],
+                    slop: int) -> np.ndarray:
+        """Documents where the words (each any of its terms) occur as a phrase (``slop`` 0:
+        in order, adjacent) or, for proximity (``slop`` N > 0), in any order with at most N
+        other words among them (as SQLite FTS5's NEAR and what "within N words" means to a
+        reader)."""
         v = self.view
+        words = list(dict.fromkeys(terms))
         # Only documents holding every word can hold the phrase.
         cand: np.ndarray | None = None
-        for t in dict.fromkeys(terms):
-            ids = v.postings(self.readers, field, t)[0]
+        for alts in words:
+            ids = np.unique(np.concatenate([v.postings(self.readers, field, t)[0]
+                                            for t in alts]))
             cand = ids if cand is None else np.intersect1d(cand, ids, assume_unique=True)
             if not len(cand):
                 return cand.astype(np.int64)
@@ -353,8 +367,7 @@ class Evaluator:
             if hi <= lo:
                 continue
             local = cand[lo:hi] - off
-            positions = {t: v.positions(self.readers, seg, field, t, local)
-                         for t in dict.fromkeys(terms)}
+            positions = {alts: self._positions(seg, field, alts, local) for alts in words}
             need = Counter(terms)  # a word asked for twice needs two positions
             for d in local.tolist():
                 if slop == 0:
@@ -365,6 +378,19 @@ class Evaluator:
                 if hit:
                     found.append(d + off)
         return np.array(found, dtype=np.int64)
+
+    def _positions(self, seg: Any, field: str, alts: tuple[str, ...],
+                   local: np.ndarray) -> dict[int, Any]:
+        """Positions of any of a word's terms in the ``local`` documents of a segment."""
+        per_term = [self.view.positions(self.readers, seg, field, t, local) for t in alts]
+        per_term = [p for p in per_term if p]
+        if len(per_term) <= 1:
+            return per_term[0] if per_term else {}
+        merged: dict[int, set[int]] = {}
+        for p in per_term:
+            for d, plist in p.items():
+                merged.setdefault(d, set()).update(plist)
+        return {d: sorted(ps) for d, ps in merged.items()}
 
 
 def _in_window(words: dict[str, Any], need: dict[str, int], span: int) -> bool:
@@ -412,7 +438,8 @@ def scoring_leaves(node: Any, negated: bool = False
     elif isinstance(node, PTerms):
         out.extend((f, t, node.boost) for f in node.fields for t in node.terms)
     elif isinstance(node, PPhrase):
-        out.extend((f, t, 1.0) for f in node.fields for t in dict.fromkeys(node.terms))
+        out.extend((f, ts if len(ts) > 1 else ts[0], 1.0) for f in node.fields
+                   for ts in dict.fromkeys(node.terms))
     elif isinstance(node, (PAnd, POr)):
         for c in node.children:
             out.extend(scoring_leaves(c))

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .analysis import TRUNCATED
 from .plan import FIELD_BOOSTS
 from .view import DAY, TEXT_FIELDS, View
 
@@ -78,9 +79,11 @@ def bm25_scores(view: View, readers: dict[str, Any],
 def _merged_postings(view: View, readers: dict[str, Any], field: str,
                      terms: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The postings of several spellings of one word as one term: the documents holding any,
-    each with the largest of its spellings' counts (a Cyrillic name's Snowball stem and name
-    form sit at the same positions: summing would count every occurrence twice)."""
-    parts = [view.postings(readers, field, t) for t in terms]
+    each with the largest of its spellings' counts (a Cyrillic surname's lemma and feminine
+    form sit at the same positions: summing would count every occurrence twice). A stem and
+    its cut-short twin (``kiev``, ``kiev~``) never share a position: their counts add up."""
+    parts = [_with_twin(view, readers, field, t, t + TRUNCATED in terms) for t in terms
+             if not (t.endswith(TRUNCATED) and t[:-1] in terms)]
     parts = [p for p in parts if len(p[0])]
     if len(parts) <= 1:
         return parts[0] if parts else (np.zeros(0, dtype=np.int64), np.zeros(0, np.float32))
@@ -90,6 +93,22 @@ def _merged_postings(view: View, readers: dict[str, Any], field: str,
     merged = np.zeros(len(uniq), dtype=np.float32)
     np.maximum.at(merged, inverse, tf)
     return uniq, merged
+
+
+def _with_twin(view: View, readers: dict[str, Any], field: str, term: str,
+               twin: bool) -> tuple[np.ndarray, np.ndarray]:
+    ids, tf = view.postings(readers, field, term)
+    if not twin:
+        return ids, tf
+    t_ids, t_tf = view.postings(readers, field, term + TRUNCATED)
+    if not len(t_ids):
+        return ids, tf
+    if not len(ids):
+        return t_ids, t_tf
+    uniq, inverse = np.unique(np.concatenate([ids, t_ids]), return_inverse=True)
+    summed = np.zeros(len(uniq), dtype=np.float32)
+    np.add.at(summed, inverse, np.concatenate([tf, t_tf]))
+    return uniq, summed
 
 
 def recency_factors(view: View, ids: np.ndarray, half_life_days: float) -> np.ndarray:

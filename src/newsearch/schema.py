@@ -16,7 +16,7 @@
 | tags      | KEYWORD (comma), stored      | places, people, tags                             |
 | url, key  | STORED                       | display                                          |
 | source    | ExactID, stored              | display; deletes a file's articles               |
-| lang      | ExactID, stored              | ``lang:`` filter                                 |
+| lang      | ExactID, stored              | ``lang:`` filter and facet, the analysis language |
 | dedup     | ExactID, stored              | exact-duplicate detection across runs            |
 
 :class:`NewsText` accepts either a string (analysed here) or a :class:`PreAnalyzed` value
@@ -56,8 +56,9 @@ __all__ = [
 
 # Bump when the schema, the analyzer's output or the stored layout changes; indexes with
 # another version refuse to open and ask for --rebuild.
-SCHEMA_VERSION = 3  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
+SCHEMA_VERSION = 4  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
 # 3: utc_offset stored (dates shown at the source's local time); Reuters topics by name
+# 4: Cyrillic lemmas (pymorphy3), stems per article language, cut-short stems marked (kiev~)
 
 # Column value for articles without a date: below every real date, so "newest first" puts
 # them last and date ranges never include them.
@@ -89,9 +90,10 @@ def encode_positions(plist: list[int]) -> bytes:
     return pack_uint(len(deltas)) + dumps(deltas, 2)
 
 
-def analyse_field(text: str, boost: float = 1.0) -> PreAnalyzed:
-    """The (term, freq, weight, encoded positions) tuples Whoosh's writer wants."""
-    terms, _length = positions(text)
+def analyse_field(text: str, boost: float = 1.0, lang: str | None = None) -> PreAnalyzed:
+    """The (term, freq, weight, encoded positions) tuples Whoosh's writer wants, for text
+    in ``lang``."""
+    terms, _length = positions(text, lang)
     items = [(t.encode("utf-8"), len(p), len(p) * boost, encode_positions(p))
              for t, p in terms.items()]
     return PreAnalyzed(items, text)
@@ -158,16 +160,18 @@ def _labels(values: list[str]) -> str:
     return ",".join(v.replace(",", " ") for v in values)
 
 
-def document_fields(a: Article, *, analysed: bool = True, dedup: str | None = None
-                    ) -> dict[str, Any]:
+def document_fields(a: Article, *, analysed: bool = True, dedup: str | None = None,
+                    lang: str | None = None) -> dict[str, Any]:
     """Keyword arguments for ``writer.add_document``. With ``analysed``, text fields are
-    :class:`PreAnalyzed` (picklable, so a worker process can build them)."""
+    :class:`PreAnalyzed` (picklable, so a worker process can build them). ``lang`` is the
+    article's language when the source declares none (detected), else ``a.lang``."""
     dedup = dedup or a.dedup
+    lang = a.lang or lang
 
     def text(value: str | None) -> Any:
         if not value:
             return None
-        return analyse_field(value) if analysed else value
+        return analyse_field(value, lang=lang) if analysed else value
 
     doc: dict[str, Any] = {
         "id": a.id,
@@ -183,7 +187,7 @@ def document_fields(a: Article, *, analysed: bool = True, dedup: str | None = No
         "url": a.url,
         "source": a.source,
         "key": a.key,
-        "lang": a.lang or None,
+        "lang": lang or None,
         "dedup": dedup,
     }
     for f in ("title", "subtitle", "body", "author"):

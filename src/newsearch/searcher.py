@@ -36,7 +36,7 @@ from whoosh.searching import Searcher
 from .analysis import TOKEN_RE, is_stop_word, query_terms, tokens
 from .article import Article, section_key, section_keys
 from .errors import ArticleNotFound, IndexDamaged, IndexNotFound, QueryError
-from .facets import GRANULARITIES, date_facet, section_facet
+from .facets import GRANULARITIES, date_facet, lang_facet, section_facet
 from .plan import (
     DEFAULT_FIELDS,
     CompiledQuery,
@@ -300,6 +300,7 @@ class NewsIndex:
         granularity = None
         if facets:
             facet_data["section"] = section_facet(view, mask)
+            facet_data["lang"] = lang_facet(view, mask)
             facet_data["date"], granularity = date_facet(view, mask, date_granularity)
         suggestion = self._suggest(parsed, ctx) if matched < SUGGEST_BELOW else None
         results = SearchResults(
@@ -388,10 +389,11 @@ class NewsIndex:
         snips: list[str] = []
         if with_snippets:
             body, subtitle = f.get("body") or "", f.get("subtitle") or ""
-            snips = snippets(body, highlight) if body else []
+            lang = f.get("lang")
+            snips = snippets(body, highlight, lang=lang) if body else []
             if highlight and subtitle and not any("<mark>" in s for s in snips):
                 # The match may be in the standfirst only: show it there, not the body's lead.
-                marked = snippets(subtitle, highlight)
+                marked = snippets(subtitle, highlight, lang=lang)
                 if not snips or any("<mark>" in s for s in marked):
                     snips = marked
             if not snips and f.get("title"):
@@ -404,8 +406,10 @@ class NewsIndex:
         )
 
     def _suggest(self, parsed: ParsedQuery, ctx: _Context) -> str | None:
+        langs = ctx.view.languages
         words = [w for w in parsed.node.words()
-                 if (toks := TOKEN_RE.findall(w)) and len(toks) == 1 and query_terms(toks[0])]
+                 if (toks := TOKEN_RE.findall(w)) and len(toks) == 1
+                 and query_terms(toks[0], langs)]
         if not words:
             return None
         vocab = self._vocabulary(ctx)
@@ -413,7 +417,7 @@ class NewsIndex:
         changed = False
         for w in dict.fromkeys(words):
             token = TOKEN_RE.findall(w)[0]
-            best = vocab.correction(query_terms(token)[0])
+            best = vocab.correction(query_terms(token, langs)[0])
             surface = self._surface(best, ctx, cyrillic=bool(CYRILLIC_CHAR.search(token))) \
                 if best else None
             if surface is None:
@@ -431,8 +435,9 @@ class NewsIndex:
         for f in ("title", "body"):
             ids = ctx.view.postings(ctx.readers, f, term)[0]
             for docnum in ids[:SURFACE_DOCS]:
-                text = ctx.searcher.stored_fields(int(docnum)).get(f, "")
-                for terms, _p, start, end in tokens(text):
+                stored = ctx.searcher.stored_fields(int(docnum))
+                text = stored.get(f, "")
+                for terms, _p, start, end in tokens(text, stored.get("lang")):
                     if term not in terms:
                         continue
                     word = text[start:end].lower()

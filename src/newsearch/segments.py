@@ -42,6 +42,7 @@ from whoosh.writing import SegmentWriter
 from .analysis import positions
 from .article import Article
 from .corpus import CorpusFile
+from .language import article_language
 from .schema import NewsText, document_fields, encode_positions
 from .storage import storage_for
 
@@ -276,7 +277,8 @@ class NewsSegmentWriter(SegmentWriter):
         on Reuters-21578 this halves the time from analysis to pool.
         """
         self._check_state()
-        values = document_fields(article, analysed=False, dedup=dedup)
+        lang = article_language(article)
+        values = document_fields(article, analysed=False, dedup=dedup, lang=lang)
         schema = self.schema
         pdw = self.perdocwriter
         docnum = self.docnum
@@ -291,7 +293,7 @@ class NewsSegmentWriter(SegmentWriter):
             field = schema[name]
             length = 0
             if isinstance(field, NewsText):
-                terms = positions(value)[0]
+                terms = positions(value, lang)[0]
                 length = sum(map(len, terms.values()))
                 fg = pool.text_field(name)
                 single = _SINGLE

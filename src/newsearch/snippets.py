@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .analysis import _doc_cache, doc_terms, token_pattern
+from .analysis import doc_cache, doc_terms, token_pattern
 from .textnorm import CJK_CHAR
 
 __all__ = ["DEFAULT_FRAGMENT_CHARS", "MAX_FRAGMENTS", "SnippetQuery", "lead", "snippets"]
@@ -46,18 +46,18 @@ class _Span:
     key: str  # which term or phrase matched (distinct keys score higher)
 
 
-def _spans(text: str, q: SnippetQuery) -> list[_Span]:
+def _spans(text: str, q: SnippetQuery, lang: str | None = None) -> list[_Span]:
     qterms = q.terms
     spans: list[_Span] = []
     if not q.phrases:
         # The common case: find which distinct words of the text match (C-level findall,
         # one dictionary lookup per distinct word), then locate only those words.
-        cache = _doc_cache
+        cache = doc_cache(lang)
         found: dict[str, str] = {}
         for w in set(token_pattern(text).findall(text)):
             terms = cache.get(w)
             if terms is None:
-                terms = doc_terms(w)
+                terms = doc_terms(w, lang)
             for t in terms:
                 if t in qterms:
                     found[w] = t
@@ -75,16 +75,16 @@ def _spans(text: str, q: SnippetQuery) -> list[_Span]:
     for seq in q.phrases:
         for options in seq:
             wanted |= options
-    cache = _doc_cache
+    cache = doc_cache(lang)
     at: dict[int, tuple[tuple[str, ...], int, int]] = {}
     pos = 0
     for m in token_pattern(text).finditer(text):
         terms = cache.get(m.group())
         if terms is None:
-            terms = doc_terms(m.group())
+            terms = doc_terms(m.group(), lang)
         if not terms:
             continue
-        if terms[0] in wanted or (len(terms) > 1 and terms[1] in wanted):
+        if terms[0] in wanted or (len(terms) > 1 and not wanted.isdisjoint(terms)):
             at[pos] = (terms, m.start(), m.end())
         pos += 1
     taken: set[int] = set()
@@ -168,11 +168,12 @@ def lead(text: str, chars: int = DEFAULT_FRAGMENT_CHARS) -> str:
 
 
 def snippets(text: str, query: SnippetQuery, *, top: int = MAX_FRAGMENTS,
-             chars: int = DEFAULT_FRAGMENT_CHARS) -> list[str]:
-    """Up to ``top`` HTML-safe fragments of ``text`` around the matches of ``query``."""
+             chars: int = DEFAULT_FRAGMENT_CHARS, lang: str | None = None) -> list[str]:
+    """Up to ``top`` HTML-safe fragments of ``text`` (an article in ``lang``, analysed as
+    it was indexed) around the matches of ``query``."""
     if not text:
         return []
-    spans = _spans(text, query) if query else []
+    spans = _spans(text, query, lang) if query else []
     if not spans:
         return [lead(text, chars)]
     chosen: list[tuple[int, int]] = []

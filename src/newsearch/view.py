@@ -166,11 +166,8 @@ class SegmentData:
                 self.lengths[f] = np.zeros(self.n, dtype=np.float32)
             self.field_totals[f] = seg_reader.field_length(f) if f in \
                 seg_reader.indexed_field_names() else 0
-        self.sections: dict[str, np.ndarray] = {}
-        if "section" in seg_reader.indexed_field_names():
-            for btext in seg_reader.lexicon("section"):
-                self.sections[btext.decode("utf-8")] = read_postings(
-                    seg_reader, "section", btext)[0]
+        self.sections = _labels(seg_reader, "section")
+        self.langs = _labels(seg_reader, "lang")
         self._lock = threading.Lock()
         self._terms: set[str] | None = None
         self._keywords: dict[str, dict[str, set[str]]] = {}
@@ -198,6 +195,15 @@ class SegmentData:
                         found.update(b.decode("utf-8") for b in seg_reader.lexicon(f))
                 self._terms = found
             return self._terms
+
+
+def _labels(seg_reader: Any, field: str) -> dict[str, np.ndarray]:
+    """Each value of a keyword field with the (local) documents that carry it."""
+    out: dict[str, np.ndarray] = {}
+    if field in seg_reader.indexed_field_names():
+        for btext in seg_reader.lexicon(field):
+            out[btext.decode("utf-8")] = read_postings(seg_reader, field, btext)[0]
+    return out
 
 
 class _PostingsCache:
@@ -235,6 +241,21 @@ class _PostingsCache:
                 self.size -= len(self.items.pop(key)[0])
 
 
+def _parallel(parts: list[tuple[dict[str, np.ndarray], int]]
+              ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Label names, and (document, label number) pairs as two arrays, over the segments."""
+    names = sorted({n for labels, _off in parts for n in labels})
+    index = {n: i for i, n in enumerate(names)}
+    doc_parts, id_parts = [], []
+    for labels, off in parts:
+        for name, ids in labels.items():
+            doc_parts.append(ids.astype(np.int64) + off)
+            id_parts.append(np.full(len(ids), index[name], dtype=np.int32))
+    docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int64)
+    ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int32)
+    return names, docs, ids
+
+
 class View:
     """One generation: segments concatenated into global doc numbers."""
 
@@ -268,16 +289,13 @@ class View:
         dated = self.dates[live & (self.days >= 0)]
         self.newest = int(dated.max()) if len(dated) else None
         # Sections as parallel arrays: entry i says document sec_doc[i] is in sec_names[sec_id[i]].
-        names = sorted({n for s, _, _ in segs for n in s.sections})
-        self.sec_names = names
-        index = {n: i for i, n in enumerate(names)}
-        doc_parts, id_parts = [], []
-        for s, off, _ in segs:
-            for name, ids in s.sections.items():
-                doc_parts.append(ids.astype(np.int64) + off)
-                id_parts.append(np.full(len(ids), index[name], dtype=np.int32))
-        self.sec_doc = cat(doc_parts, np.int64)
-        self.sec_id = cat(id_parts, np.int32)
+        self.sec_names, self.sec_doc, self.sec_id = _parallel(
+            [(s.sections, off) for s, off, _ in segs])
+        names = self.sec_names
+        # Languages the same way (one per article), and the set of them for query analysis.
+        self.lang_names, self.lang_doc, self.lang_id = _parallel(
+            [(s.langs, off) for s, off, _ in segs])
+        self.languages = frozenset(n.lower() for n in self.lang_names)
         self.sections_by_key: dict[str, list[int]] = {}
         for i, n in enumerate(names):
             for key in section_keys(n):
