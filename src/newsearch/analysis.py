@@ -59,6 +59,7 @@ __all__ = [
     "doc_cache",
     "doc_terms",
     "fold",
+    "is_family",
     "is_stop_word",
     "latin_stemmer",
     "name_key",
@@ -111,6 +112,7 @@ _FOLDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<=...)sk(?:iy|yi|ii|yy|ij|y|i)$"), "sk"),  # Zelensky/-iy/-yy → zelensk
     (re.compile(r"(?<=..)(?:iy|yy|ij|ii|yi)$"), "i"),  # Dmitriy/Dmitrii → dmitri, -ый
     (re.compile(r"(?<=..)ey$"), "ei"),                # Sergey/Sergei
+    (re.compile(r"(?<=...)oy$"), "oi"),               # Tolstoy/Толстой
     (re.compile(r"(?<=[aeiou])ye"), "e"),             # Tokayev → tokaev, Dostoyevsky
     (re.compile(r"^ye(?=[^aeiouy])"), "e"),           # Yeltsin → eltsin, Yevgeny → evgeny
     (re.compile(r"y(?=[au])"), "i"),                  # ya/yu → ia/iu (я, ю): Tatyana, Yuri
@@ -146,8 +148,10 @@ _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _ARMENIAN = re.compile(r"[\u0530-\u058f]")
 _UKRAINIAN_LETTERS = re.compile(r"[іїєґ]")
 
-# Marks the stem of a capitalised Latin word that its stemmer cut short (Kieves → kiev~,
-# Hughes → hugh~): a name's truncated stem never stands for a whole word of another script.
+# Joins the stem of a capitalised Latin word that its stemmer cut short to the whole word
+# (Kieves → kiev~kieves, Peking → peke~peking): a name's truncated stem never stands for a
+# whole word of another script. A query term ending in it ("kiev~") stands for every term
+# of that family (see :func:`word_terms`).
 TRUNCATED = "~"
 DEFAULT_STEMMER = "english"
 
@@ -241,8 +245,10 @@ def _latin_term(lw: str, stemmer: str, capitalised: bool) -> str:
     if lw.isdigit():
         return _to_term(lw)
     term = _to_term(_stemmer(stemmer).stemWord(lw))
-    if capitalised and term and term != _to_term(_POSSESSIVE.sub("", lw)):
-        return term + TRUNCATED
+    if capitalised and term:
+        whole = _to_term(_POSSESSIVE.sub("", lw))
+        if whole != term:
+            return f"{term}{TRUNCATED}{whole}"
     return term
 
 
@@ -258,8 +264,8 @@ def analyse(word: str, lang: str | None = None) -> tuple[str, ...]:
     unknown): ``()`` for junk (too long, nothing left after transliteration), else the
     terms at the token's position. A Cyrillic word gives its lemma (and a surname both
     genders' nominatives), transliterated; a Latin word its Snowball stem in the article's
-    language, marked with :data:`TRUNCATED` when the word is capitalised and the stem cut
-    it short. Uncached; see :func:`doc_terms`.
+    language, joined to the whole word (``kiev~kieves``) when the word is capitalised and
+    the stem cut it short. Uncached; see :func:`doc_terms`.
     """
     norm = _normalise(word)
     if norm is None:
@@ -345,12 +351,16 @@ def _stemmers_for(langs: frozenset[str]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=20_000)
-def word_terms(word: str, langs: frozenset[str] = frozenset()) -> tuple[str, ...]:
+def word_terms(word: str, langs: frozenset[str] = frozenset(),
+               families: bool = True) -> tuple[str, ...]:
     """Every term an article word spelled as ``word`` can carry in an index holding
-    articles in ``langs``: a Latin word's stem in each of their languages, whole or cut
-    short (``kiev``, ``kiev~``); a Cyrillic word's lemma and name forms, read as a name and
-    as typed (users type names in lower case too), in Russian and, where the index holds
-    Ukrainian articles or the word is Ukrainian, in Ukrainian."""
+    articles in ``langs``: a Latin word's stem in each of their languages and, with
+    ``families``, the stem's family of capitalised words it was cut from (``kiev~``, to be
+    expanded against the index: *Kieves*, *Kievs*), else just the capitalised word itself
+    (``peke~peking``); a Cyrillic word's lemma and name forms, read as a name (and, typed
+    in lower case, also as an ordinary word: users type names in lower case too), in
+    Russian and, where the index holds Ukrainian articles or the word is Ukrainian, in
+    Ukrainian."""
     norm = _normalise(word)
     if norm is None:
         return ()
@@ -359,15 +369,30 @@ def word_terms(word: str, langs: frozenset[str] = frozenset()) -> tuple[str, ...
     if script == "latin":
         for stemmer in _stemmers_for(langs):
             term = _latin_term(lw, stemmer, False)
-            if term:
-                out += [term, term + TRUNCATED] if not lw.isdigit() else [term]
+            if not term:
+                continue
+            out.append(term)
+            if lw.isdigit():
+                continue
+            if families:
+                out.append(term + TRUNCATED)
+            elif (cut := _latin_term(lw, stemmer, True)) != term:
+                out.append(cut)
     elif script == "cyrillic":
+        # Typed with a capital: a name; in lower case: a name or an ordinary word.
+        readings = (True,) if word[:1].isupper() else (True, False)
         morphs = {morph_lang(None, lw)} | ({"uk"} if "uk" in langs else set())
         for m in sorted(morphs):
-            out += _cyrillic_terms(lw, m, True) + _cyrillic_terms(lw, m, False)
+            for capitalised in readings:
+                out += _cyrillic_terms(lw, m, capitalised)
     else:
         out += analyse(lw)
     return tuple(dict.fromkeys(out))
+
+
+def is_family(term: str) -> bool:
+    """Does this query term stand for a family of cut-short capitalised words (``kiev~``)?"""
+    return term.endswith(TRUNCATED)
 
 
 def name_key(word: str) -> str:
@@ -389,13 +414,15 @@ def query_terms(word: str, langs: frozenset[str] = frozenset()) -> tuple[str, ..
         return terms
     norm = _normalise(word)
     assert norm is not None
-    keys = [name_key(norm[0])] if norm[1] == "latin" else list(terms)
+    # A Latin word is looked up as written; a Cyrillic one also by its lemmas (Германии).
+    keys = [name_key(norm[0])] if norm[1] == "latin" else [name_key(norm[0]), *terms]
     from .exonyms import variants  # exonyms builds its keys with this module
 
     extra: list[str] = []
     for key in keys:
         for spelling in variants(key, langs):
-            extra += word_terms(spelling, langs)
+            # Other names of a place as whole words only: Kiev, not every Kiev~ (Kieves).
+            extra += word_terms(spelling, langs, families=False)
     return tuple(dict.fromkeys(terms + tuple(extra))) if extra else terms
 
 

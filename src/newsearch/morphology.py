@@ -89,6 +89,8 @@ def lemma_forms(word: str, lang: str = "ru", capitalised: bool = False) -> tuple
     if "Surn" in grammemes:
         return name_forms(lemma)
     forms = (lemma,)
+    if capitalised and best.tag.POS == "ADJF" and not grammemes & NAME_TAGS:
+        forms = name_forms(lemma)  # an adjective-shaped surname's feminine (Навальной)
     if capitalised and not grammemes & {"Geox", "Orgn", "Name", "Patr"}:
         surname = _surname_by_rule(word)
         if surname:
@@ -105,13 +107,19 @@ def _known(word: str, lang: str) -> bool:
 
 
 def is_common_word(word: str, lang: str = "ru") -> bool:
-    """Does the dictionary read this word first as something other than a name (``ровно``,
-    ``верный``)? Used to keep such spellings out of place-name variants. The Ukrainian
-    dictionary marks no place names: there, a known word read first as anything but a noun
-    (``вірний``, ``рівне``) counts as common."""
-    parses = _analyzer(lang if lang in MORPH_LANGS else "ru").parse(word.lower())
-    if not parses or not _known(word.lower(), lang):
+    """Is this name also an ordinary word under the same lemma, so that searching for it
+    would find that word (``Ровно``, "exactly"; ``Верный``, "faithful"; ``Орёл``, "eagle";
+    not ``Львов``, whose ordinary reading is the plural of *лев*)? Used to keep such
+    spellings out of place-name variants. The Ukrainian dictionary marks no place names:
+    there, a known word read first as anything but a noun (``вірний``) counts as common."""
+    lw = word.lower().replace("ё", "е")
+    parses = _analyzer(lang if lang in MORPH_LANGS else "ru").parse(lw)
+    if not parses or not _known(lw, lang):
         return False
     if lang == "uk":
         return parses[0].tag.POS != "NOUN"
-    return not (NAME_TAGS & parses[0].tag.grammemes)
+    names = [p for p in parses if NAME_TAGS & p.tag.grammemes]
+    lemma = (names or parses)[0].normal_form
+    return any(p.normal_form == lemma and not NAME_TAGS & p.tag.grammemes
+               and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
+               for p in parses)

@@ -28,7 +28,7 @@ import numpy as np
 from .analysis import (
     MAX_TOKEN_CHARS,
     TOKEN_RE,
-    TRUNCATED,
+    is_family,
     is_stop_word,
     prefix_term,
     query_terms,
@@ -48,6 +48,9 @@ FUZZY_MAX_TERMS = 50
 # All prefix and fuzzy words of one query share this many expanded terms.
 QUERY_MAX_EXPANSIONS = 500
 FUZZY_BOOST = 0.5  # weight of a fuzzy match's neighbours against the word itself
+# A stem's family of cut-short capitalised words (kiev~kieves, kiev~kievs) is read from the
+# index up to this many terms (most frequent first).
+FAMILY_MAX_TERMS = 100
 _EPOCH = date(1970, 1, 1)
 
 
@@ -162,6 +165,23 @@ class _Compiler:
             self.seen[key] = self._compile(node, negated)
         return self.seen[key]
 
+    def expand(self, terms: tuple[str, ...], fields: tuple[str, ...]) -> tuple[str, ...]:
+        """``terms`` with each family (``kiev~``) replaced by its members in the index."""
+        if not any(is_family(t) for t in terms):
+            return terms
+        out: list[str] = []
+        cache = self.view.families
+        for t in terms:
+            if not is_family(t):
+                out.append(t)
+                continue
+            key = (fields, t)
+            members = cache.get(key)
+            if members is None:
+                members = cache[key] = tuple(self.expand_prefix(fields, t, FAMILY_MAX_TERMS))
+            out += members
+        return tuple(dict.fromkeys(out))
+
     def take_budget(self, wanted: int) -> int:
         granted = min(wanted, self.budget)
         self.budget -= granted
@@ -229,6 +249,7 @@ class _Compiler:
             return None
         terms = word_terms(tokens[0], self.langs) if self.keep_common else \
             query_terms(tokens[0], self.langs)
+        terms = self.expand(terms, self.fields(field_name))
         if not terms:
             self.dropped.append(text)
             return None
@@ -240,7 +261,9 @@ class _Compiler:
         tokens = [t for w in words for t in TOKEN_RE.findall(w)]
         # A phrase word may stand as any of its terms (its stem in each language of the
         # index, whole or cut short; a Cyrillic word's lemma), but no other place name.
-        pairs = [(w, ts) for w in tokens if (ts := word_terms(w, self.langs))]
+        fields = self.fields(field_name)
+        pairs = [(w, self.expand(ts, fields)) for w in tokens
+                 if (ts := word_terms(w, self.langs))]
         seq = [ts for _w, ts in pairs]
         if not seq:
             self.dropped.append(" ".join(words))
@@ -253,11 +276,12 @@ class _Compiler:
                                             for t in ts)
             else:
                 self.highlight.phrases.append(tuple(frozenset(ts) for ts in seq))
-        return PPhrase(self.fields(field_name), tuple(seq), slop)
+        return PPhrase(fields, tuple(seq), slop)
 
     def fuzzy(self, node: Fuzzy, negated: bool) -> Any:
         tokens = TOKEN_RE.findall(node.text)
-        base = word_terms(tokens[0], self.langs) if tokens else ()
+        fields = self.fields(node.field)
+        base = self.expand(word_terms(tokens[0], self.langs), fields) if tokens else ()
         if not base:
             self.dropped.append(node.text)
             return None
@@ -265,10 +289,8 @@ class _Compiler:
         limit = self.take_budget(FUZZY_MAX_TERMS)
         near = self.vocabulary().near(base[0], maxdist, limit) if limit else []
         self.budget += limit - len(near)
-        near = [x for t in near for x in (t, t + TRUNCATED)]  # the vocabulary has no twins
         if not negated:
             self.highlight.terms.update([*base, *near])
-        fields = self.fields(node.field)
         exact = PTerms(fields, base, spellings=len(base) > 1)
         return POr((exact, PTerms(fields, tuple(near), FUZZY_BOOST))) if near else exact
 

@@ -81,34 +81,27 @@ def _merged_postings(view: View, readers: dict[str, Any], field: str,
     """The postings of several spellings of one word as one term: the documents holding any,
     each with the largest of its spellings' counts (a Cyrillic surname's lemma and feminine
     form sit at the same positions: summing would count every occurrence twice). A stem and
-    its cut-short twin (``kiev``, ``kiev~``) never share a position: their counts add up."""
-    parts = [_with_twin(view, readers, field, t, t + TRUNCATED in terms) for t in terms
-             if not (t.endswith(TRUNCATED) and t[:-1] in terms)]
-    parts = [p for p in parts if len(p[0])]
+    the cut-short words of its family (``kiev``, ``kiev~kieves``) never share a position:
+    their counts add up, as they did when they were one term."""
+    families: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for t in terms:
+        p = view.postings(readers, field, t)
+        if len(p[0]):
+            families.setdefault(t.split(TRUNCATED, 1)[0], []).append(p)
+    parts = [_combine(ps, np.add) for ps in families.values()]
+    return _combine(parts, np.maximum)
+
+
+def _combine(parts: list[tuple[np.ndarray, np.ndarray]],
+             how: Any) -> tuple[np.ndarray, np.ndarray]:
     if len(parts) <= 1:
         return parts[0] if parts else (np.zeros(0, dtype=np.int64), np.zeros(0, np.float32))
     ids = np.concatenate([p[0] for p in parts])
     tf = np.concatenate([p[1] for p in parts])
     uniq, inverse = np.unique(ids, return_inverse=True)
     merged = np.zeros(len(uniq), dtype=np.float32)
-    np.maximum.at(merged, inverse, tf)
+    how.at(merged, inverse, tf)
     return uniq, merged
-
-
-def _with_twin(view: View, readers: dict[str, Any], field: str, term: str,
-               twin: bool) -> tuple[np.ndarray, np.ndarray]:
-    ids, tf = view.postings(readers, field, term)
-    if not twin:
-        return ids, tf
-    t_ids, t_tf = view.postings(readers, field, term + TRUNCATED)
-    if not len(t_ids):
-        return ids, tf
-    if not len(ids):
-        return t_ids, t_tf
-    uniq, inverse = np.unique(np.concatenate([ids, t_ids]), return_inverse=True)
-    summed = np.zeros(len(uniq), dtype=np.float32)
-    np.add.at(summed, inverse, np.concatenate([tf, t_tf]))
-    return uniq, summed
 
 
 def recency_factors(view: View, ids: np.ndarray, half_life_days: float) -> np.ndarray:

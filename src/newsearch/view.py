@@ -302,6 +302,8 @@ class View:
                 self.sections_by_key.setdefault(key, []).append(i)
         self._filters: dict[tuple[Any, ...], np.ndarray | None] = {}
         self._lock = threading.Lock()
+        # Query words' families of cut-short terms in this generation (see plan.expand).
+        self.families: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
     # -- posting lists --
 
