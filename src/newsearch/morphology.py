@@ -22,7 +22,7 @@ import re
 import threading
 from typing import Any
 
-__all__ = ["MORPH_LANGS", "lemma_forms", "name_forms"]
+__all__ = ["MORPH_LANGS", "is_common_word", "is_known", "lemma_forms", "name_forms"]
 
 # Languages with a pymorphy3 dictionary; any other Cyrillic text is read as Russian.
 MORPH_LANGS = ("ru", "uk")
@@ -102,8 +102,12 @@ def lemma_forms(word: str, lang: str = "ru", capitalised: bool = False) -> tuple
     return forms
 
 
-def _known(word: str, lang: str) -> bool:
+def is_known(word: str, lang: str = "ru") -> bool:
+    """Is this lowercase word in the dictionary (its lemma not a guess)?"""
     return bool(_analyzer(lang if lang in MORPH_LANGS else "ru").word_is_known(word))
+
+
+_known = is_known
 
 
 def is_common_word(word: str, lang: str = "ru") -> bool:

@@ -164,6 +164,10 @@ def results_text(results: Any, *, color: bool, width: int | None = None) -> str:
             else ""
         out.append("Sections: " + ", ".join(f"{f.value} {f.count:,}"
                                             for f in sections[:MAX_FACETS_SHOWN]) + more)
+    langs = results.facets.get("lang") or []
+    if langs:
+        out.append("Languages: " + ", ".join(f"{f.value} {f.count:,}"
+                                             for f in langs[:MAX_FACETS_SHOWN]))
     dates = results.facets.get("date") or []
     if dates:
         top = dates if len(dates) <= 12 else sorted(dates, key=lambda f: -f.count)[:12]

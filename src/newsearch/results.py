@@ -1,7 +1,8 @@
 """What a search returns: plain dataclasses that turn into the documented JSON.
 
     SearchResults ─┬─ hits: [Hit]  (id, title, date, section, url, source, score, snippets)
-                   └─ facets: {"section": [FacetValue], "date": [FacetValue]}
+                   └─ facets: {"section": [FacetValue], "lang": [FacetValue],
+                               "date": [FacetValue]}
 
 Snippets are HTML-safe strings: the article text is escaped and the matches are wrapped in
 ``<mark>...</mark>``. :mod:`newsearch.render` turns them into terminal text.

@@ -76,7 +76,8 @@ class SearchResultsOut(BaseModel):
     notices: list[str] = Field(description="Repairs made to the query and other notes.")
     hits: list[HitOut]
     facets: dict[str, list[FacetValueOut]] = Field(
-        description='"section": counts per section; "date": a histogram over all hits.')
+        description='"section": counts per section; "lang": counts per article language; '
+                    '"date": a histogram over all hits.')
     date_granularity: Literal["day", "month", "year"] | None
 
 

@@ -229,6 +229,7 @@ class Tip:
 class SearchView:
     results: SearchResults
     sections: list[FacetLink]
+    langs: list[FacetLink]
     bars: list[Bar]
     pages: list[PageLink | None]  # None: a gap ("…")
     prev_href: str | None
@@ -281,6 +282,34 @@ def section_links(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> l
             continue
         links.append(FacetLink(f.value, f.count, False,
                                form.url(root, sections=[*form.sections, f.value])))
+    return links
+
+
+_LANG_FILTER = re.compile(r"(?<!\S)lang:(\S+)", re.IGNORECASE)
+
+
+def language_name(code: str) -> str:
+    """``ru`` → ``Russian (ru)``, from CLDR; an unknown code as it is."""
+    from babel import Locale
+
+    name = Locale("en").languages.get(code.lower().replace("-", "_"))
+    return f"{name} ({code})" if name else code
+
+
+def lang_links(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> list[FacetLink]:
+    """Every language with its count; a link adds ``lang:xx`` to the query, or takes it out
+    when the query has it (languages are filtered in the query language, as ``lang:``)."""
+    chosen = {m.group(1).casefold() for m in _LANG_FILTER.finditer(form.q)}
+    links: list[FacetLink] = []
+    for f in facet[:MAX_FACETS_SHOWN]:
+        if f.value.casefold() in chosen:
+            q = _LANG_FILTER.sub(lambda m: "" if m.group(1).casefold() == f.value.casefold()
+                                 else m.group(0), form.q)
+            links.append(FacetLink(language_name(f.value), f.count, True,
+                                   form.url(root, q=" ".join(q.split()))))
+        else:
+            links.append(FacetLink(language_name(f.value), f.count, False,
+                                   form.url(root, q=f"{form.q} lang:{f.value}".strip())))
     return links
 
 
@@ -346,6 +375,7 @@ def search_view(form: SearchForm, root: str, results: SearchResults,
     return SearchView(
         results=results,
         sections=section_links(form, root, section_facet),
+        langs=lang_links(form, root, results.facets.get("lang") or []),
         bars=histogram(form, root, results.facets.get("date") or []),
         pages=page_links(form, root, results.pages) if results.pages > 1 else [],
         # Past the end (an old link, a typed URL), "Previous" leads to the last real page.
