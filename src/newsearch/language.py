@@ -22,8 +22,8 @@ from .article import Article
 __all__ = ["DETECT_CHARS", "LATIN_STEMMERS", "MIN_CONFIDENCE", "article_language",
            "detect_language"]
 
-DETECT_CHARS = 600
-MIN_CONFIDENCE = 0.9
+DETECT_CHARS = 400
+MIN_CONFIDENCE = 0.8
 MIN_LETTERS = 40  # below this, a text says too little about its language
 
 # ISO 639-1 → Snowball stemmer (PyStemmer) for Latin-script text in that language.

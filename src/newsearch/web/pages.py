@@ -303,7 +303,8 @@ def lang_links(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> list
     links: list[FacetLink] = []
     for f in facet[:MAX_FACETS_SHOWN]:
         if f.value.casefold() in chosen:
-            q = _LANG_FILTER.sub(lambda m: "" if m.group(1).casefold() == f.value.casefold()
+            value = f.value.casefold()
+            q = _LANG_FILTER.sub(lambda m, v=value: "" if m.group(1).casefold() == v
                                  else m.group(0), form.q)
             links.append(FacetLink(language_name(f.value), f.count, True,
                                    form.url(root, q=" ".join(q.split()))))
