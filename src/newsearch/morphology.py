@@ -88,7 +88,7 @@ def lemma_forms(word: str, lang: str = "ru", capitalised: bool = False) -> tuple
     grammemes = best.tag.grammemes
     if "Surn" in grammemes:
         return name_forms(lemma)
-    forms = (lemma,)
+    forms: tuple[str, ...] = (lemma,)
     if capitalised and best.tag.POS == "ADJF" and not grammemes & NAME_TAGS:
         forms = name_forms(lemma)  # an adjective-shaped surname's feminine (Навальной)
     if capitalised and not grammemes & {"Geox", "Orgn", "Name", "Patr"}:

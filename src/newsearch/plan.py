@@ -415,7 +415,7 @@ class Evaluator:
         return {d: sorted(ps) for d, ps in merged.items()}
 
 
-def _in_window(words: dict[str, Any], need: dict[str, int], span: int) -> bool:
+def _in_window(words: dict[Any, Any], need: Counter[Any], span: int) -> bool:
     """Is there a window of ``span + 1`` positions holding ``need[w]`` positions of each
     word ``w`` (its list in ``words``)? A sliding window over the merged positions."""
     events = sorted((p, w) for w, plist in words.items() for p in plist)

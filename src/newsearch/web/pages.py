@@ -296,6 +296,14 @@ def language_name(code: str) -> str:
     return f"{name} ({code})" if name else code
 
 
+def _without_lang(q: str, value: str) -> str:
+    """The query without its ``lang:value`` filters."""
+    def drop(m: re.Match[str]) -> str:
+        return "" if m.group(1).casefold() == value.casefold() else m.group(0)
+
+    return _LANG_FILTER.sub(drop, q)
+
+
 def lang_links(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> list[FacetLink]:
     """Every language with its count; a link adds ``lang:xx`` to the query, or takes it out
     when the query has it (languages are filtered in the query language, as ``lang:``)."""
@@ -303,9 +311,7 @@ def lang_links(form: SearchForm, root: str, facet: Sequence[FacetValue]) -> list
     links: list[FacetLink] = []
     for f in facet[:MAX_FACETS_SHOWN]:
         if f.value.casefold() in chosen:
-            value = f.value.casefold()
-            q = _LANG_FILTER.sub(lambda m, v=value: "" if m.group(1).casefold() == v
-                                 else m.group(0), form.q)
+            q = _without_lang(form.q, f.value)
             links.append(FacetLink(language_name(f.value), f.count, True,
                                    form.url(root, q=" ".join(q.split()))))
         else:
