@@ -354,3 +354,14 @@ def test_head_requests_are_answered(client: httpx.Client) -> None:
     for path in ("/", "/?q=bridge"):
         res = client.head(path)
         assert res.status_code == 200 and res.headers["content-type"].startswith("text/html")
+
+
+def test_language_facet_links_add_and_remove_a_lang_filter(client: httpx.Client) -> None:
+    html, page = get(client, "/", q="harbour")
+    assert "Languages" in html
+    english = page.link("English (en)")
+    assert parse_qs(urlsplit(english).query) == {"q": ["harbour lang:en"]}
+    html, page = get(client, english)
+    assert re.search(r"of <strong>\d+</strong>", html)
+    remove = page.link("✓ English (en)")
+    assert parse_qs(urlsplit(remove).query) == {"q": ["harbour"]}
