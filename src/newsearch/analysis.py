@@ -376,8 +376,12 @@ def word_terms(word: str, langs: frozenset[str] = frozenset(),
             term = _latin_term(lw, stemmer, False)
             if not term:
                 continue
-            if lw.isdigit() or families:
-                out += [term] if lw.isdigit() else [term, term + TRUNCATED]
+            if lw.isdigit():
+                out.append(term)
+            elif families:
+                # The stem and its family; and the whole word, which a Cyrillic lemma
+                # transliterates to where the stemmer cuts the name (Юкос: iukos, not iuko).
+                out += [term, term + TRUNCATED, _to_term(_POSSESSIVE.sub("", lw))]
             else:  # the whole word only: Beijing is "bei~beijing", never the stem "bei"
                 out.append(_latin_term(lw, stemmer, True))
     elif script == "cyrillic":
@@ -391,6 +395,10 @@ def word_terms(word: str, langs: frozenset[str] = frozenset(),
             # A name the dictionary does not know: its lemma is a guess (Дерипаска → дерипаск),
             # so the word as typed is asked for too.
             out.append(_to_term(lw))
+        # The same whole words where Latin articles have them capitalised and cut short by
+        # their stemmer (Юкос → iukos meets Yukos, indexed as iuko~iukos).
+        out += [cut for t in out if t.isalpha() for stemmer in _stemmers_for(langs)
+                if TRUNCATED in (cut := _latin_term(t, stemmer, True))]
     else:
         out += analyse(lw)
     return tuple(dict.fromkeys(out))
