@@ -51,19 +51,20 @@ def bm25_scores(view: View, readers: dict[str, Any],
     """Scores for all documents (zero outside ``mask``)."""
     scores = np.zeros(view.n, dtype=np.float32)
     n_docs = max(1, view.live_count)
-    group_df: dict[tuple[str, ...], int] = {}
+    group_df = view.spelling_df  # per generation: a word's spellings are counted once
     for field, term, boost in dict.fromkeys(leaves):
         if isinstance(term, str):
             ids, tf = view.postings(readers, field, term)
             df = len(ids)
         else:
-            ids, tf = _merged_postings(view, readers, field, term)
+            ids, tf = view.memo(("spellings", field, term),
+                                lambda f=field, t=term: _merged_postings(view, readers, f, t))
             # One word's spellings share one document frequency over all its fields: a form
             # found only in headlines must not count as rare there.
-            if term not in group_df:
-                group_df[term] = len(np.unique(np.concatenate(
+            df = group_df.get(term, -1)
+            if df < 0:
+                df = group_df[term] = len(np.unique(np.concatenate(
                     [view.postings(readers, f, t)[0] for f in TEXT_FIELDS for t in term])))
-            df = group_df[term]
         if not len(ids):
             continue
         keep = mask[ids]

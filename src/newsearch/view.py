@@ -302,8 +302,10 @@ class View:
                 self.sections_by_key.setdefault(key, []).append(i)
         self._filters: dict[tuple[Any, ...], np.ndarray | None] = {}
         self._lock = threading.Lock()
-        # Query words' families of cut-short terms in this generation (see plan.expand).
+        # Query words' families of cut-short terms in this generation (see plan.expand), and
+        # the document frequency of a word's spellings (see ranking.bm25_scores).
         self.families: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self.spelling_df: dict[tuple[str, ...], int] = {}
 
     # -- posting lists --
 
@@ -337,6 +339,17 @@ class View:
         if len(self.segments) > 1:
             self._cache.put(key, value)
         return value
+
+    def memo(self, key: tuple[Any, ...],
+             compute: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``compute()`` (doc numbers and weights derived from this generation's postings,
+        such as a word's spellings merged), kept in the postings cache under ``key``."""
+        full = ("memo", self.generation, *key)
+        hit = self._cache.get(full)
+        if hit is None:
+            hit = compute()
+            self._cache.put(full, hit)
+        return hit
 
     def positions(self, readers: dict[str, Any], seg: SegmentData, field: str, term: str,
                   wanted: np.ndarray) -> dict[int, list[int]]:
