@@ -376,8 +376,9 @@ class Evaluator:
         # Only documents holding every word can hold the phrase.
         cand: np.ndarray | None = None
         for alts in words:
-            ids = np.unique(np.concatenate([v.postings(self.readers, field, t)[0]
-                                            for t in alts]))
+            parts = [v.postings(self.readers, field, t)[0] for t in alts]
+            parts = [p for p in parts if len(p)] or parts[:1]
+            ids = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
             cand = ids if cand is None else np.intersect1d(cand, ids, assume_unique=True)
             if not len(cand):
                 return cand.astype(np.int64)
