@@ -148,7 +148,7 @@ def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], sin
       title:coffee          in the headline (also body:, author:)
       section:crude         an exact section (case-insensitive)
       tags:usa              an exact tag: places, people, keywords
-      lang:ru               the language the source declares
+      lang:ru               the language (declared by the source, else detected)
       date:1987-03          a day, month or year (UTC); date:[1987-03-01 TO *]
       econom*  almaty~      word beginnings; spelling variants
       (wheat OR corn) export    grouping
