@@ -95,7 +95,7 @@ def lemma_forms(word: str, lang: str = "ru", capitalised: bool = False) -> tuple
         surname = _surname_by_rule(word)
         if surname:
             forms += tuple(f for f in name_forms(surname) if f != lemma)
-    elif capitalised and "Name" in grammemes and not _known(word, lang):
+    elif capitalised and "Name" in grammemes and not is_known(word, lang):
         surname = _surname_by_rule(word)  # a guessed first name ending like a surname
         if surname:
             forms += tuple(f for f in name_forms(surname) if f != lemma)
@@ -107,9 +107,6 @@ def is_known(word: str, lang: str = "ru") -> bool:
     return bool(_analyzer(lang if lang in MORPH_LANGS else "ru").word_is_known(word))
 
 
-_known = is_known
-
-
 def is_common_word(word: str, lang: str = "ru") -> bool:
     """Is this name also an ordinary word under the same lemma, so that searching for it
     would find that word (``Ровно``, "exactly"; ``Верный``, "faithful"; ``Орёл``, "eagle";
@@ -118,7 +115,7 @@ def is_common_word(word: str, lang: str = "ru") -> bool:
     there, a known word read first as anything but a noun (``вірний``) counts as common."""
     lw = word.lower().replace("ё", "е")
     parses = _analyzer(lang if lang in MORPH_LANGS else "ru").parse(lw)
-    if not parses or not _known(lw, lang):
+    if not parses or not is_known(lw, lang):
         return False
     if lang == "uk":
         return parses[0].tag.POS != "NOUN"
