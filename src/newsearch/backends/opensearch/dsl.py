@@ -1,0 +1,267 @@
+"""From a query plan to OpenSearch's query DSL, with newsearch's matching and BM25F.
+
+    plan (newsearch.plan: PTerms, PPhrase, PDays, PSections, PExact, PAnd/POr/PNot,
+          PAll/PNothing; terms already analysed)
+      ├─▶ compile_plan()    which documents match: a non-scoring query (filter context)
+      └─▶ scoring_leaves()  which (field, term) pairs add to the score
+              ─▶ stats_body()   one request: document count, each leaf's document
+                                frequency, the newest date (for recency)
+              ─▶ scoring_clauses(): one ``term`` clause per leaf (a ``dis_max`` for the
+                                spellings of one word), boost = field weight × idf
+    search_body(): bool { filter: [plan, filters], should: [scoring clauses] }
+
+Matching and scoring are kept apart as in the Whoosh backend (a mask, then BM25 over the
+leaves): the plan goes into ``filter`` context, where nothing scores, and each scoring leaf
+is an optional ``should`` clause, so a document's score is exactly the sum over the leaves it
+holds. Each node's meaning follows :class:`newsearch.plan.Evaluator`:
+
+| node       | DSL                                                                          |
+|------------|------------------------------------------------------------------------------|
+| PTerms     | ``terms`` on each field, any of them                                         |
+| PPhrase    | slop 0: ``match_phrase``; slop N: ``intervals`` ``all_of``, unordered,        |
+|            | ``max_gaps`` N (the words in any order, at most N others among them; a word  |
+|            | asked for twice needs two positions, which ``span_near`` would not require)  |
+| PDays      | ``range`` on the date, whole UTC days                                        |
+| PSections  | ``terms`` on ``fold.section`` (casefolded values)                            |
+| PExact     | ``terms`` on ``fold.<field>``                                                |
+| PAnd       | ``bool`` ``filter`` + ``must_not`` (for its PNot children)                   |
+| POr / PNot | ``bool`` ``should`` (one needed) / ``must_not``                              |
+| PAll       | ``match_all``; PNothing (and no plan): ``match_none``                        |
+
+The idf is newsearch's own (:func:`newsearch.ranking.idf`, from the live document count and
+the term's document frequency, a word's spellings sharing one over all text fields), so
+the cluster's per-shard term statistics never enter a score; see :mod:`.mapping` for the
+similarity that applies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...plan import (
+    FIELD_BOOSTS,
+    PAll,
+    PAnd,
+    PDays,
+    PExact,
+    PNot,
+    PNothing,
+    POr,
+    PPhrase,
+    PSections,
+    PTerms,
+    scoring_leaves,
+)
+from ...ranking import RECENCY_FLOOR, idf
+from .mapping import KEYWORD_FIELDS, TEXT_FIELDS, folded, terms_field
+
+__all__ = [
+    "SORTS",
+    "Leaf",
+    "LeafStats",
+    "compile_plan",
+    "leaves_of",
+    "scoring_clauses",
+    "search_body",
+    "stats_body",
+    "stats_from_response",
+]
+
+DAY = 86_400
+MATCH_NONE: dict[str, Any] = {"match_none": {}}
+MATCH_ALL: dict[str, Any] = {"match_all": {}}
+SORTS = ("relevance", "date", "recency")
+
+# (field, term or the spellings of one word, boost), as newsearch.plan.scoring_leaves gives
+Leaf = tuple[str, str | tuple[str, ...], float]
+
+
+# --- matching --------------------------------------------------------------------------------
+
+
+def compile_plan(node: Any) -> dict[str, Any]:
+    """The documents ``node`` matches, as a query that computes no score."""
+    if node is None or isinstance(node, PNothing):
+        return MATCH_NONE
+    if isinstance(node, PAll):
+        return MATCH_ALL
+    if isinstance(node, PTerms):
+        if not node.terms:
+            return MATCH_NONE
+        return _any([{"terms": {terms_field(f): list(node.terms)}} for f in node.fields])
+    if isinstance(node, PPhrase):
+        return _any([_phrase(f, node.terms, node.slop) for f in node.fields])
+    if isinstance(node, PDays):
+        return _days(node.lo, node.hi)
+    if isinstance(node, PSections):
+        return _keyword("section", node.names)
+    if isinstance(node, PExact):
+        return _keyword(node.field, node.values)
+    if isinstance(node, PAnd):
+        pos = [compile_plan(c) for c in node.children if not isinstance(c, PNot)]
+        neg = [compile_plan(c.child) for c in node.children if isinstance(c, PNot)]
+        if not pos and not neg:
+            return MATCH_ALL
+        clause: dict[str, Any] = {}
+        if pos:
+            clause["filter"] = pos
+        if neg:
+            clause["must_not"] = neg
+        return {"bool": clause}
+    if isinstance(node, POr):
+        return _any([compile_plan(c) for c in node.children])
+    if isinstance(node, PNot):
+        return {"bool": {"must_not": [compile_plan(node.child)]}}
+    raise TypeError(f"unsupported plan node {type(node).__name__}")
+
+
+def _any(queries: list[dict[str, Any]]) -> dict[str, Any]:
+    queries = [q for q in queries if q is not MATCH_NONE]
+    if not queries:
+        return MATCH_NONE
+    if len(queries) == 1:
+        return queries[0]
+    return {"bool": {"should": queries, "minimum_should_match": 1}}
+
+
+def _phrase(field: str, terms: Sequence[str], slop: int) -> dict[str, Any]:
+    name = terms_field(field)
+    if len(terms) == 1:
+        return {"term": {name: terms[0]}}
+    if slop == 0:
+        return {"match_phrase": {name: {"query": " ".join(terms)}}}
+    return {"intervals": {name: {"all_of": {
+        "ordered": False, "max_gaps": slop,
+        "intervals": [{"match": {"query": t}} for t in terms]}}}}
+
+
+def _days(lo: int | None, hi: int | None) -> dict[str, Any]:
+    """Whole UTC days ``lo``..``hi`` (days since 1970-01-01), either end open."""
+    if lo is None and hi is None:
+        return {"exists": {"field": "date"}}
+    bounds: dict[str, Any] = {"format": "epoch_second"}
+    if lo is not None:
+        bounds["gte"] = lo * DAY
+    if hi is not None:
+        bounds["lte"] = hi * DAY + DAY - 1
+    return {"range": {"date": bounds}}
+
+
+def _keyword(field: str, values: Sequence[str]) -> dict[str, Any]:
+    if field not in KEYWORD_FIELDS:
+        return MATCH_NONE
+    keys = list(dict.fromkeys(folded(v) for v in values if v.strip()))
+    return {"terms": {f"fold.{field}": keys}} if keys else MATCH_NONE
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def leaves_of(plan: Any) -> list[Leaf]:
+    """The plan's scoring leaves, each once (as the Whoosh backend counts them)."""
+    return list(dict.fromkeys(scoring_leaves(plan)))
+
+
+def _df_query(leaf: Leaf) -> dict[str, Any]:
+    field, term, _boost = leaf
+    if isinstance(term, str):
+        return {"term": {terms_field(field): term}}
+    # The spellings of one word share one document frequency over all text fields.
+    return _any([{"terms": {terms_field(f): list(term)}} for f in TEXT_FIELDS])
+
+
+@dataclass(frozen=True, slots=True)
+class LeafStats:
+    """What newsearch's BM25 needs from the index for one query."""
+
+    documents: int
+    df: tuple[int, ...]  # parallel to the leaves
+    newest: int | None  # epoch seconds of the newest dated article
+
+
+def stats_body(leaves: Sequence[Leaf]) -> dict[str, Any]:
+    """One ``_search`` request for the document count, each leaf's document frequency and
+    the newest date."""
+    aggs: dict[str, Any] = {"newest": {"max": {"field": "date"}}}
+    if leaves:
+        aggs["df"] = {"filters": {"filters": {str(i): _df_query(leaf)
+                                              for i, leaf in enumerate(leaves)}}}
+    return {"size": 0, "track_total_hits": True, "query": MATCH_ALL, "aggs": aggs}
+
+
+def stats_from_response(resp: dict[str, Any], leaves: Sequence[Leaf]) -> LeafStats:
+    buckets = resp.get("aggregations", {}).get("df", {}).get("buckets", {})
+    newest = resp.get("aggregations", {}).get("newest", {}).get("value")
+    return LeafStats(
+        documents=int(resp["hits"]["total"]["value"]),
+        df=tuple(int(buckets[str(i)]["doc_count"]) for i in range(len(leaves))),
+        # The max aggregation reports epoch milliseconds.
+        newest=int(newest) // 1000 if newest is not None else None,
+    )
+
+
+def scoring_clauses(leaves: Sequence[Leaf], stats: LeafStats) -> list[dict[str, Any]]:
+    """One optional clause per leaf found in the index, weighted as newsearch's BM25F."""
+    n_docs = max(1, stats.documents)
+    out: list[dict[str, Any]] = []
+    for (field, term, boost), df in zip(leaves, stats.df, strict=True):
+        if not df:
+            continue
+        weight = float(boost * FIELD_BOOSTS.get(field, 1.0) * idf(n_docs, df))
+        name = terms_field(field)
+        if isinstance(term, str):
+            out.append({"term": {name: {"value": term, "boost": weight}}})
+        else:
+            # The best-scoring spelling is the one with the most occurrences (same field,
+            # same length): the score of the word counted once with its largest frequency.
+            out.append({"dis_max": {"tie_breaker": 0.0, "queries": [
+                {"term": {name: {"value": t, "boost": weight}}} for t in term]}})
+    return out
+
+
+def search_body(plan: Any, *, leaves: Sequence[Leaf] = (), stats: LeafStats | None = None,
+                filters: Sequence[Any] = (), sort: str = "relevance", size: int = 10,
+                offset: int = 0, half_life_days: float = 30.0,
+                aggs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``_search`` body for one page of ``plan``'s hits.
+
+    ``filters`` are more plan nodes every hit must match (section and date options);
+    ``stats`` (from :func:`stats_body`) is needed for scores; ``sort`` is ``relevance``,
+    ``date`` (newest first, undated last) or ``recency`` (relevance × a decay with
+    ``half_life_days`` from the newest article, never below ``RECENCY_FLOOR``). Equal keys
+    are ordered by article id.
+    """
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+    should = scoring_clauses(leaves, stats) if stats is not None and leaves else []
+    query: dict[str, Any] = {"bool": {"filter": [compile_plan(plan),
+                                                 *[compile_plan(f) for f in filters]]}}
+    if should:
+        query["bool"]["should"] = should
+    body: dict[str, Any] = {"size": size, "from": offset, "track_total_hits": True}
+    if sort == "recency" and stats is not None and stats.newest is not None:
+        query = {"function_score": {
+            "query": query,
+            "functions": [
+                {"weight": RECENCY_FLOOR},
+                {"filter": {"exists": {"field": "date"}}, "weight": 1.0 - RECENCY_FLOOR,
+                 "exp": {"date": {"origin": str(stats.newest),
+                                  "scale": f"{max(1, round(half_life_days * DAY))}s",
+                                  "decay": 0.5}}},
+            ],
+            "score_mode": "sum", "boost_mode": "multiply"}}
+    elif sort == "recency":
+        # Nothing dated in the index: every article gets the floor.
+        query = {"function_score": {"query": query, "functions": [{"weight": RECENCY_FLOOR}],
+                                    "boost_mode": "multiply"}}
+    body["query"] = query
+    if sort == "date":
+        body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+        body["track_scores"] = True
+    else:
+        body["sort"] = [{"_score": "desc"}, {"id": "asc"}]
+    if aggs:
+        body["aggs"] = aggs
+    return body

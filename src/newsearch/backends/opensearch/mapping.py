@@ -1,0 +1,243 @@
+"""The index mapping: how an Article lies in an OpenSearch index, and its version.
+
+    Article ──document()──▶ {"title": original text, ..., "terms": {"title": "bank¦... of"}}
+    hit's _source ──article_from_source()──▶ Article
+
+| field            | type                                   | why                              |
+|------------------|----------------------------------------|----------------------------------|
+| id               | keyword                                | the document's ``_id`` too       |
+| title, subtitle, | text, not indexed (kept in ``_source``) | the original text: snippets,     |
+| body, author     |                                        | display, ``show``                |
+| terms.<field>    | text, ``newsearch_terms`` analyser,    | matching, phrases, BM25          |
+|                  | ``newsearch_bm25`` similarity          |                                  |
+| date             | date (epoch seconds, UTC)              | ranges, sorting, date histogram  |
+| section, tags,   | keyword                                | facets and display               |
+| lang             |                                        |                                  |
+| fold.<field>     | keyword, casefolded in Python          | ``section:`` ``tags:`` ``lang:``  |
+| source, dedup    | keyword                                | a file's articles, duplicates    |
+| url, key         | keyword, not indexed                   | display                          |
+
+**Analysis parity.** OpenSearch does no linguistics here: newsearch's own chain
+(:func:`newsearch.analysis.tokens`) turns each text field into its terms, one position per
+token, and :func:`term_string` writes them space-separated; the ``newsearch_terms`` analyser
+only splits on whitespace. A capitalised Cyrillic word has two terms at one position (Snowball
+stem and name form): they are written ``stem¦name`` and a ``pattern_capture`` filter emits
+both at that position, as the Whoosh index holds them. So both backends index exactly the
+same terms at the same positions, and a query plan's terms (already analysed) are looked up
+verbatim. Terms are ASCII (transliterated), so the separator ``¦`` cannot occur in one.
+
+**Scores.** ``newsearch_bm25`` is a scripted similarity with newsearch's k1 and b
+(:mod:`newsearch.ranking`) returning ``boost · tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen))``;
+the query gives each term clause ``boost = field weight × plan boost × idf``, the idf computed
+by newsearch from the index's document count and the term's document frequency (see
+:mod:`.dsl`). Lengths count both terms of a stacked position (``discount_overlaps`` off), as
+Whoosh's do. What still differs: Lucene's one-byte length norms round differently from
+Whoosh's, and ``avglen`` is the field's total length over the documents *having* the field
+(per shard), where Whoosh divides by all documents.
+
+**Version.** ``_meta.newsearch`` holds :data:`MAPPING_VERSION` (this layout) and the
+analysis version (:data:`newsearch.schema.SCHEMA_VERSION`, bumped whenever analysis output
+changes); :func:`open_news_index` refuses an index with other numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from opensearchpy.exceptions import TransportError
+
+from ...analysis import ANALYZER_NAME, tokens
+from ...article import Article
+from ...errors import IndexNotFound
+from ...ranking import K1, B
+from ...schema import SCHEMA_VERSION
+from ...searcher import MAX_PAGE, MAX_PER_PAGE
+from .client import Cluster
+from .errors import MappingVersionError
+
+__all__ = [
+    "DEFAULT_REPLICAS",
+    "DEFAULT_SHARDS",
+    "KEYWORD_FIELDS",
+    "MAPPING_VERSION",
+    "STACK",
+    "TEXT_FIELDS",
+    "IndexSettings",
+    "article_from_source",
+    "create_news_index",
+    "document",
+    "folded",
+    "index_body",
+    "open_news_index",
+    "term_string",
+    "terms_field",
+]
+
+MAPPING_VERSION = 1
+DEFAULT_SHARDS = 3
+DEFAULT_REPLICAS = 1
+TEXT_FIELDS = ("title", "subtitle", "body", "author")
+KEYWORD_FIELDS = ("section", "tags", "lang")
+STACK = "¦"  # joins the terms that share one position
+ANALYSER = "newsearch_terms"
+SIMILARITY = "newsearch_bm25"
+# Whitespace tokens are cut at this length: far above any stacked pair of terms (a term comes
+# from at most 64 characters, transliterated).
+MAX_TERM_STRING = 4096
+
+
+def terms_field(name: str) -> str:
+    """The indexed field holding the terms of text field ``name``."""
+    return f"terms.{name}"
+
+
+def folded(value: str) -> str:
+    """A keyword value as ``section:``/``tags:``/``lang:`` match it (any case)."""
+    return value.strip().casefold()
+
+
+def term_string(text: str) -> str:
+    """The analysed terms of ``text``, one whitespace-separated entry per position."""
+    return " ".join(STACK.join(terms) for terms, _pos, _start, _end in tokens(text))
+
+
+def _similarity_script() -> str:
+    k1, b = repr(float(K1)), repr(float(B))
+    return (
+        "double tf = doc.freq; "
+        "double avg = field.sumTotalTermFreq / Math.max(1.0, (double) field.docCount); "
+        f"return query.boost * tf * ({k1} + 1.0) / "
+        f"(tf + {k1} * (1.0 - {b} + {b} * doc.length / Math.max(avg, 1.0)));"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSettings:
+    """How a new index is laid out. ``extra`` is merged into its index settings (for
+    example ``{"index.unassigned.node_left.delayed_timeout": "0"}``)."""
+
+    shards: int = DEFAULT_SHARDS
+    replicas: int = DEFAULT_REPLICAS
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
+    """The settings and mappings of a new newsearch index."""
+    s = settings or IndexSettings()
+    text_terms = {"type": "text", "analyzer": ANALYSER, "similarity": SIMILARITY}
+    return {
+        "settings": {
+            "index": {
+                "number_of_shards": s.shards,
+                "number_of_replicas": s.replicas,
+                # The deepest page newsearch serves (page × per_page).
+                "max_result_window": MAX_PAGE * MAX_PER_PAGE,
+                **s.extra,
+            },
+            "analysis": {
+                "tokenizer": {"newsearch_positions": {
+                    "type": "whitespace", "max_token_length": MAX_TERM_STRING}},
+                "filter": {"newsearch_stacked": {
+                    "type": "pattern_capture", "preserve_original": False,
+                    "patterns": [f"([^{STACK}]+)"]}},
+                "analyzer": {ANALYSER: {
+                    "type": "custom", "tokenizer": "newsearch_positions",
+                    "filter": ["newsearch_stacked"]}},
+            },
+            "similarity": {SIMILARITY: {
+                "type": "scripted", "discount_overlaps": False,
+                "script": {"source": _similarity_script()}}},
+        },
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"newsearch": {"mapping_version": MAPPING_VERSION,
+                                    "analysis_version": SCHEMA_VERSION,
+                                    "analyzer": ANALYZER_NAME}},
+            # Terms and folded keywords are derived: kept in the index, not in the documents.
+            "_source": {"excludes": ["terms", "fold"]},
+            "properties": {
+                "id": {"type": "keyword"},
+                **{f: {"type": "text", "index": False} for f in TEXT_FIELDS},
+                "terms": {"properties": {f: dict(text_terms) for f in TEXT_FIELDS}},
+                "date": {"type": "date", "format": "epoch_second"},
+                **{f: {"type": "keyword"} for f in KEYWORD_FIELDS},
+                "fold": {"properties": {f: {"type": "keyword"} for f in KEYWORD_FIELDS}},
+                "source": {"type": "keyword"},
+                "dedup": {"type": "keyword"},
+                "url": {"type": "keyword", "index": False, "doc_values": False},
+                "key": {"type": "keyword", "index": False, "doc_values": False},
+            },
+        },
+    }
+
+
+def document(article: Article, dedup: str | None = None) -> dict[str, Any]:
+    """The ``_source`` for one article (its ``_id`` is ``article.id``)."""
+    doc: dict[str, Any] = {"id": article.id}
+    terms: dict[str, str] = {}
+    for name in TEXT_FIELDS:
+        value = getattr(article, name)
+        if value:
+            doc[name] = value
+            terms[name] = term_string(value)
+    doc["terms"] = terms
+    if article.date is not None:
+        doc["date"] = int(article.date.timestamp())
+    labels = {"section": article.sections, "tags": article.tags,
+              "lang": [article.lang] if article.lang else []}
+    fold: dict[str, list[str]] = {}
+    for name, values in labels.items():
+        if values:
+            doc[name] = list(values)
+            fold[name] = list(dict.fromkeys(folded(v) for v in values))
+    doc["fold"] = fold
+    doc["source"] = article.source
+    doc["dedup"] = dedup or article.dedup
+    if article.url:
+        doc["url"] = article.url
+    doc["key"] = article.key
+    return doc
+
+
+def article_from_source(src: dict[str, Any]) -> Article:
+    date = src.get("date")
+    lang = src.get("lang") or []
+    return Article(
+        id=src["id"], title=src.get("title", ""), body=src.get("body", ""),
+        source=src.get("source", ""), key=src.get("key", ""),
+        date=datetime.fromtimestamp(int(date), tz=UTC) if date is not None else None,
+        sections=list(src.get("section") or []), url=src.get("url"),
+        author=src.get("author"), lang=lang[0] if lang else None,
+        subtitle=src.get("subtitle"), tags=list(src.get("tags") or []),
+    )
+
+
+def create_news_index(cluster: Cluster, index: str,
+                      settings: IndexSettings | None = None, *,
+                      wait_for_active_shards: int | str = 1) -> None:
+    """Create ``index`` with the newsearch mapping (an existing one is checked instead)."""
+    try:
+        cluster.call(cluster.client.indices.create, index=index, body=index_body(settings),
+                     params={"wait_for_active_shards": str(wait_for_active_shards)})
+    except TransportError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        open_news_index(cluster, index)
+
+
+def open_news_index(cluster: Cluster, index: str) -> dict[str, Any]:
+    """Check that ``index`` exists, is not red and has this newsearch's mapping; return its
+    ``_meta.newsearch``. Raises IndexNotFound, ClusterUnhealthy or MappingVersionError."""
+    cluster.check_index(index)
+    mapping = cluster.call(cluster.client.indices.get_mapping, index=index)
+    meta = (mapping.get(index, {}).get("mappings", {}).get("_meta") or {}).get("newsearch")
+    if not isinstance(meta, dict):
+        raise IndexNotFound(index, f"the OpenSearch index {index} at {cluster.urls} is not "
+                                   "a newsearch index")
+    found = (meta.get("mapping_version"), meta.get("analysis_version"))
+    if found != (MAPPING_VERSION, SCHEMA_VERSION):
+        raise MappingVersionError(index, f"{found[0]} (analysis {found[1]})",
+                                  f"{MAPPING_VERSION} (analysis {SCHEMA_VERSION})")
+    return meta
