@@ -26,3 +26,7 @@ def need_shared() -> Path:
 @pytest.fixture(scope="session")
 def corpora() -> Path:
     return need_shared()
+
+
+# The OpenSearch backend's cluster (started on demand; see tests/opensearch_support.py).
+from .opensearch_support import opensearch  # noqa: E402, F401

@@ -1,0 +1,165 @@
+"""Bulk writing against a real three-node cluster: batches, retries, a node lost mid-run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsearch.article import Article
+from newsearch.backends.opensearch import (
+    BulkRejected,
+    BulkWriter,
+    Cluster,
+    IndexSettings,
+    create_news_index,
+    document,
+)
+
+pytestmark = pytest.mark.opensearch
+
+WORDS = ("oil wheat bank rates coffee gold talks strike export grain dollar yen market "
+         "minister reserve budget tariff crude shipping harvest").split()
+
+
+def articles(n: int, prefix: str = "a") -> list[Article]:
+    start = datetime(1987, 3, 1, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        words = [WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(40)]
+        out.append(Article.create(
+            source=f"/gen/{prefix}{i // 100}.jsonl", key=str(i),
+            title=f"{WORDS[i % len(WORDS)].title()} report {i}", body=" ".join(words),
+            date=start + timedelta(hours=i), sections=[WORDS[i % 5]]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def cluster(opensearch):
+    c = Cluster(opensearch.urls)
+    yield c
+    for name in opensearch.indexes:
+        c.client.indices.delete(index=name, ignore=[404])
+    c.close()
+
+
+def count(cluster: Cluster, index: str) -> int:
+    cluster.call(cluster.client.indices.refresh, index=index)
+    return int(cluster.call(cluster.client.count, index=index)["count"])
+
+
+def test_batches_are_idempotent_and_deletes_of_missing_ids_are_fine(cluster, opensearch) -> None:
+    name = opensearch.new_index("bulk")
+    create_news_index(cluster, name)
+    docs = articles(2_345)
+    with BulkWriter(cluster, name, batch_docs=500) as w:
+        w.index_many((a.id, document(a)) for a in docs)
+    assert (w.stats.indexed, w.stats.requests) == (2_345, 5)
+    assert count(cluster, name) == 2_345
+    # The same documents again (a retried batch, a re-run): overwritten, not duplicated.
+    with BulkWriter(cluster, name, batch_docs=1_000) as w:
+        w.index_many((a.id, document(a)) for a in docs[:1_000])
+        for a in docs[:300]:
+            w.delete_doc(a.id)
+        w.delete_doc("no-such-id")
+    assert w.stats.deleted == 301
+    assert count(cluster, name) == 2_045
+
+
+def test_items_refused_while_no_primary_is_active_are_retried(cluster, opensearch) -> None:
+    name = opensearch.new_index("retry")
+    # No node may hold this index yet: every item is answered 503 until the rule goes.
+    create_news_index(cluster, name, IndexSettings(
+        extra={"routing.allocation.require._name": "no-such-node"}), wait_for_active_shards=0)
+
+    def allow() -> None:
+        time.sleep(3)
+        cluster.client.indices.put_settings(
+            index=name, body={"index.routing.allocation.require._name": None})
+
+    opener = threading.Thread(target=allow)
+    opener.start()
+    docs = articles(300, "r")
+    try:
+        with BulkWriter(cluster, name, batch_docs=100, wait_for_shards="1s") as w:
+            w.index_many((a.id, document(a)) for a in docs)
+    finally:
+        opener.join()
+    assert w.stats.retried_items >= 100  # the first batch at least waited for its shards
+    assert w.stats.indexed == 300
+    assert count(cluster, name) == 300
+
+
+def test_a_document_the_mapping_refuses_is_one_sentence(cluster, opensearch) -> None:
+    name = opensearch.new_index("refused")
+    create_news_index(cluster, name)
+    doc = document(articles(1)[0])
+    doc["unexpected"] = 1
+    with (pytest.raises(BulkRejected, match=f"the OpenSearch index {name} refused document "
+                                            "x1: HTTP 400 .*unexpected"),
+          BulkWriter(cluster, name) as w):
+        w.index_doc("x1", doc)
+
+
+@pytest.mark.slow
+def test_node_killed_during_bulk_run_and_searches(cluster, opensearch) -> None:
+    """SIGKILL the first node of the list (it may be the elected manager) while a bulk run
+    and a search loop go on: the run completes, searches keep answering, nothing is lost
+    when the node comes back."""
+    name = opensearch.new_index("fault")
+    # Re-replicate at once when a node leaves (by default the cluster waits a minute).
+    create_news_index(cluster, name, IndexSettings(
+        extra={"unassigned.node_left.delayed_timeout": "0"}))
+    docs = articles(8_000, "f")
+    writer = BulkWriter(Cluster(opensearch.urls), name, batch_docs=200)
+    failures: list[BaseException] = []
+    searches = {"ok": 0, "errors": 0, "partial": 0}
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            with writer:
+                writer.index_many((a.id, document(a)) for a in docs)
+        except BaseException as exc:  # reported by the test below
+            failures.append(exc)
+        finally:
+            done.set()
+
+    def search() -> None:
+        reader = Cluster(opensearch.urls)
+        i = 0
+        while not done.is_set():
+            try:
+                r = reader.call(reader.client.search, index=name, body={
+                    "size": 5, "query": {"term": {"terms.body": WORDS[i % len(WORDS)]}}})
+                searches["ok"] += 1
+                searches["partial"] += r["_shards"]["failed"] > 0
+            except Exception:
+                searches["errors"] += 1
+            i += 1
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=write), threading.Thread(target=search)]
+    for t in threads:
+        t.start()
+    try:
+        while writer.stats.requests < 8 and not done.is_set():
+            time.sleep(0.05)
+        assert not done.is_set(), "the run ended before the node could be killed"
+        opensearch.kill_node(0)
+        for t in threads:
+            t.join(timeout=600)
+        assert not failures, failures
+        assert writer.stats.indexed == len(docs)
+        assert searches["errors"] == 0 and searches["ok"] > 0, searches
+        assert count(cluster, name) == len(docs)
+    finally:
+        done.set()
+        opensearch.start_node(0)
+    cluster.health(name, wait_for="green", timeout_s=180)
+    assert count(cluster, name) == len(docs)
+    print(f"searches during the fault: {searches}; bulk requests {writer.stats.requests}, "
+          f"items retried {writer.stats.retried_items}, client retries "
+          f"{writer.cluster.retried}")
