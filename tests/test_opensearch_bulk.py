@@ -17,6 +17,7 @@ from newsearch.backends.opensearch import (
     create_news_index,
     document,
 )
+from newsearch.backends.opensearch.bulk import LOAD_REFRESH_INTERVAL, loading
 
 pytestmark = pytest.mark.opensearch
 
@@ -66,6 +67,24 @@ def test_batches_are_idempotent_and_deletes_of_missing_ids_are_fine(cluster, ope
         w.delete_doc("no-such-id")
     assert w.stats.deleted == 301
     assert count(cluster, name) == 2_045
+
+
+def test_a_long_load_refreshes_less_often_and_ends_searchable(cluster, opensearch) -> None:
+    name = opensearch.new_index("load")
+    create_news_index(cluster, name)
+
+    def refresh_interval() -> str | None:
+        settings = cluster.client.indices.get_settings(index=name)[name]["settings"]["index"]
+        return settings.get("refresh_interval")
+
+    docs = articles(500, "l")
+    with pytest.raises(RuntimeError), loading(cluster, name):
+        assert refresh_interval() == LOAD_REFRESH_INTERVAL
+        with BulkWriter(cluster, name) as w:
+            w.index_many((a.id, document(a)) for a in docs)
+        raise RuntimeError("the run fails after its last batch")
+    assert refresh_interval() is None  # back to the default, even after a failure
+    assert cluster.client.count(index=name)["count"] == 500  # searchable without a refresh
 
 
 def test_items_refused_while_no_primary_is_active_are_retried(cluster, opensearch) -> None:

@@ -1,0 +1,74 @@
+"""Bulk writing into the local OpenSearch cluster: default refresh against ``loading()``.
+
+    .venv/bin/python bench/opensearch_load.py [ROUNDS]   (after opensearch-cluster.sh start)
+
+Reads Reuters-21578 once and turns it into documents (newsearch's analysis, timed apart),
+then writes all of it into a fresh index with the shipped layout (3 shards, 1 replica)
+ROUNDS times per variant, the variants interleaved so the machine's drift hits both:
+
+    default   BulkWriter alone: the index refreshes every second
+    loading   BulkWriter inside bulk.loading(): every 30 s, one refresh at the end
+
+Not a pytest benchmark: it needs the cluster, which the benchmark run does not start.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+from newsearch.backends.opensearch import BulkWriter, Cluster, create_news_index, document
+from newsearch.backends.opensearch.bulk import loading
+from newsearch.corpus import CorpusFile, walk
+from newsearch.indexer import read_file
+
+REUTERS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "reuters21578"
+URLS = "http://127.0.0.1:9200,http://127.0.0.1:9201,http://127.0.0.1:9202"
+INDEX = "bench-opensearch-load"
+
+
+def loop_seconds() -> float:
+    """The machine's speed right now (the figure bench/README.md quotes for noise)."""
+    started = time.perf_counter()
+    s = 0
+    for i in range(5_000_000):
+        s += i * i
+    return time.perf_counter() - started
+
+
+def main(rounds: int) -> None:
+    cluster = Cluster(URLS)
+    started = time.perf_counter()
+    articles = [a for f in walk([str(REUTERS)]) if isinstance(f, CorpusFile)
+                for a in read_file(f)[1]]
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    docs = [(a.id, document(a, key)) for a, key in articles]
+    analysed = time.perf_counter() - started
+    print(f"{len(docs):,} articles: read {read:.1f} s, analysed into documents {analysed:.1f} s "
+          f"({len(docs) / analysed:,.0f}/s); loop {loop_seconds():.2f} s")
+    times: dict[str, list[float]] = {"default": [], "loading": []}
+    for _ in range(rounds):
+        for variant in times:
+            cluster.client.indices.delete(index=INDEX, ignore=[404])
+            create_news_index(cluster, INDEX)
+            started = time.perf_counter()
+            with loading(cluster, INDEX) if variant == "loading" else nullcontext():
+                with BulkWriter(cluster, INDEX) as w:
+                    w.index_many(docs)
+                cluster.client.indices.refresh(index=INDEX)
+            times[variant].append(time.perf_counter() - started)
+            assert cluster.client.count(index=INDEX)["count"] == len(docs)
+    cluster.client.indices.delete(index=INDEX, ignore=[404])
+    for variant, ts in times.items():
+        med = statistics.median(ts)
+        print(f"{variant:8} median {med:.1f} s ({len(docs) / med:,.0f} articles/s), "
+              f"runs {', '.join(f'{t:.1f}' for t in ts)}")
+    print(f"loop {loop_seconds():.2f} s")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
