@@ -205,3 +205,26 @@ def test_scores_follow_newsearch_bm25f(whoosh, cluster, query: str) -> None:
         # articles lack (subtitle, author) Lucene's average length counts only those that
         # have it, Whoosh's all articles, and their scores part further.
         assert got[aid] == pytest.approx(float(scores[docnum]), rel=0.05), (query, aid)
+
+
+@pytest.mark.parametrize("sort", ["recency", "date"])
+@pytest.mark.parametrize("query", ["oil OR gas OR bank OR gardens", "said", "-opec"])
+def test_recency_and_date_order_follow_whoosh(whoosh, cluster, query: str, sort: str) -> None:
+    c, names = cluster
+    plan = whoosh_side(whoosh, query)[1]
+    half_life = 45.0  # the archive spans four years: most articles sit near the floor
+    expected = whoosh.search(query, sort=sort, per_page=100, facets=False, snippets=False,
+                             half_life_days=half_life)
+    assert expected.fallback is None
+    resp = opensearch_side(c, names["single"], plan, sort=sort, half_life_days=half_life)
+    got = [(h["_source"]["id"], h["_score"]) for h in resp["hits"]["hits"]]
+    if sort == "recency":
+        # relevance × (0.2 + 0.8 · 2^(−age / half-life)), undated articles at the floor
+        want = {h.id: h.score for h in expected.hits}
+        assert dict(got) == {i: pytest.approx(want[i], rel=0.05, abs=1e-6) for i, _s in got}
+        assert set(want) == {i for i, _s in got}
+    else:
+        # Newest first, undated last; equal dates may be ordered differently (Whoosh by
+        # document number, OpenSearch by id), so compare the dates in order.
+        by_id = {h.id: h.date for h in expected.hits}
+        assert [by_id[i] for i, _s in got] == [h.date for h in expected.hits]
