@@ -132,8 +132,9 @@ def _phrase(field: str, terms: Sequence[str], slop: int) -> dict[str, Any]:
         return {"term": {name: terms[0]}}
     if slop == 0:
         return {"match_phrase": {name: {"query": " ".join(terms)}}}
+    # ("ordered": false, the older spelling, is deprecated and ignored in OpenSearch 3.)
     return {"intervals": {name: {"all_of": {
-        "ordered": False, "max_gaps": slop,
+        "mode": "unordered", "max_gaps": slop,
         "intervals": [{"match": {"query": t}} for t in terms]}}}}
 
 
