@@ -60,6 +60,14 @@ class LocalCluster:
         result = _script("kill-node", str(n))
         assert result.returncode == 0, result.stderr
 
+    def restart(self) -> None:
+        """Stop every node (by pid, gracefully) and start the cluster again from its data."""
+        result = _script("stop")
+        assert result.returncode == 0, result.stderr
+        assert _script("status").returncode != 0, "a node outlived stop"
+        result = _script("start", timeout=START_TIMEOUT)
+        assert result.returncode == 0, result.stderr
+
     def start_node(self, n: int) -> None:
         result = _script("start-node", str(n), timeout=START_TIMEOUT)
         assert result.returncode == 0, result.stderr

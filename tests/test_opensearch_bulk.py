@@ -16,6 +16,7 @@ from newsearch.backends.opensearch import (
     IndexSettings,
     create_news_index,
     document,
+    open_news_index,
 )
 from newsearch.backends.opensearch.bulk import LOAD_REFRESH_INTERVAL, loading
 
@@ -182,3 +183,20 @@ def test_node_killed_during_bulk_run_and_searches(cluster, opensearch) -> None:
     print(f"searches during the fault: {searches}; bulk requests {writer.stats.requests}, "
           f"items retried {writer.stats.retried_items}, client retries "
           f"{writer.cluster.retried}")
+
+
+@pytest.mark.slow
+def test_cluster_restarted_from_its_data_loses_nothing(cluster, opensearch) -> None:
+    name = opensearch.new_index("restart")
+    create_news_index(cluster, name)
+    docs = articles(1_500, "s")
+    # Acknowledged writes, never flushed to segments by hand: the translog must keep them.
+    with BulkWriter(cluster, name, batch_docs=500) as w:
+        w.index_many((a.id, document(a)) for a in docs)
+    opensearch.restart()
+    after = Cluster(opensearch.urls)
+    after.health(name, wait_for="green", timeout_s=180)
+    open_news_index(after, name)  # mapping and version survived
+    assert count(after, name) == 1_500
+    hit = after.client.get(index=name, id=docs[42].id)["_source"]
+    assert hit["title"] == docs[42].title
