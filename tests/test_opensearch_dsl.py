@@ -30,7 +30,7 @@ from newsearch.backends.opensearch import (
     stats_body,
     stats_from_response,
 )
-from newsearch.corpus import walk
+from newsearch.corpus import CorpusFile, walk
 from newsearch.facets import date_facet, section_facet
 from newsearch.indexer import index_paths, read_file
 from newsearch.plan import (
@@ -52,7 +52,7 @@ from newsearch.ranking import bm25_scores
 
 pytestmark = pytest.mark.opensearch
 
-ARTICLES = [
+ARTICLES: list[tuple[str, str, str, str | None, list[str], dict[str, Any]]] = [
     # id, title, body, date, sections, extra fields
     ("boe-1", "Bank of England holds rates",
      "The Bank of England kept its main interest rate unchanged on Thursday, officials said.",
@@ -134,6 +134,7 @@ def cluster(opensearch, archive: Path):
     c = Cluster(opensearch.urls)
     docs = []
     for f in walk([str(archive / "feed.jsonl")]):
+        assert isinstance(f, CorpusFile), f
         _meta, arts = read_file(f)
         docs += [(a.id, document(a, key)) for a, key in arts]
     assert len(docs) == len(ARTICLES)
