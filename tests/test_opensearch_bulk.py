@@ -112,6 +112,30 @@ def test_items_refused_while_no_primary_is_active_are_retried(cluster, opensearc
     assert count(cluster, name) == 300
 
 
+def test_items_refused_with_429_are_retried_with_back_off(cluster, opensearch) -> None:
+    name = opensearch.new_index("busy")
+    create_news_index(cluster, name)
+    # The block a full disk sets: the cluster answers every write 429 (too many requests).
+    block = "index.blocks.read_only_allow_delete"
+    cluster.client.indices.put_settings(index=name, body={block: True})
+
+    def unblock() -> None:
+        time.sleep(3)
+        cluster.client.indices.put_settings(index=name, body={block: None})
+
+    opener = threading.Thread(target=unblock)
+    opener.start()
+    started = time.monotonic()
+    try:
+        with BulkWriter(cluster, name, batch_docs=100) as w:
+            w.index_many((a.id, document(a)) for a in articles(200, "b"))
+    finally:
+        opener.join()
+    assert time.monotonic() - started >= 3  # it waited for the block to go, not failed
+    assert w.stats.retried_items >= 100
+    assert count(cluster, name) == 200
+
+
 def test_a_document_the_mapping_refuses_is_one_sentence(cluster, opensearch) -> None:
     name = opensearch.new_index("refused")
     create_news_index(cluster, name)
