@@ -67,24 +67,24 @@ class BulkWriter:
         if wait_for_shards:
             self.params["timeout"] = wait_for_shards
         self.stats = BulkStats()
-        self._lines: list[str] = []
+        self._lines: list[bytes] = []  # each action's NDJSON lines, encoded
         self._actions: list[tuple[str, str]] = []  # (op, id), parallel to the action pairs
         self._bytes = 0
 
     def index_doc(self, doc_id: str, source: dict[str, Any]) -> None:
         action = json.dumps({"index": {"_index": self.index, "_id": doc_id}})
         body = json.dumps(source, ensure_ascii=False, separators=(",", ":"))
-        self._add("index", doc_id, action + "\n" + body + "\n")
+        self._add("index", doc_id, f"{action}\n{body}\n".encode())
 
     def delete_doc(self, doc_id: str) -> None:
         self._add("delete", doc_id,
-                  json.dumps({"delete": {"_index": self.index, "_id": doc_id}}) + "\n")
+                  (json.dumps({"delete": {"_index": self.index, "_id": doc_id}}) + "\n").encode())
 
     def index_many(self, docs: Iterable[tuple[str, dict[str, Any]]]) -> None:
         for doc_id, source in docs:
             self.index_doc(doc_id, source)
 
-    def _add(self, op: str, doc_id: str, lines: str) -> None:
+    def _add(self, op: str, doc_id: str, lines: bytes) -> None:
         self._lines.append(lines)
         self._actions.append((op, doc_id))
         self._bytes += len(lines)
@@ -97,7 +97,7 @@ class BulkWriter:
         self._lines, self._actions, self._bytes = [], [], 0
         attempt = 0
         while lines:
-            resp = self.cluster.request("POST", "/_bulk", self.params, "".join(lines))
+            resp = self.cluster.request("POST", "/_bulk", self.params, b"".join(lines))
             self.stats.requests += 1
             lines, actions = self._settle(resp, lines, actions)
             if lines:
@@ -109,10 +109,10 @@ class BulkWriter:
                 time.sleep(self.cluster.backoff(attempt))
                 attempt += 1
 
-    def _settle(self, resp: dict[str, Any], lines: list[str], actions: list[tuple[str, str]]
-                ) -> tuple[list[str], list[tuple[str, str]]]:
+    def _settle(self, resp: dict[str, Any], lines: list[bytes], actions: list[tuple[str, str]]
+                ) -> tuple[list[bytes], list[tuple[str, str]]]:
         """Count what the cluster took; return the actions to send again."""
-        again_lines: list[str] = []
+        again_lines: list[bytes] = []
         again: list[tuple[str, str]] = []
         items = resp.get("items", [])
         if len(items) != len(actions):
