@@ -87,6 +87,8 @@ ARTICLES: list[tuple[str, str, str, str | None, list[str], dict[str, Any]]] = [
     ("port", "River port reopens", "Dock workers returned after repairs were finished.",
      "2019-04-01T00:00:00Z", ["Transport"],
      {"subtitle": "The Kyiv river port reopened on Monday.", "tags": ["Ukraine", "Ports"]}),
+    ("acq", "Brewer agrees takeover", "The brewer agreed to be bought by a rival.",
+     "2023-04-03T09:00:00Z", ["Mergers/Acquisitions (ACQ)", "Castor Oil"], {}),
     ("undated", "Undated feature about gardens", "Gardens in spring. Tulips and daffodils.",
      None, ["Life"], {}),
 ]
@@ -101,6 +103,7 @@ QUERIES = [
     "date:2023-03", "date:2022", "date:[2022-01-01 TO 2022-12-31]", "date:[* TO 2021-12-31]",
     "date:[2023-01-01 TO *] bank", "(wheat OR oil) export*", "the",
     "(section:world OR section:transport) kyiv", "exports -date:2021",
+    "section:acq", "section:castor-oil", "section:CASTOR_OIL -section:acq",
 ]
 
 

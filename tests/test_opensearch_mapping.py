@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -33,7 +33,9 @@ ARTICLE = Article.create(
     subtitle="Talks in Almaty's old town",
     body="Президент Касым-Жомарт Токаев заявил: Алматы будет восстановлен. "
          "Tokayev said the U.S. and Zürich talks went well; Машкова agreed.",
-    date=datetime(2022, 1, 14, 12, 40, tzinfo=UTC), sections=["World", "Politics"],
+    # Moscow time, as RIA gives it: shown at +03:00, filed by its UTC instant.
+    date=datetime(2022, 1, 14, 15, 40, tzinfo=timezone(timedelta(hours=3))),
+    sections=["World", "Politics"],
     url="https://example.com/a", author="Ivan Petrov", lang="ru", tags=["Kazakhstan", "CSTO"],
 )
 
@@ -90,6 +92,8 @@ def test_article_round_trips_and_terms_sit_at_newsearch_positions(cluster, opens
     src = cluster.client.get(index=name, id=ARTICLE.id)["_source"]
     assert "terms" not in src  # derived data stays out of the stored document
     assert article_from_source(src) == ARTICLE
+    assert article_from_source(src).date.utcoffset() == timedelta(hours=3)  # type: ignore[union-attr]
+    assert src["date"] == int(datetime(2022, 1, 14, 12, 40, tzinfo=UTC).timestamp())
     doc = document(ARTICLE)
     for fname in ("title", "subtitle", "body", "author"):
         # The field's own analyser over the term string the document carries.
@@ -127,7 +131,7 @@ def test_open_refuses_missing_foreign_and_other_version_indexes(cluster, opensea
 
 
 def test_unreachable_cluster_is_one_sentence() -> None:
-    dead = Cluster("http://127.0.0.1:9299", retries=1, initial_backoff=0.01)
+    dead = Cluster("http://127.0.0.1:9299", retry_seconds=0.5, initial_backoff=0.01)
     with pytest.raises(ClusterUnavailable, match=r"cannot reach the OpenSearch cluster at "
                                                  r"http://127.0.0.1:9299 \(no node answered\)"):
         dead.ping()

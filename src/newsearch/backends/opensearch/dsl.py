@@ -22,8 +22,9 @@ holds. Each node's meaning follows :class:`newsearch.plan.Evaluator`:
 |            | ``max_gaps`` N (the words in any order, at most N others among them; a word  |
 |            | asked for twice needs two positions, which ``span_near`` would not require)  |
 | PDays      | ``range`` on the date, whole UTC days                                        |
-| PSections  | ``terms`` on ``fold.section`` (casefolded values)                            |
-| PExact     | ``terms`` on ``fold.<field>``                                                |
+| PSections  | ``terms`` on ``fold.section`` (section keys: case, spaces, hyphens and a    |
+|            | trailing code as in *Mergers/Acquisitions (ACQ)* do not matter)              |
+| PExact     | ``terms`` on ``fold.<field>`` (casefolded)                                   |
 | PAnd       | ``bool`` ``filter`` + ``must_not`` (for its PNot children)                   |
 | POr / PNot | ``bool`` ``should`` (one needed) / ``must_not``                              |
 | PAll       | ``match_all``; PNothing (and no plan): ``match_none``                        |
@@ -55,7 +56,7 @@ from ...plan import (
     scoring_leaves,
 )
 from ...ranking import RECENCY_FLOOR, idf
-from .mapping import KEYWORD_FIELDS, TEXT_FIELDS, folded, terms_field
+from .mapping import KEYWORD_FIELDS, TEXT_FIELDS, match_key, terms_field
 
 __all__ = [
     "SORTS",
@@ -153,7 +154,7 @@ def _days(lo: int | None, hi: int | None) -> dict[str, Any]:
 def _keyword(field: str, values: Sequence[str]) -> dict[str, Any]:
     if field not in KEYWORD_FIELDS:
         return MATCH_NONE
-    keys = list(dict.fromkeys(folded(v) for v in values if v.strip()))
+    keys = list(dict.fromkeys(match_key(field, v) for v in values if v.strip()))
     return {"terms": {f"fold.{field}": keys}} if keys else MATCH_NONE
 
 

@@ -13,9 +13,10 @@
 | date             | date (epoch seconds, UTC)              | ranges, sorting, date histogram  |
 | section, tags,   | keyword                                | facets and display               |
 | lang             |                                        |                                  |
-| fold.<field>     | keyword, casefolded in Python          | ``section:`` ``tags:`` ``lang:``  |
+| fold.<field>     | keyword: the keys newsearch matches by | ``section:`` ``tags:`` ``lang:``  |
 | source, dedup    | keyword                                | a file's articles, duplicates    |
 | url, key         | keyword, not indexed                   | display                          |
+| utc_offset       | integer, not indexed                   | the date at the source's offset  |
 
 **Analysis parity.** OpenSearch does no linguistics here: newsearch's own chain
 (:func:`newsearch.analysis.tokens`) turns each text field into its terms, one position per
@@ -43,16 +44,15 @@ changes); :func:`open_news_index` refuses an index with other numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy.exceptions import TransportError
 
 from ...analysis import ANALYZER_NAME, tokens
-from ...article import Article
+from ...article import Article, section_key, section_keys
 from ...errors import IndexNotFound
 from ...ranking import K1, B
-from ...schema import SCHEMA_VERSION
+from ...schema import SCHEMA_VERSION, epoch_to_datetime
 from ...searcher import MAX_PAGE, MAX_PER_PAGE
 from .client import Cluster
 from .errors import MappingVersionError
@@ -70,6 +70,7 @@ __all__ = [
     "document",
     "folded",
     "index_body",
+    "match_key",
     "open_news_index",
     "term_string",
     "terms_field",
@@ -94,8 +95,18 @@ def terms_field(name: str) -> str:
 
 
 def folded(value: str) -> str:
-    """A keyword value as ``section:``/``tags:``/``lang:`` match it (any case)."""
+    """A tag or language as ``tags:``/``lang:`` match it (any case)."""
     return value.strip().casefold()
+
+
+def match_key(field: str, value: str) -> str:
+    """What a ``section:``/``tags:``/``lang:`` value is looked up by in ``fold.<field>``."""
+    return section_key(value) if field == "section" else folded(value)
+
+
+def _keys(field: str, value: str) -> list[str]:
+    """The keys one indexed value is found by (a section also by its code, "acq")."""
+    return section_keys(value) if field == "section" else [folded(value)]
 
 
 def term_string(text: str) -> str:
@@ -168,6 +179,7 @@ def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
                 "dedup": {"type": "keyword"},
                 "url": {"type": "keyword", "index": False, "doc_values": False},
                 "key": {"type": "keyword", "index": False, "doc_values": False},
+                "utc_offset": {"type": "integer", "index": False, "doc_values": False},
             },
         },
     }
@@ -184,14 +196,17 @@ def document(article: Article, dedup: str | None = None) -> dict[str, Any]:
             terms[name] = term_string(value)
     doc["terms"] = terms
     if article.date is not None:
-        doc["date"] = int(article.date.timestamp())
+        doc["date"] = int(article.date.timestamp())  # the UTC instant
+        offset = article.date.utcoffset()
+        if offset:
+            doc["utc_offset"] = int(offset.total_seconds()) // 60  # minutes, as schema.py
     labels = {"section": article.sections, "tags": article.tags,
               "lang": [article.lang] if article.lang else []}
     fold: dict[str, list[str]] = {}
     for name, values in labels.items():
         if values:
             doc[name] = list(values)
-            fold[name] = list(dict.fromkeys(folded(v) for v in values))
+            fold[name] = list(dict.fromkeys(k for v in values for k in _keys(name, v)))
     doc["fold"] = fold
     doc["source"] = article.source
     doc["dedup"] = dedup or article.dedup
@@ -204,10 +219,11 @@ def document(article: Article, dedup: str | None = None) -> dict[str, Any]:
 def article_from_source(src: dict[str, Any]) -> Article:
     date = src.get("date")
     lang = src.get("lang") or []
+    when = epoch_to_datetime(int(date), src.get("utc_offset")) if date is not None else None
     return Article(
         id=src["id"], title=src.get("title", ""), body=src.get("body", ""),
         source=src.get("source", ""), key=src.get("key", ""),
-        date=datetime.fromtimestamp(int(date), tz=UTC) if date is not None else None,
+        date=when,
         sections=list(src.get("section") or []), url=src.get("url"),
         author=src.get("author"), lang=lang[0] if lang else None,
         subtitle=src.get("subtitle"), tags=list(src.get("tags") or []),
