@@ -272,6 +272,7 @@ cmd_start_node() {
   local n=$1
   node_arg "$n"
   [ -x "$INSTALL/bin/opensearch" ] || die "not installed yet: run start first"
+  if node_pid "$n" >/dev/null; then say "node$n is already running"; return 0; fi
   start_node_process "$n"
   if ! wait_for yellow "$NODES"; then die "node$n did not join within ${WAIT}s; see $(node_dir "$n")/logs/"; fi
   say "node$n joined"

@@ -31,6 +31,9 @@ __all__ = ["BATCH_BYTES", "BATCH_DOCS", "LOAD_REFRESH_INTERVAL", "BulkStats", "B
 # large enough to keep the cluster busy, small enough that a retried batch costs little.
 BATCH_DOCS = 1_000
 BATCH_BYTES = 8_000_000
+# Seconds a bulk request may take: above the minute the cluster itself holds an item whose
+# shard has no active primary, so it answers (503 for that item) before the client gives up.
+BULK_REQUEST_TIMEOUT = 120.0
 # While an index run writes, the index makes new documents searchable this often instead of
 # every second: fewer, larger segments. Reuters-21578 into 3 shards × 2 copies took 32-49 s
 # against 59-62 s with the default (same runs; the machine was shared, see bench/README.md).
@@ -95,18 +98,21 @@ class BulkWriter:
         """Send what is buffered; return when the cluster has taken all of it."""
         lines, actions = self._lines, self._actions
         self._lines, self._actions, self._bytes = [], [], 0
+        deadline = time.monotonic() + self.cluster.retry_seconds
         attempt = 0
         while lines:
-            resp = self.cluster.request("POST", "/_bulk", self.params, b"".join(lines))
+            resp = self.cluster.request("POST", "/_bulk", self.params, b"".join(lines),
+                                        request_timeout=BULK_REQUEST_TIMEOUT)
             self.stats.requests += 1
             lines, actions = self._settle(resp, lines, actions)
             if lines:
-                if attempt >= self.cluster.retries:
+                delay = self.cluster.backoff(attempt)
+                if time.monotonic() + delay > deadline:
                     raise ClusterUnavailable(
                         self.cluster.urls,
                         f"{len(actions)} documents still refused after {attempt + 1} tries")
                 self.stats.retried_items += len(actions)
-                time.sleep(self.cluster.backoff(attempt))
+                time.sleep(delay)
                 attempt += 1
 
     def _settle(self, resp: dict[str, Any], lines: list[bytes], actions: list[tuple[str, str]]

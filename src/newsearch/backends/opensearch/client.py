@@ -8,11 +8,14 @@ Two layers of retrying, for two kinds of trouble:
 * **A dead node.** opensearch-py's connection pool sends each request to the next node in
   turn; a node that refuses the connection is marked dead and the request goes to another
   one at once (``max_retries`` is the number of nodes), so one stopped node never surfaces.
+  A node that is merely slow (a timeout) is *not* marked dead: while the cluster elects a
+  new manager after losing one, every node is slow, and marking them all dead left no node
+  to ask (seen on a loaded machine).
 * **A busy or recovering cluster.** 429 (queues full), 5xx (a shard's primary moving after a
-  node left) and connection errors on every node are retried by :meth:`Cluster.call` with
-  exponential back-off and jitter, up to :data:`RETRIES` times (about 90 s in all), then
-  become :class:`~.errors.ClusterUnavailable`. Every request newsearch makes is idempotent
-  (documents have explicit ids), so repeating one is safe.
+  node left), timeouts and connection errors on every node are retried by
+  :meth:`Cluster.call` with exponential back-off and jitter for up to
+  :data:`RETRY_SECONDS`, then become :class:`~.errors.ClusterUnavailable`. Every request
+  newsearch makes is idempotent (documents have explicit ids), so repeating one is safe.
 """
 
 from __future__ import annotations
@@ -26,19 +29,21 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
-from opensearchpy.exceptions import NotFoundError, TransportError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
 
 from ...errors import IndexNotFound
 from .errors import ClusterUnavailable, ClusterUnhealthy
 
-__all__ = ["DEFAULT_URL", "RETRIES", "RETRY_STATUSES", "Address", "Cluster", "parse_url"]
+__all__ = ["DEFAULT_URL", "RETRY_SECONDS", "RETRY_STATUSES", "Address", "Cluster", "parse_url"]
 
 DEFAULT_URL = "http://127.0.0.1:9200"
 URL_SCHEME = "opensearch+"
 # Statuses worth repeating a request for: too many requests, and the cluster's own 5xx while
 # shards move (a 500 is a bug or a bad script: repeating it cannot help).
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-RETRIES = 8
+# How long a request is repeated before the cluster counts as unavailable: a failover under
+# load (a new manager elected, replicas promoted) took over a minute and a half here.
+RETRY_SECONDS = 180.0
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 REQUEST_TIMEOUT = 30.0
@@ -106,6 +111,8 @@ def _retryable(exc: Exception) -> bool:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, ConnectionTimeout):
+        return "no node answered in time"
     if isinstance(exc, OSConnectionError):
         return "no node answered"
     if isinstance(exc, TransportError):
@@ -117,7 +124,7 @@ class Cluster:
     """A client for one cluster, shared by threads (opensearch-py's client is thread-safe)."""
 
     def __init__(self, address: Address | str | Sequence[str] = DEFAULT_URL, *,
-                 timeout: float = REQUEST_TIMEOUT, retries: int = RETRIES,
+                 timeout: float = REQUEST_TIMEOUT, retry_seconds: float = RETRY_SECONDS,
                  initial_backoff: float = INITIAL_BACKOFF,
                  max_backoff: float = MAX_BACKOFF) -> None:
         if isinstance(address, str):
@@ -125,7 +132,7 @@ class Cluster:
         elif not isinstance(address, Address):
             address = Address(tuple(address))
         self.address = address
-        self.retries = retries
+        self.retry_seconds = retry_seconds
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.retried = 0  # requests repeated after a back-off (for reports and tests)
@@ -135,7 +142,7 @@ class Cluster:
             # One try per node for connection failures and 502/503/504 from one node.
             max_retries=len(address.hosts),
             retry_on_status=(502, 503, 504),
-            retry_on_timeout=True,
+            retry_on_timeout=False,  # a timeout goes to call()'s back-off instead
             # A node that went away is tried again after a second (opensearch-py's default,
             # 60 s, would keep a restarted node idle for a minute).
             dead_timeout=1,
@@ -152,7 +159,8 @@ class Cluster:
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` with back-off on 429/5xx/connection errors; what is still
-        failing after :attr:`retries` attempts becomes :class:`ClusterUnavailable`."""
+        failing after :attr:`retry_seconds` becomes :class:`ClusterUnavailable`."""
+        deadline = time.monotonic() + self.retry_seconds
         attempt = 0
         while True:
             try:
@@ -160,9 +168,10 @@ class Cluster:
             except (OSConnectionError, TransportError) as exc:
                 if not _retryable(exc):
                     raise
-                if attempt >= self.retries:
+                delay = self.backoff(attempt)
+                if time.monotonic() + delay > deadline:
                     raise ClusterUnavailable(self.urls, _reason(exc)) from None
-                time.sleep(self.backoff(attempt))
+                time.sleep(delay)
                 attempt += 1
                 self.retried += 1
 
