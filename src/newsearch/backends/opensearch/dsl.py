@@ -18,9 +18,11 @@ holds. Each node's meaning follows :class:`newsearch.plan.Evaluator`:
 | node       | DSL                                                                          |
 |------------|------------------------------------------------------------------------------|
 | PTerms     | ``terms`` on each field, any of them                                         |
-| PPhrase    | slop 0: ``match_phrase``; slop N: ``intervals`` ``all_of``, unordered,        |
-|            | ``max_gaps`` N (the words in any order, at most N others among them; a word  |
-|            | asked for twice needs two positions, which ``span_near`` would not require)  |
+| PPhrase    | ``intervals`` ``all_of``, each word ``any_of`` its terms: slop 0 ordered,     |
+|            | ``max_gaps`` 0 (``match_phrase`` when every word has one term); slop N        |
+|            | unordered, ``max_gaps`` N (the words in any order, at most N others among    |
+|            | them; a word asked for twice needs two positions, which ``span_near`` would  |
+|            | not require)                                                                 |
 | PDays      | ``range`` on the date, whole UTC days                                        |
 | PSections  | ``terms`` on ``fold.section`` (section keys: case, spaces, hyphens and a    |
 |            | trailing code as in *Mergers/Acquisitions (ACQ)* do not matter)              |
@@ -41,6 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...analysis import TRUNCATED
 from ...plan import (
     FIELD_BOOSTS,
     PAll,
@@ -56,7 +59,7 @@ from ...plan import (
     scoring_leaves,
 )
 from ...ranking import RECENCY_FLOOR, idf
-from .mapping import KEYWORD_FIELDS, TEXT_FIELDS, match_key, terms_field
+from .mapping import KEYWORD_FIELDS, STACK, TEXT_FIELDS, match_key, terms_field
 
 __all__ = [
     "SORTS",
@@ -127,16 +130,22 @@ def _any(queries: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"should": queries, "minimum_should_match": 1}}
 
 
-def _phrase(field: str, terms: Sequence[str], slop: int) -> dict[str, Any]:
+def _phrase(field: str, words: Sequence[tuple[str, ...]], slop: int) -> dict[str, Any]:
+    """Each word is the tuple of terms any of which may stand at its position."""
     name = terms_field(field)
-    if len(terms) == 1:
-        return {"term": {name: terms[0]}}
-    if slop == 0:
-        return {"match_phrase": {name: {"query": " ".join(terms)}}}
+    if len(words) == 1:
+        return {"terms": {name: list(words[0])}}
+    if slop == 0 and all(len(w) == 1 for w in words):
+        return {"match_phrase": {name: {"query": " ".join(w[0] for w in words)}}}
+
+    def word(alts: tuple[str, ...]) -> dict[str, Any]:
+        rules = [{"match": {"query": t}} for t in alts]
+        return rules[0] if len(rules) == 1 else {"any_of": {"intervals": rules}}
+
     # ("ordered": false, the older spelling, is deprecated and ignored in OpenSearch 3.)
     return {"intervals": {name: {"all_of": {
-        "mode": "unordered", "max_gaps": slop,
-        "intervals": [{"match": {"query": t}} for t in terms]}}}}
+        "mode": "ordered" if slop == 0 else "unordered", "max_gaps": slop,
+        "intervals": [word(w) for w in words]}}}}
 
 
 def _days(lo: int | None, hi: int | None) -> dict[str, Any]:
@@ -215,12 +224,25 @@ def scoring_clauses(leaves: Sequence[Leaf], stats: LeafStats) -> list[dict[str, 
         name = terms_field(field)
         if isinstance(term, str):
             out.append({"term": {name: {"value": term, "boost": weight}}})
-        else:
-            # The best-scoring spelling is the one with the most occurrences (same field,
-            # same length): the score of the word counted once with its largest frequency.
-            out.append({"dis_max": {"tie_breaker": 0.0, "queries": [
-                {"term": {name: {"value": t, "boost": weight}}} for t in term]}})
+            continue
+        # As newsearch.ranking merges a word's spellings: the counts of a stem and its
+        # cut-short words (kiev, kiev~kieves) add up, as one term; of the families, the one
+        # with the most occurrences scores (same field, same length, so the highest score).
+        families: dict[str, list[str]] = {}
+        for t in term:
+            families.setdefault(t.split(TRUNCATED, 1)[0], []).append(t)
+        clauses = [_family(name, ts, weight) for ts in families.values()]
+        out.append(clauses[0] if len(clauses) == 1 else
+                   {"dis_max": {"tie_breaker": 0.0, "queries": clauses}})
     return out
+
+
+def _family(name: str, terms: list[str], weight: float) -> dict[str, Any]:
+    if len(terms) == 1:
+        return {"term": {name: {"value": terms[0], "boost": weight}}}
+    # Terms stacked at one position make the field's analyser build Lucene's SynonymQuery,
+    # which scores them as one term with the sum of their frequencies.
+    return {"match": {name: {"query": STACK.join(terms), "boost": weight}}}
 
 
 def search_body(plan: Any, *, leaves: Sequence[Leaf] = (), stats: LeafStats | None = None,

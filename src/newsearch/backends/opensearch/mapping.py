@@ -51,6 +51,7 @@ from opensearchpy.exceptions import TransportError
 from ...analysis import ANALYZER_NAME, tokens
 from ...article import Article, section_key, section_keys
 from ...errors import IndexNotFound
+from ...language import article_language
 from ...ranking import K1, B
 from ...schema import SCHEMA_VERSION, epoch_to_datetime
 from ...searcher import MAX_PAGE, MAX_PER_PAGE
@@ -109,9 +110,10 @@ def _keys(field: str, value: str) -> list[str]:
     return section_keys(value) if field == "section" else [folded(value)]
 
 
-def term_string(text: str) -> str:
-    """The analysed terms of ``text``, one whitespace-separated entry per position."""
-    return " ".join(STACK.join(terms) for terms, _pos, _start, _end in tokens(text))
+def term_string(text: str, lang: str | None = None) -> str:
+    """The analysed terms of ``text`` (in language ``lang``), one whitespace-separated entry
+    per position."""
+    return " ".join(STACK.join(terms) for terms, _pos, _start, _end in tokens(text, lang))
 
 
 def _similarity_script() -> str:
@@ -186,14 +188,17 @@ def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
 
 
 def document(article: Article, dedup: str | None = None) -> dict[str, Any]:
-    """The ``_source`` for one article (its ``_id`` is ``article.id``)."""
+    """The ``_source`` for one article (its ``_id`` is ``article.id``). Text is analysed in
+    the article's language (declared, else detected), which is stored as ``lang``, as the
+    Whoosh backend does."""
+    lang = article_language(article)
     doc: dict[str, Any] = {"id": article.id}
     terms: dict[str, str] = {}
     for name in TEXT_FIELDS:
         value = getattr(article, name)
         if value:
             doc[name] = value
-            terms[name] = term_string(value)
+            terms[name] = term_string(value, lang)
     doc["terms"] = terms
     if article.date is not None:
         doc["date"] = int(article.date.timestamp())  # the UTC instant
@@ -201,7 +206,7 @@ def document(article: Article, dedup: str | None = None) -> dict[str, Any]:
         if offset:
             doc["utc_offset"] = int(offset.total_seconds()) // 60  # minutes, as schema.py
     labels = {"section": article.sections, "tags": article.tags,
-              "lang": [article.lang] if article.lang else []}
+              "lang": [lang] if lang else []}
     fold: dict[str, list[str]] = {}
     for name, values in labels.items():
         if values:
