@@ -207,7 +207,7 @@ def latin_stemmer(lang: str | None) -> str:
 def morph_lang(lang: str | None, word: str) -> str:
     """The pymorphy3 dictionary for a Cyrillic word of an article in ``lang``."""
     if lang in MORPH_LANGS:
-        return lang  # type: ignore[return-value]
+        return lang
     return "uk" if _UKRAINIAN_LETTERS.search(word) else "ru"
 
 

@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
-MATCH_STYLE = {"bold": True, "fg": "yellow"}
+MATCH_STYLE: dict[str, Any] = {"bold": True, "fg": "yellow"}
 MAX_FACETS_SHOWN = 8
 
 MAX_SKIPS_SHOWN = 20

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .schema import NO_DATE, epoch_to_datetime
@@ -30,6 +31,10 @@ class IndexStats:
             "undated": self.undated,
             "index": self.index,
         }
+
+
+def _day(when: datetime | None, fmt: str) -> str | None:
+    return when.strftime(fmt) if when is not None else None
 
 
 def stats_from_reader(reader: Any, index: str = "") -> IndexStats:
@@ -59,8 +64,8 @@ def stats_from_reader(reader: Any, index: str = "") -> IndexStats:
     return IndexStats(
         documents=reader.doc_count(),
         sections=dict(sorted(sections.items(), key=lambda kv: (-kv[1], kv[0]))),
-        date_min=epoch_to_datetime(lo).strftime(day) if lo is not None else None,
-        date_max=epoch_to_datetime(hi).strftime(day) if hi is not None else None,
+        date_min=_day(epoch_to_datetime(lo), day),
+        date_max=_day(epoch_to_datetime(hi), day),
         undated=undated,
         index=index,
     )

@@ -89,8 +89,10 @@ def _utf16_guess(sample: bytes) -> str | None:
     return enc if len(_NOT_TEXT.findall(text)) <= len(text) * 0.05 else None
 
 
-def _legacy_byte(err: UnicodeDecodeError) -> tuple[str, int]:
+def _legacy_byte(err: UnicodeError) -> tuple[str, int]:
     """Decode one undecodable byte as cp1252 (falling back to Latin-1) and go on."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err  # registered for decoding only
     bad = err.object[err.start : err.start + 1]
     try:
         ch = bad.decode("cp1252")

@@ -148,6 +148,7 @@ _KNOWN_BINARY_EXTS = {
 
 def _reader(fmt: str) -> ReadFn:
     # Imported lazily so that `newsearch stats` never pays for trafilatura/lxml.
+    read: ReadFn
     if fmt == "reuters":
         from .reuters import read
     elif fmt in ("csv", "json", "jsonl"):

@@ -34,8 +34,9 @@ def sniff(head: bytes) -> bool:
 def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
     lines = lines_of(src.text())
     headers: list[str] = []
-    while lines and _HEADER.match(lines[0]):
-        headers.append((_HEADER.match(lines.pop(0)).group(1) or "").strip())
+    while lines and (header := _HEADER.match(lines[0])):
+        headers.append((header.group(1) or "").strip())
+        lines.pop(0)
     if not headers:
         raise src.skip("no '-- ' header lines")
     title = headers[0]

@@ -156,8 +156,8 @@ def parse_date(value: object, *, tz: timezone = UTC) -> datetime | None:
         return _make(y, mo, d, tz=tz)
     m = _DMY.search(text)
     if m:
-        d, mo, y, h, mi, s = m.groups()
-        return _make(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tz)
+        gd, gmo, gy, gh, gmi, gs = m.groups()
+        return _make(int(gy), int(gmo), int(gd), int(gh or 0), int(gmi or 0), int(gs or 0), tz)
     try:
         dt = parsedate_to_datetime(text)
         if dt is not None and _MIN_YEAR <= dt.year <= _MAX_YEAR:
@@ -169,10 +169,10 @@ def parse_date(value: object, *, tz: timezone = UTC) -> datetime | None:
         return us
     m = _TEXT_MONTH.search(text)
     if m:
-        d, mon, y = m.groups()
+        td, mon, ty = m.groups()
         month = MONTHS.get(mon.lower())
         if month:
-            return _make(int(y), month, int(d), tz=tz)
+            return _make(int(ty), month, int(td), tz=tz)
     return None
 
 

@@ -112,7 +112,7 @@ def _article(src: SourceFile, key: str, raw: dict[str, Any]) -> Article | Record
     rec = {str(k).strip().lower(): v for k, v in raw.items()}
     url = _as_text(_pick(rec, FIELD_NAMES["url"]))
     title = _as_text(_pick(rec, FIELD_NAMES["title"]))
-    body = _paragraphs(_as_text(_pick(rec, FIELD_NAMES["body"])))
+    body = _paragraphs(_as_text(_pick(rec, FIELD_NAMES["body"])) or "")
     if not (title or body):
         return RecordSkip(key, "record has neither a title nor a body field")
     raw_date = _pick(rec, FIELD_NAMES["date"])

@@ -261,6 +261,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response: Response
         if _is_api(request):
             response = _error(exc.status_code, str(exc.detail))
         else:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit
 
 import numpy as np
@@ -336,13 +336,16 @@ def _with_gaps(facet: Sequence[FacetValue]) -> list[FacetValue]:
     as a gap in the chart (up to :data:`MAX_BARS` periods; beyond, the facet as it is)."""
     if len(facet) < 2:
         return list(facet)
-    unit = {4: "Y", 7: "M", 10: "D"}.get(len(facet[0].value))
+    units: dict[int, Literal["Y", "M", "D"]] = {4: "Y", 7: "M", 10: "D"}
+    unit = units.get(len(facet[0].value))
+    if unit is None:
+        return list(facet)
     try:
         first, last = (np.datetime64(facet[i].value, unit) for i in (0, -1))
     except (TypeError, ValueError):
         return list(facet)
     n = int((last - first).astype(int)) + 1
-    if unit is None or not 0 < n <= MAX_BARS:
+    if not 0 < n <= MAX_BARS:
         return list(facet)
     counts = {f.value: f.count for f in facet}
     periods = [str(first + i) for i in range(n)]
