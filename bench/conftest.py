@@ -77,3 +77,78 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(text)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / ("results-quick.md" if QUICK else "results.md")).write_text(text, "utf-8")
+
+
+# --- child processes and their memory -------------------------------------------------------
+
+MEMORY_FIELDS = {"Rss:": "rss_kb", "Private_Clean:": "uss_clean_kb",
+                 "Private_Dirty:": "uss_dirty_kb", "Anonymous:": "anon_kb"}
+
+
+def _smaps_rollup(pid: int) -> dict[str, int] | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if parts and parts[0] in MEMORY_FIELDS:
+            out[MEMORY_FIELDS[parts[0]]] = int(parts[1])
+    return out
+
+
+def run_child(args: list[str], *, every: float = 0.02, cwd: Path | None = None
+              ) -> tuple[dict[str, Any], dict[str, int]]:
+    """Run a benchmark child (``python`` + ``args``); its last stdout line is JSON.
+
+    Returns that JSON and the child's peak memory in kB, sampled from
+    ``/proc/PID/smaps_rollup`` every ``every`` seconds: ``rss_kb`` (resident, including
+    file pages mapped from the index, which the kernel can drop), ``uss_kb``
+    (Private_Clean + Private_Dirty: what the process alone maps; a file page that no other
+    process maps counts here too) and ``anon_kb`` (anonymous memory: the process's own heap
+    and arrays, never file cache). The child reports its own ``VmHWM`` as ``peak_rss_kb``
+    when it wants the kernel's exact peak.
+    """
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=cwd or ROOT)
+    peaks = {"rss_kb": 0, "uss_kb": 0, "anon_kb": 0}
+
+    def sample() -> None:
+        while proc.poll() is None:
+            m = _smaps_rollup(proc.pid)
+            if m:
+                peaks["rss_kb"] = max(peaks["rss_kb"], m.get("rss_kb", 0))
+                peaks["uss_kb"] = max(peaks["uss_kb"],
+                                      m.get("uss_clean_kb", 0) + m.get("uss_dirty_kb", 0))
+                peaks["anon_kb"] = max(peaks["anon_kb"], m.get("anon_kb", 0))
+            time.sleep(every)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    sampler.join()
+    if proc.returncode:
+        raise RuntimeError(f"benchmark child {args[:2]} failed ({proc.returncode}):\n{err[-3000:]}")
+    import json
+
+    return json.loads(out.strip().splitlines()[-1]), peaks
+
+
+def percentile(values: list[float], p: int) -> float:
+    """The p-th percentile (nearest rank on the sorted values)."""
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def tree_bytes(path: Path) -> int:
+    """Bytes on disk of a file or of every file under a folder."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -23,6 +23,9 @@ Filters are ``{"sections": [exact names], "since": date, "until": date}`` (inclu
 days); tantivy also takes ``"highlight_prefixes"`` (see ``Tantivy.run``). A hit whose body
 has no highlight falls back to its highlighted title, then to the start of its text (as
 newsearch does), so every hit carries a snippet.
+
+``Fts5.open(path)`` and ``Tantivy.open(path)`` open an index built earlier, so a benchmark
+can search it from a fresh process (bench/test_cold_queries.py).
 """
 
 from __future__ import annotations
@@ -178,6 +181,13 @@ class Fts5:
         """)
         con.commit()
 
+    @classmethod
+    def open(cls, path: Path) -> Fts5:
+        """The database at ``path``, built earlier by ``Fts5(articles, path)``."""
+        self = cls.__new__(cls)
+        self.con = sqlite3.connect(path)
+        return self
+
     def run(self, text: str, filters: dict[str, Any]) -> Outcome:
         where = ["docs MATCH ?"]
         args: list[Any] = [text]
@@ -227,16 +237,14 @@ class Tantivy:
     def __init__(self, articles: Iterable[Article], path: Path) -> None:
         import tantivy
 
-        self.t = tantivy
         sb = tantivy.SchemaBuilder()
         sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
         sb.add_text_field("body", stored=True, tokenizer_name="en_stem")
         sb.add_text_field("section", stored=True, tokenizer_name="raw", fast=True)
         sb.add_integer_field("ts", stored=True, indexed=True, fast=True)
-        self.schema = sb.build()
         path.mkdir(parents=True, exist_ok=True)
-        self.ix = tantivy.Index(self.schema, path=str(path))
-        w = self.ix.writer()
+        ix = tantivy.Index(sb.build(), path=str(path))
+        w = ix.writer()
         for a in articles:
             doc = tantivy.Document(title=a.title, body=a.body, section=list(a.sections))
             if a.date:
@@ -244,6 +252,23 @@ class Tantivy:
             w.add_document(doc)
         w.commit()
         w.wait_merging_threads()
+        self._setup(ix)
+
+    @classmethod
+    def open(cls, path: Path) -> Tantivy:
+        """The index in ``path``, built earlier by ``Tantivy(articles, path)``."""
+        import tantivy
+
+        self = cls.__new__(cls)
+        self._setup(tantivy.Index.open(str(path)))
+        return self
+
+    def _setup(self, ix: Any) -> None:
+        import tantivy
+
+        self.t = tantivy
+        self.ix = ix
+        self.schema = ix.schema
         self.ix.reload()
         self.searcher = self.ix.searcher()  # reused, like newsearch's per-thread searcher
         # tantivy-py has aggregations: the section facet is a terms aggregation over the raw

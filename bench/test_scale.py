@@ -1,28 +1,38 @@
-"""How newsearch's costs grow with the archive: 5k, 10k, 20k, every real article, 200k.
+"""How newsearch's costs grow with the archive: 5k, 10k, 20k, every real article, 200k, 1M.
 
 For each size: index time and throughput, index size on disk, the indexing run's peak
-memory (the largest of the main and worker processes), then query p50/p95 over the
-query-path benchmark's newsearch queries and the peak memory of the searching process.
+memory (the largest of the main and worker processes), then, in a fresh searching process:
+
+* first pass: the query-path benchmark's 38 queries, once each (the process's first
+  queries: files opened, per-segment arrays built);
+* warm: the same 38 queries, ROUNDS more times (what they cost once read and decoded);
+* cold: the cold-query benchmark's 42 queries (bench/test_cold_queries.py), once each:
+  words no earlier query asked for, as most of a real archive's queries are;
+* the searching process's peak memory, sampled from /proc: RSS (resident, including file
+  pages mapped from the index, which the kernel can drop), USS (Private_Clean +
+  Private_Dirty) and anonymous memory (its heap and arrays: never file cache).
 
 The articles are every article of ../shared/corpora (Reuters-21578, BBC, RIA, the Reuters
-financial slice, the HTML pages; about 47,000 after exact duplicates), parsed once with
+financial slice, the HTML pages; about 46,000 after exact duplicates), parsed once with
 newsearch's readers and written as JSON Lines files of 1,000 articles (untimed). A size N
-indexes the first N articles; 200k repeats the real articles with new ids and a
+indexes the first N articles; 200k and 1M repeat the real articles with new ids and a
 "[copy k]" mark in the headline (so they are not exact duplicates), labelled "replicated".
 Each size is indexed and searched in its own subprocess, so peak memory is that run's.
 
-Quick mode (NEWSEARCH_BENCH_QUICK=1): 2,000 and 5,000 articles only.
+Quick mode (NEWSEARCH_BENCH_QUICK=1): 2,000 and 5,000 articles only. The 1M size needs
+about 10 GB of free disk for the JSON Lines and the index (``df -h``; it is skipped with
+less) and runs only in full mode.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import statistics
-import subprocess
-import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,23 +40,28 @@ from newsearch.article import Article
 from newsearch.corpus import load, walk
 from newsearch.readers import read_source
 
-from .conftest import QUICK, need_corpora, record
+from .conftest import QUICK, need_corpora, percentile, record, run_child, tree_bytes
+from .test_cold_queries import COLD_QUERIES
 from .test_query_path import QUERIES
 
 SIZES: list[tuple[str, int | None]] = (
     [("2k", 2_000), ("5k", 5_000)] if QUICK else
     [("5k", 5_000), ("10k", 10_000), ("20k", 20_000), ("all real", None),
-     ("200k (replicated)", 200_000)]
+     ("200k (replicated)", 200_000), ("1M (replicated)", 1_000_000)]
 )
 FILE_ARTICLES = 1_000
 ROUNDS = 1 if QUICK else 3
 SUBDIRS = ["reuters21578", "bbc", "cyrillic", "large", "html_articles/html"]
+# Free disk a size needs, per article (JSON Lines input plus the index, with room to spare).
+DISK_PER_ARTICLE = 10_000
+TABLE = "Scale (all real corpora, JSON Lines input)"
 
 
-def _all_articles() -> list[dict[str, object]]:
+def real_articles() -> list[Article]:
+    """Every real article of the shared corpora, exact duplicates dropped."""
     corpora = need_corpora()
     seen: set[str] = set()
-    out: list[dict[str, object]] = []
+    out: list[Article] = []
     for sub in SUBDIRS:
         for f in walk([str(corpora / sub)]):
             if not hasattr(f, "signature"):
@@ -59,38 +74,58 @@ def _all_articles() -> list[dict[str, object]]:
                 if not isinstance(a, Article) or a.dedup in seen:
                     continue
                 seen.add(a.dedup)
-                out.append({"id": a.id, "title": a.title, "body": a.body,
-                            "date": a.date.isoformat() if a.date else None,
-                            "section": a.sections, "url": a.url, "subtitle": a.subtitle})
+                out.append(a)
     return out
+
+
+def _row(a: Article) -> dict[str, object]:
+    return {"id": a.id, "title": a.title, "body": a.body,
+            "date": a.date.isoformat() if a.date else None,
+            "section": a.sections, "url": a.url, "subtitle": a.subtitle}
 
 
 @pytest.fixture(scope="module")
 def articles() -> list[dict[str, object]]:
-    return _all_articles()
+    return [_row(a) for a in real_articles()]
 
 
-def _write_corpus(folder: Path, rows: list[dict[str, object]]) -> None:
+def write_jsonl(folder: Path, rows: Iterator[Any]) -> int:
+    """Write ``rows`` (dicts or Articles) as JSON Lines files of FILE_ARTICLES; the count."""
     folder.mkdir(parents=True)
-    for i in range(0, len(rows), FILE_ARTICLES):
-        with open(folder / f"part-{i // FILE_ARTICLES:04d}.jsonl", "w", encoding="utf-8") as fh:
-            for row in rows[i : i + FILE_ARTICLES]:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    n = 0
+    batch: list[str] = []
+    for row in rows:
+        batch.append(json.dumps(_row(row) if isinstance(row, Article) else row,
+                                ensure_ascii=False))
+        n += 1
+        if len(batch) == FILE_ARTICLES:
+            _write_part(folder, n, batch)
+    if batch:
+        _write_part(folder, n, batch)
+    return n
 
 
-def _rows(articles: list[dict[str, object]], size: int | None) -> list[dict[str, object]]:
+def _write_part(folder: Path, n: int, batch: list[str]) -> None:
+    name = f"part-{(n - 1) // FILE_ARTICLES:05d}.jsonl"
+    (folder / name).write_text("\n".join(batch) + "\n", encoding="utf-8")
+    batch.clear()
+
+
+def _rows(articles: list[dict[str, object]], size: int | None) -> Iterator[dict[str, object]]:
+    """The first ``size`` articles; beyond the real ones, marked copies (streamed: a million
+    rows are never held at once)."""
     if size is None or size <= len(articles):
-        return articles[:size] if size else articles
-    rows = list(articles)
-    copy = 1
-    while len(rows) < size:
+        yield from (articles[:size] if size else articles)
+        return
+    yield from articles
+    n, copy = len(articles), 1
+    while n < size:
         copy += 1
         for a in articles:
-            rows.append({**a, "id": f"{a['id']}-copy{copy}",
-                         "title": f"{a['title']} [copy {copy}]"})
-            if len(rows) == size:
-                break
-    return rows
+            yield {**a, "id": f"{a['id']}-copy{copy}", "title": f"{a['title']} [copy {copy}]"}
+            n += 1
+            if n == size:
+                return
 
 
 _INDEX = textwrap.dedent("""
@@ -109,65 +144,68 @@ _INDEX = textwrap.dedent("""
 _SEARCH = textwrap.dedent("""
     import json, sys, time
     from newsearch import open_index
-    index, queries, rounds = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+    index, plan, rounds = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
     ix = open_index(index, results_cache=0)
-    times, first = [], []
-    for r in range(rounds + 1):
+
+    def run(queries):
+        times = []
         for text, filters in queries:
             t = time.perf_counter()
             res = ix.search(text, date_granularity="month", **filters)
-            (first if r == 0 else times).append((time.perf_counter() - t) * 1000)
+            times.append((time.perf_counter() - t) * 1000)
             assert "section" in res.facets and "date" in res.facets
+        return times
+
+    first = run(plan["queries"])
+    warm = [ms for _ in range(rounds) for ms in run(plan["queries"])]
+    cold = run(plan["cold"])
     peak = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
-    print(json.dumps({"times": times, "first": first, "peak_kb": peak}))
+    print(json.dumps({"first": first, "warm": warm, "cold": cold, "peak_rss_kb": peak}))
 """)
 
 
-def _child(script: str, *args: str) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
-                         check=True, env={**os.environ})
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _queries() -> list[tuple[str, dict[str, object]]]:
+def _plain(queries: list[dict[str, Any]]) -> list[tuple[str, dict[str, object]]]:
     out = []
-    for q in QUERIES:
+    for q in queries:
         text, filters = q["newsearch"]
         out.append((text, {k: (v.isoformat() if hasattr(v, "isoformat") else v)
                            for k, v in filters.items()}))
     return out
 
 
-def _pct(values: list[float], p: int) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
-
-
 @pytest.mark.parametrize(("label", "size"), SIZES, ids=[s[0] for s in SIZES])
 def test_scale(benchmark, articles, tmp_path: Path, label: str, size: int | None) -> None:
-    rows = _rows(articles, size)
+    need = (size or len(articles)) * DISK_PER_ARTICLE
+    if shutil.disk_usage(tmp_path).free < need:
+        pytest.skip(f"{label} needs about {need / 1e9:.0f} GB free under {tmp_path}")
     corpus = tmp_path / "corpus"
-    _write_corpus(corpus, rows)
+    n = write_jsonl(corpus, _rows(articles, size))
     index = tmp_path / "index"
-    built: dict[str, object] = {}
-    benchmark.pedantic(lambda: built.update(_child(_INDEX, str(corpus), str(index))),
+    built: dict[str, Any] = {}
+    benchmark.pedantic(lambda: built.update(run_child(["-c", _INDEX, str(corpus),
+                                                       str(index)])[0]),
                        rounds=1, iterations=1)
-    searched = _child(_SEARCH, str(index), json.dumps(_queries()), str(ROUNDS))
-    times = searched["times"]
-    size_mb = sum(p.stat().st_size for p in index.rglob("*") if p.is_file()) / 1e6
+    shutil.rmtree(corpus)  # room for the next size; the index is what is searched
+    plan = json.dumps({"queries": _plain(QUERIES), "cold": _plain(COLD_QUERIES)})
+    searched, peaks = run_child(["-c", _SEARCH, str(index), plan, str(ROUNDS)])
+    warm, cold = searched["warm"], searched["cold"]
     docs = built["documents"]
     row = {
-        "articles": f"{len(rows):,}", "label": label, "indexed": f"{docs:,}",
+        "articles": f"{n:,}", "label": label, "indexed": f"{docs:,}",
         "index_s": f"{built['seconds']:.1f}",
-        "articles_per_s": f"{len(rows) / built['seconds']:,.0f}",
-        "index_MB": f"{size_mb:.0f}",
+        "articles_per_s": f"{n / built['seconds']:,.0f}",
+        "index_MB": f"{tree_bytes(index) / 1e6:.0f}",
         "index_peak_MB": f"{built['peak_kb'] / 1024:.0f}",
-        "query_p50_ms": f"{statistics.median(times):.1f}",
-        "query_p95_ms": f"{_pct(times, 95):.1f}",
+        "warm_p50_ms": f"{statistics.median(warm):.1f}",
+        "warm_p95_ms": f"{percentile(warm, 95):.1f}",
+        "cold_p50_ms": f"{statistics.median(cold):.1f}",
+        "cold_p95_ms": f"{percentile(cold, 95):.1f}",
         "first_pass_p50_ms": f"{statistics.median(searched['first']):.1f}",
-        "search_peak_MB": f"{searched['peak_kb'] / 1024:.0f}",
+        "search_peak_rss_MB": f"{searched['peak_rss_kb'] / 1024:.0f}",
+        "search_peak_uss_MB": f"{peaks['uss_kb'] / 1024:.0f}",
+        "search_peak_anon_MB": f"{peaks['anon_kb'] / 1024:.0f}",
     }
     benchmark.extra_info.update(row)
-    record("Scale (all real corpora, JSON Lines input)", **row)
-    assert docs > 0.9 * len(rows)
-    assert searched["peak_kb"] < 1024 * 1024  # searching stays under 1 GB resident
+    record(TABLE, **row)
+    assert docs > 0.9 * n
+    assert peaks["uss_kb"] < 1024 * 1024  # the searching process owns less than 1 GB
