@@ -1,18 +1,29 @@
-"""NewsSegmentWriter writes what Whoosh's own SegmentWriter writes, only faster."""
+"""The newsearch codec round-trips what Whoosh's own writer and codec store, and Whoosh reads
+it: NewsSegmentWriter's segments hold the same postings, positions, stored fields, lengths and
+columns as Whoosh's SegmentWriter with its W3 codec, seen through Whoosh's API and through
+the query path's arrays."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from whoosh.writing import SegmentWriter
+from whoosh import qparser
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import RamStorage
+from whoosh.writing import CLEAR, OPTIMIZE, SegmentWriter
 
+from newsearch import open_index
 from newsearch.article import Article
-from newsearch.schema import document_fields
+from newsearch.codec import NewsCodec, NewsFieldWriter, NewsTermsReader, segment_postings
+from newsearch.schema import document_fields, make_schema
 from newsearch.segments import NewsSegmentWriter, make_codec
 from newsearch.storage import create_index
+from newsearch.view import segment_postings as mapped_postings
 
 TEXTS = [
     ("Bank of England holds rates", "The Bank of England held rates. " * 3),
@@ -36,10 +47,11 @@ def _articles() -> list[Article]:
     return [full, *plain]
 
 
-def _build(path: Path, writer_cls: type, fast: bool = False) -> Any:
+def _build(path: Path, writer_cls: type, codec: Any, fast: bool = False,
+           articles: list[Article] | None = None) -> Any:
     ix = create_index(path)
-    w = writer_cls(ix, codec=make_codec())
-    for a in _articles():
+    w = writer_cls(ix, codec=codec)
+    for a in articles or _articles():
         if fast:
             w.add_article(a, a.dedup)
         else:
@@ -49,40 +61,193 @@ def _build(path: Path, writer_cls: type, fast: bool = False) -> Any:
 
 
 def _dump(ix: Any) -> dict[str, Any]:
+    """Everything Whoosh's API shows of an index (positions decoded, so that two encodings
+    of the same list compare equal)."""
     out: dict[str, Any] = {}
     with ix.reader() as r:
         for fieldname in sorted(r.indexed_field_names()):
+            fmt = r.schema[fieldname].format
             for btext in r.lexicon(fieldname):
                 ti = r.term_info(fieldname, btext)
                 m = r.postings(fieldname, btext)
                 postings = []
                 while m.is_active():
-                    postings.append((m.id(), m.weight(), m.value()))
+                    value = m.value_as("positions") if fmt.supports("positions") else None
+                    postings.append((m.id(), m.weight(), value))
                     m.next()
                 out[f"{fieldname}:{btext!r}"] = (
-                    ti.doc_frequency(), ti.weight(), ti.min_length(), ti.max_length(),
-                    ti.max_weight(), postings,
-                    ti.extent(),  # where the postings start and how long they are
-                )
+                    ti.doc_frequency(), ti.weight(), ti.max_weight(), ti.min_id(), ti.max_id(),
+                    r.doc_frequency(fieldname, btext), r.frequency(fieldname, btext), postings)
         out["stored"] = list(r.all_stored_fields())
-        out["lengths"] = [(f, r.field_length(f), r.max_field_length(f))
+        out["lengths"] = [(f, r.field_length(f), r.max_field_length(f),
+                           [r.doc_field_length(d, f) for d in range(r.doc_count_all())])
                           for f in ("title", "body")]
         out["dates"] = list(r.column_reader("date"))
     return out
 
 
-@pytest.mark.parametrize("fast", [False, True], ids=["add_document", "add_article"])
-def test_news_writer_output_equals_whoosh_writer_output(tmp_path: Path, fast: bool) -> None:
-    stock = _dump(_build(tmp_path / "stock", SegmentWriter))
-    ours = _dump(_build(tmp_path / "ours", NewsSegmentWriter, fast))
-    assert ours.keys() == stock.keys()
-    for key in stock:
-        assert ours[key] == stock[key], key
+@pytest.fixture(scope="module")
+def whoosh_w3(tmp_path_factory) -> dict[str, Any]:
+    """What Whoosh itself stores: its SegmentWriter and its W3 codec."""
+    return _dump(_build(tmp_path_factory.mktemp("w3") / "ix", SegmentWriter, W3Codec()))
 
 
-def test_long_posting_lists_span_several_blocks(tmp_path: Path) -> None:
-    ix = _build(tmp_path / "ours", NewsSegmentWriter)
+@pytest.mark.parametrize(("writer", "fast"), [(SegmentWriter, False), (NewsSegmentWriter, False),
+                                              (NewsSegmentWriter, True)],
+                         ids=["whoosh-writer", "add_document", "add_article"])
+def test_codec_round_trips_what_whoosh_stores(tmp_path: Path, whoosh_w3: dict[str, Any],
+                                              writer: type, fast: bool) -> None:
+    ours = _dump(_build(tmp_path / "ours", writer, make_codec(), fast))
+    assert ours.keys() == whoosh_w3.keys()
+    for key in whoosh_w3:
+        assert ours[key] == whoosh_w3[key], key
+
+
+def test_query_path_arrays_equal_whoosh_postings(tmp_path: Path) -> None:
+    """The arrays the query path reads in place hold what Whoosh's matchers return."""
+    ix = _build(tmp_path / "ours", NewsSegmentWriter, make_codec(), fast=True)
+    with ix.reader() as r:
+        mapped = mapped_postings(r)
+        assert mapped is not None
+        checked = 0
+        for fieldname in ("title", "body", "section", "id"):
+            fmt = r.schema[fieldname].format
+            for btext in r.lexicon(fieldname):
+                m = r.postings(fieldname, btext)
+                ids, weights, plists = [], [], []
+                while m.is_active():
+                    ids.append(m.id())
+                    weights.append(m.weight())
+                    if fmt.supports("positions"):
+                        plists.append(m.value_as("positions"))
+                    m.next()
+                got_ids, got_tfs = mapped.postings(fieldname, btext)
+                assert got_ids.tolist() == ids
+                assert (got_tfs.tolist() if got_tfs is not None else [1] * len(ids)) == weights
+                if plists:
+                    pids, starts, flat = mapped.positions(fieldname, btext)
+                    assert pids.tolist() == ids
+                    ends = [*starts[1:].tolist(), len(flat)]
+                    assert [flat[a:b].tolist() for a, b in zip(starts, ends, strict=True)] \
+                        == plists
+                checked += 1
+        assert mapped.postings("body", b"no-such-term") is None
+        assert mapped.postings("no-such-field", b"bank") is None
+    assert checked > 300
+
+
+def test_long_posting_lists(tmp_path: Path) -> None:
+    ix = _build(tmp_path / "ours", NewsSegmentWriter, make_codec())
     expected = [i for i, a in enumerate(_articles()) if "bank" in a.body.lower()]
-    assert len(expected) > 2 * 128  # so the list needs three blocks
+    assert len(expected) > 2 * 128  # W3 needed three blocks for it
     with ix.reader() as r:
         assert list(r.postings("body", b"bank").all_ids()) == expected
+
+
+def test_whoosh_searches_newsearch_segments(tmp_path: Path) -> None:
+    """Whoosh's own searcher (parser, phrase matcher on the stored positions, scoring)."""
+    ix = _build(tmp_path / "ours", NewsSegmentWriter, make_codec(), fast=True)
+    with ix.searcher() as s:
+        parser = qparser.QueryParser("body", ix.schema)
+        phrase = [h["title"] for h in s.search(parser.parse('"bank of england"'), limit=None)]
+        assert phrase == ["Bank of England holds rates"]
+        assert len(s.search(parser.parse("rates"), limit=None)) == 301
+        assert s.document_number(id=_articles()[3].id) == 3
+
+
+def _wide_article(i: int, body: str) -> Article:
+    return Article.create(source="/corpus/wide.jsonl", key=str(i), title=f"Wide {i}", body=body)
+
+
+def test_wide_values_round_trip(tmp_path: Path) -> None:
+    """Frequencies above 255 and positions above 65,535 take wider arrays, exactly."""
+    long_body = " ".join(["alpha"] * 300 + ["filler"] * 70_000 + ["omega"])
+    articles = [_wide_article(0, long_body), _wide_article(1, "alpha omega")]
+    stock = _dump(_build(tmp_path / "w3", SegmentWriter, W3Codec(), articles=articles))
+    ours = _dump(_build(tmp_path / "ours", NewsSegmentWriter, make_codec(), fast=True,
+                        articles=articles))
+    assert ours == stock
+    alpha = ours["body:b'alpha'"]
+    assert alpha[7][0][1] == 300
+    assert ours["body:b'omega'"][7][0][2] == [70_300]
+
+
+def test_hash_table_finds_every_term_and_nothing_else() -> None:
+    storage = RamStorage()
+    schema = make_schema()
+    segment = NewsCodec().new_segment(storage, "T")
+    fw = NewsFieldWriter(storage, segment)
+    keys = sorted({f"t{i}".encode() for i in range(5000)} | {b"", b"\xc3\xa9t\xc3\xa9"})
+    fw.start_field("tags", schema["tags"])
+    for i, k in enumerate(keys):
+        fw.add_term(k, [i], None)
+    fw.close()
+    mapped = segment_postings(storage, segment)
+    assert [mapped.find("tags", k) for k in keys] == list(range(len(keys)))
+    slots = {zlib.crc32(k) & mapped.fields["tags"].mask for k in keys}
+    assert len(slots) < len(keys)  # collisions happened and were resolved
+    assert mapped.find("tags", b"t5000") == -1 and mapped.find("body", b"t1") == -1
+    assert list(mapped.terms_from("tags", b"t49")) == [k for k in keys if k >= b"t49"]
+    reader = NewsTermsReader(mapped)
+    assert ("tags", b"t42") in reader and ("tags", b"t42x") not in reader
+    assert reader.doc_frequency("tags", b"t42") == 1
+    with pytest.raises(KeyError):
+        reader.frequency("tags", b"t42x")
+
+
+def test_merges_and_deletions_keep_postings(tmp_path: Path) -> None:
+    """Whoosh's merge (OPTIMIZE reads every posting back through the codec) and its
+    deletions work on newsearch segments; a later CLEAR writes a fresh one."""
+    ix = _build(tmp_path / "ours", NewsSegmentWriter, make_codec(), fast=True)
+    w = NewsSegmentWriter(ix)
+    for i in range(3):
+        w.add_article(_wide_article(i, f"rates bank story {i}"), f"k{i}")
+    w.commit()
+    assert len(ix.reader().leaf_readers()) == 2
+    w = NewsSegmentWriter(ix)
+    w.delete_by_term("id", _articles()[4].id)
+    w.commit(OPTIMIZE)
+    with ix.reader() as r:
+        assert r.is_atomic() and r.doc_count() == len(_articles()) + 3 - 1
+        assert isinstance(r._terms, NewsTermsReader)
+        ids = list(r.postings("body", b"bank").all_ids())
+        before = sum("bank" in a.body.lower() for a in _articles())
+        assert "bank" in _articles()[4].body
+        assert len(ids) == len(set(ids)) == before - 1 + 3
+        assert r.postings("body", b"toka").all_ids() is not None
+    w = NewsSegmentWriter(ix)
+    w.add_article(_wide_article(9, "only one"), "k9")
+    w.commit(CLEAR)
+    with ix.reader() as r:
+        assert r.doc_count() == 1 and list(r.postings("body", b"one").all_ids()) == [0]
+
+
+def test_query_path_reads_whoosh_format_segments_too(tmp_path: Path) -> None:
+    """A segment written by Whoosh's own writer and codec into a newsearch index is searched
+    like the others (through Whoosh, decoded once)."""
+    ix = _build(tmp_path / "mixed", NewsSegmentWriter, make_codec(), fast=True)
+    w = SegmentWriter(ix, codec=W3Codec())
+    extra = _wide_article(7, "The Bank of England again.")
+    w.add_document(**document_fields(extra))
+    w.commit()
+    with ix.reader() as r:
+        kinds = sorted(type(leaf._terms).__name__ for leaf, _off in r.leaf_readers())
+    assert kinds == ["NewsTermsReader", "W3TermsReader"]
+    with open_index(tmp_path / "mixed") as nix:
+        res = nix.search('"bank of england"')
+        assert sorted(h.title for h in res.hits) == ["Bank of England holds rates", "Wide 7"]
+        assert nix.search("bank").total == 303
+
+
+def test_empty_positions_arrays_are_views() -> None:
+    """Reading a term allocates nothing but small views (the pages stay file cache)."""
+    storage = RamStorage()
+    schema = make_schema()
+    segment = NewsCodec().new_segment(storage, "T")
+    fw = NewsFieldWriter(storage, segment)
+    fw.start_field("body", schema["body"])
+    fw.add_term(b"a", [0, 5], [2, 1], [3, 9, 4])
+    fw.close()
+    ids, tfs = segment_postings(storage, segment).postings("body", b"a")
+    assert ids.tolist() == [0, 5] and tfs.tolist() == [2, 1]
+    assert not ids.flags.owndata and ids.dtype == np.dtype("<u4")

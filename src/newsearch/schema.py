@@ -56,9 +56,10 @@ __all__ = [
 
 # Bump when the schema, the analyzer's output or the stored layout changes; indexes with
 # another version refuse to open and ask for --rebuild.
-SCHEMA_VERSION = 4  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
+SCHEMA_VERSION = 5  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
 # 3: utc_offset stored (dates shown at the source's local time); Reuters topics by name
 # 4: Cyrillic lemmas (pymorphy3), stems per article language, cut-short stems marked (kiev~)
+# 5: postings as arrays (codec.py)
 
 # Column value for articles without a date: below every real date, so "newest first" puts
 # them last and date ranges never include them.

@@ -22,25 +22,20 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import multiprocessing
 import signal
-import struct
 import uuid
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pickle import dumps
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
 from whoosh.index import FileIndex
-from whoosh.system import pack_int, pack_long, pack_ushort
-from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from .analysis import positions
 from .article import Article
+from .codec import NewsCodec
 from .corpus import CorpusFile
 from .language import article_language
 from .schema import NewsText, document_fields, encode_positions
@@ -48,50 +43,8 @@ from .storage import storage_for
 
 __all__ = ["BuilderPool", "FileMeta", "NewsSegmentWriter", "make_codec"]
 
-# Postings per block (Whoosh's default) and zlib level for posting blocks. Whoosh compresses
-# at level 3 by default; uncompressed blocks made queries 2.5x faster on Reuters-21578
-# (p50 11 ms against 28 ms) and indexing 10% faster, for an index 1.6x the size.
-BLOCK_LIMIT = 128
-COMPRESSION = 0
-
-
-def make_codec() -> W3Codec:
-    return W3Codec(blocklimit=BLOCK_LIMIT, compression=COMPRESSION)
-
-
-class _Lengths:
-    """Field lengths of the documents a writer added, for the flush's block statistics."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, dict[int, int]] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        d = self.by_field.get(fieldname)
-        return d.get(docnum, default) if d else default
-
-    def close(self) -> None:
-        pass
-
-
-class _RecordingPerDocWriter:
-    """Wraps Whoosh's per-document writer to remember each field length it is given."""
-
-    def __init__(self, inner: Any, lengths: _Lengths) -> None:
-        self._inner = inner
-        self._lengths = lengths
-        self._docnum = 0
-
-    def start_doc(self, docnum: int) -> None:
-        self._docnum = docnum
-        self._inner.start_doc(docnum)
-
-    def add_field(self, fieldname: str, fieldobj: Any, value: Any, length: int) -> None:
-        if length:
-            self._lengths.by_field.setdefault(fieldname, {})[self._docnum] = length
-        self._inner.add_field(fieldname, fieldobj, value, length)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+def make_codec() -> NewsCodec:
+    return NewsCodec()
 
 
 class _GroupedPool:
@@ -101,16 +54,16 @@ class _GroupedPool:
     segment's documents arrive in docnum order, so grouping on arrival leaves only the terms
     to sort, and lets the flush hand each term's postings to the codec in bulk.
 
-    ``raw`` holds postings from Whoosh's own ``add`` (merges of old segments), keyed by
-    (field, term bytes); ``text`` holds, per field and term string, the postings of
-    :meth:`NewsSegmentWriter.add_article` in compact arrays (4-byte doc numbers and weights,
-    shared bytes objects for the common single positions): no tuple key or bytes term per
-    posting on the hot path, and a fraction of the memory of Python lists.
+    ``raw`` holds postings from Whoosh's own ``add`` (``add_document``, merges of old
+    segments), keyed by (field, term bytes), with Whoosh's encoded values; ``text`` holds,
+    per field and term string, the postings of :meth:`NewsSegmentWriter.add_article` as
+    three compact arrays: document numbers, frequencies, and the positions of every posting
+    one after another (the codec's own layout, so the flush only concatenates).
     """
 
     def __init__(self) -> None:
         self.raw: dict[tuple[str, bytes], tuple[list[int], list[float], list[bytes]]] = {}
-        self.text: dict[str, dict[str, tuple[array, array, list[bytes]]]] = {}
+        self.text: dict[str, dict[str, tuple[array, array, array]]] = {}
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
@@ -123,7 +76,7 @@ class _GroupedPool:
         g[1].append(weight)
         g[2].append(value)
 
-    def text_field(self, fieldname: str) -> dict[str, tuple[array, array, list[bytes]]]:
+    def text_field(self, fieldname: str) -> dict[str, tuple[array, array, array]]:
         fg = self.text.get(fieldname)
         if fg is None:
             fg = self.text[fieldname] = {}
@@ -143,7 +96,15 @@ class _GroupedPool:
         return out
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """Every posting as Whoosh's pool yields it (values in Whoosh's encoding)."""
         for (fieldname, btext), group in self.terms():
+            if isinstance(group[2], array):  # add_article's arrays: positions, not values
+                docs, tfs, flat = group
+                at = 0
+                for d, n in zip(docs, tfs, strict=True):
+                    yield fieldname, btext, d, float(n), encode_positions(list(flat[at:at + n]))
+                    at += n
+                continue
             docs, weights, values = group
             for d, w, v in zip(docs, weights, values, strict=True):
                 yield fieldname, btext, d, w, v
@@ -153,101 +114,33 @@ class _GroupedPool:
         self.text = {}
 
 
-# Encoded single positions 0..4095 (most postings: a word once in an article), shared.
-_SINGLE = [encode_positions([i]) for i in range(4096)]
-
-
-def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool, lengths: _Lengths,
-                    blocklimit: int) -> None:
-    """Write every term's postings through Whoosh's W3 field writer, a block at a time.
-
-    Produces exactly what ``FieldWriter.add_postings`` would (same blocks, same block
-    statistics), without its per-posting calls.
-    """
+def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool) -> None:
+    """Hand every term's postings to the codec's field writer, a whole term at a time."""
     lastfn = None
+    fmt: Any = None
     for (fieldname, btext), group in pool.terms():
-        docs, weights, values = group
         if fieldname != lastfn:
             if lastfn is not None:
                 fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
+            fieldobj = schema[fieldname]
+            fieldwriter.start_field(fieldname, fieldobj)
+            fmt = fieldobj.format
             lastfn = fieldname
-            flens = lengths.by_field.get(fieldname)
-        # Whoosh keeps only non-empty values (ID fields have none); a term's are all alike.
-        has_values = bool(values) and bool(values[0])
-        n = len(docs)
-        if n <= blocklimit:
-            _write_one_block(fieldwriter, btext, docs, weights, values if has_values else [],
-                             [flens[d] for d in docs if d in flens] if flens else [])
-            continue
-        fieldwriter.start_term(btext)
-        pw = fieldwriter._postwriter
-        for start in range(0, n, blocklimit):
-            end = min(start + blocklimit, n)
-            if start:
-                pw._write_block()  # a full block, not the last
-            block_docs = docs[start:end]
-            pw._ids.extend(block_docs)
-            w = weights[start:end]
-            pw._weights.extend(w)
-            pw._maxweight = max(w)
-            if has_values:
-                pw._values.extend(values[start:end])
-            if flens:
-                ls = [flens[d] for d in block_docs if d in flens]
-                if ls:
-                    pw._minlength = min(ls)
-                    pw._maxlength = max(ls)
-        fieldwriter.finish_term()
+        docs, second, third = group
+        if isinstance(third, array):  # add_article: frequencies and positions already
+            fieldwriter.add_term(btext, docs, second, third)
+        elif fmt.supports("positions"):  # Whoosh's encoded position lists
+            plists = [fmt.decode_positions(v) if v else [] for v in third]
+            fieldwriter.add_term(btext, docs, [len(p) for p in plists],
+                                 [p for plist in plists for p in plist])
+        else:
+            fieldwriter.add_term(btext, docs, [max(1, round(w)) for w in second])
     if lastfn is not None:
         fieldwriter.finish_field()
 
 
-_TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's fixed part
-
-
-def _write_one_block(fieldwriter: Any, btext: bytes, docs: list[int], weights: list[float],
-                     values: list[bytes], lengths: list[int]) -> None:
-    """A term whose postings fit in one block, written as Whoosh's W3 codec writes it.
-
-    Byte for byte what ``start_term`` + ``add_posting``... + ``finish_term`` produce (block
-    header, pickled block info and data, the term info record), without building the
-    posting writer's arrays and the TermInfo object for every one of the tens of thousands
-    of terms that occur in a handful of documents (tests/test_segments.py compares the
-    term info records and postings with Whoosh's own writer).
-    """
-    postfile = fieldwriter._postfile
-    start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    first = docs[0]
-    mini_ids = (first, *[b - a for a, b in itertools.pairwise(docs)])
-    w0 = weights[0]
-    mini_weights = (None if w0 == 1.0 else w0) if all(w == w0 for w in weights) else tuple(weights)
-    fixed = fieldwriter._format.fixed_value_size()
-    if fixed is None or fixed < 0:
-        mini_values: Any = tuple(values)
-    elif fixed == 0:
-        mini_values = None
-    else:
-        mini_values = b"".join(values)
-    databytes = dumps((mini_ids, mini_weights, mini_values), 2)
-    maxweight = max(weights)
-    minlength = min(lengths) if lengths else None
-    maxlength = max(lengths) if lengths else 0
-    infobytes = dumps((len(docs), docs[-1], maxweight, COMPRESSION,
-                       length_to_byte(minlength), length_to_byte(maxlength)), 2)
-    postfile.write_int(-(len(infobytes) + len(databytes)))  # negative: the last block
-    postfile.write(infobytes)
-    postfile.write(databytes)
-    info = _TERMINFO.pack(0, sum(weights), len(docs),
-                          0 if minlength is None else length_to_byte(minlength),
-                          length_to_byte(maxlength), max(0, maxweight), first, docs[-1])
-    info += pack_long(start) + pack_int(postfile.tell() - start)
-    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + btext, info)
-
-
 class NewsSegmentWriter(SegmentWriter):
-    """A SegmentWriter with grouped postings, in-memory lengths and a private temp folder."""
+    """A SegmentWriter with grouped postings, the newsearch codec and a private temp folder."""
 
     def __init__(self, ix: FileIndex, **kwargs: Any) -> None:
         kwargs.setdefault("codec", make_codec())
@@ -255,13 +148,10 @@ class NewsSegmentWriter(SegmentWriter):
         tmp = self.storage.temp_storage(f"newsearch-{uuid.uuid4().hex}.tmp")
         self._tempstorage = tmp
         self.pool = _GroupedPool()
-        self._lengths = _Lengths()
-        self.perdocwriter = _RecordingPerDocWriter(self.perdocwriter, self._lengths)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        _write_postings(self.fieldwriter, self.schema, self.pool, self._lengths,
-                        self.codec._blocklimit)
+        _write_postings(self.fieldwriter, self.schema, self.pool)
         self.fieldwriter.close()
 
     @property
@@ -296,17 +186,15 @@ class NewsSegmentWriter(SegmentWriter):
                 terms = positions(value, lang)[0]
                 length = sum(map(len, terms.values()))
                 fg = pool.text_field(name)
-                single = _SINGLE
                 for term, plist in terms.items():
-                    n = len(plist)
-                    v = single[plist[0]] if n == 1 and plist[0] < 4096 else encode_positions(plist)
                     g = fg.get(term)
                     if g is None:
-                        fg[term] = (array("I", (docnum,)), array("f", (n,)), [v])
+                        fg[term] = (array("I", (docnum,)), array("I", (len(plist),)),
+                                    array("I", plist))
                     else:
                         g[0].append(docnum)
-                        g[1].append(n)
-                        g[2].append(v)
+                        g[1].append(len(plist))
+                        g[2].extend(plist)
             elif field.indexed:
                 # ExactID and KEYWORD: one posting per distinct value, Whoosh's own encoding.
                 for tbytes, _freq, weight, vbytes in field.index(value):

@@ -5,12 +5,16 @@
                     ──▶ View (per generation: the segments side by side, global doc numbers,
                               deletions as a mask)
 
-Segments never change once written (only their deletion lists do), so everything decoded
+Segments never change once written (only their deletion lists do), so everything derived
 from one is kept by segment id and reused by every later generation that still holds it: a
-commit that adds one small segment costs the query path only that segment. Posting lists are
-decoded from Whoosh's blocks into numpy arrays once and kept in a bounded LRU, so the query
-path works with vector operations: masks for boolean logic and filters, score arrays for
-BM25, ``bincount`` for facets.
+commit that adds one small segment costs the query path only that segment. A newsearch
+segment's posting and position lists are numpy views of its memory-mapped files
+(:mod:`newsearch.codec`): a term costs a hash lookup per segment, nothing is decoded. Lists
+joined across segments (global document numbers, deletions removed) are kept in a bounded
+LRU. The query path works with vector operations: masks for boolean logic and filters, score
+arrays for BM25, ``bincount`` for facets. Segments in Whoosh's own format (written by
+Whoosh's writer into a newsearch index) are read through Whoosh and their decoded lists
+cached the same way.
 
 A :class:`View` is read-only and shared by all threads; reading a segment needs a Whoosh
 reader, which each thread passes in (Whoosh readers are not thread-safe).
@@ -31,6 +35,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from .article import section_key, section_keys
+from .codec import NewsTermsReader, SegmentPostings
 from .schema import NO_DATE
 
 __all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
@@ -58,9 +63,23 @@ def segment_key(seg_reader: Any) -> str:
     return seg_reader.segment().segment_id()
 
 
+def segment_postings(seg_reader: Any) -> SegmentPostings | None:
+    """The segment's memory-mapped postings, or None for a segment in Whoosh's format."""
+    terms = getattr(seg_reader, "_terms", None)
+    return terms.segment_postings if isinstance(terms, NewsTermsReader) else None
+
+
 def read_postings(seg_reader: Any, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Doc numbers and weights (term frequencies) of one term in one segment, deleted
     documents included (the view masks them)."""
+    mapped = segment_postings(seg_reader)
+    if mapped is not None:
+        found = mapped.postings(field, btext)
+        if found is None:
+            return _EMPTY_IDS, _EMPTY_W
+        ids, tfs = found
+        return (ids.astype(np.int32),
+                tfs.astype(np.float32) if tfs is not None else np.ones(len(ids), np.float32))
     if (field, btext) not in seg_reader:
         return _EMPTY_IDS, _EMPTY_W
     m = seg_reader.postings(field, btext)
@@ -146,6 +165,8 @@ class SegmentData:
     def __init__(self, seg_reader: Any) -> None:
         self.key = segment_key(seg_reader)
         self.n = seg_reader.doc_count_all()
+        # Read-only views of memory-mapped files: shared by every thread and generation.
+        self.mapped = segment_postings(seg_reader)
         col = seg_reader.column_reader("date") if seg_reader.has_column("date") else None
         dates = np.fromiter(col, dtype=np.int64, count=self.n) if col is not None else \
             np.full(self.n, NO_DATE, dtype=np.int64)
@@ -319,13 +340,22 @@ class View:
         btext = term.encode("utf-8")
         id_parts, w_parts = [], []
         for seg, off in self.segments:
+            if seg.mapped is not None:
+                found = seg.mapped.postings(field, btext)
+                if found is None:
+                    continue
+                ids, tfs = found
+                id_parts.append(ids.astype(np.int32) + off if off else ids.astype(np.int32))
+                w_parts.append(tfs.astype(np.float32) if tfs is not None
+                               else np.ones(len(ids), dtype=np.float32))
+                continue
             skey = (seg.key, field, term)
             part = self._cache.get(skey)
-            if part is None:
+            if part is None:  # a segment in Whoosh's format: decoded once, kept
                 part = read_postings(readers[seg.key], field, btext)
                 self._cache.put(skey, part)
             if len(part[0]):
-                id_parts.append(part[0].astype(np.int64) + off if off else part[0])
+                id_parts.append(part[0].astype(np.int32) + off)
                 w_parts.append(part[1])
         if not id_parts:
             value = (_EMPTY_IDS, _EMPTY_W)
@@ -336,8 +366,7 @@ class View:
             if not keep.all():
                 ids, ws = ids[keep], ws[keep]
             value = (ids, ws)
-        if len(self.segments) > 1:
-            self._cache.put(key, value)
+        self._cache.put(key, value)
         return value
 
     def memo(self, key: tuple[Any, ...],
@@ -354,12 +383,23 @@ class View:
     def positions(self, readers: dict[str, Any], seg: SegmentData, field: str, term: str,
                   wanted: np.ndarray) -> dict[int, list[int]]:
         """Positions of ``term`` in the ``wanted`` local documents of segment ``seg``."""
+        if seg.mapped is not None:
+            found = seg.mapped.positions(field, term.encode("utf-8"))
+            if found is None or not len(wanted):
+                return {}
+            ids, starts, flat = found
+            idx = np.searchsorted(ids, wanted)
+            idx[idx >= len(ids)] = len(ids) - 1
+            hit = ids[idx] == wanted
+            ends = np.append(starts[1:], len(flat))
+            return {d: flat[starts[i]:ends[i]].tolist()
+                    for d, i in zip(wanted[hit].tolist(), idx[hit].tolist(), strict=True)}
         key = (seg.key, field, term, "values")
-        hit = self._positions_cache.get(key)
-        if hit is None:
-            hit = read_values(readers[seg.key], field, term.encode("utf-8"))
-            self._positions_cache.put(key, hit)
-        return positions_in(hit[0], hit[1], wanted)
+        hit_values = self._positions_cache.get(key)
+        if hit_values is None:
+            hit_values = read_values(readers[seg.key], field, term.encode("utf-8"))
+            self._positions_cache.put(key, hit_values)
+        return positions_in(hit_values[0], hit_values[1], wanted)
 
     def mask_of(self, ids: np.ndarray) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)
