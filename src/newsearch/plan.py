@@ -384,6 +384,10 @@ class Evaluator:
                 return cand.astype(np.int64)
         assert cand is not None
         cand = np.sort(cand.astype(np.int64))
+        if slop == 0:
+            exact = v.exact_phrase_docs(field, terms, cand)
+            if exact is not None:
+                return exact
         found: list[int] = []
         for seg, off in v.segments:
             lo, hi = np.searchsorted(cand, [off, off + seg.n])

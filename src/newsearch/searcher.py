@@ -82,6 +82,9 @@ FALLBACK_MIN_WORDS = 4
 # Suggest a spelling when the query finds fewer articles than this (before any fallback).
 SUGGEST_BELOW = 3
 SURFACE_DOCS = 5  # articles read to find how a suggested word is spelled
+# Snippets find the matches at the positions the index gives for up to this many terms;
+# beyond (prefix and fuzzy expansions) they analyse the text's words instead.
+SNIPPET_POSITION_TERMS = 32
 # Result pages kept for repeated queries (per NewsIndex; keyed by index generation): at most
 # this many, and at most this much memory by the estimate of _results_bytes (a page of 10
 # hits is 10-20 KB, of 100 hits 100-200 KB; 2,048 pages of 100 grew a server by 270 MB).
@@ -390,10 +393,12 @@ class NewsIndex:
         if with_snippets:
             body, subtitle = f.get("body") or "", f.get("subtitle") or ""
             lang = f.get("lang")
-            snips = snippets(body, highlight, lang=lang) if body else []
+            snips = snippets(body, highlight, lang=lang, positions=self._match_positions(
+                ctx, docnum, "body", highlight)) if body else []
             if highlight and subtitle and not any("<mark>" in s for s in snips):
                 # The match may be in the standfirst only: show it there, not the body's lead.
-                marked = snippets(subtitle, highlight, lang=lang)
+                marked = snippets(subtitle, highlight, lang=lang, positions=self._match_positions(
+                    ctx, docnum, "subtitle", highlight))
                 if not snips or any("<mark>" in s for s in marked):
                     snips = marked
             if not snips and f.get("title"):
@@ -404,6 +409,19 @@ class NewsIndex:
             section=_labels(f.get("section")), url=f.get("url"), source=f.get("source", ""),
             score=score, snippets=snips, rank=rank,
         )
+
+    @staticmethod
+    def _match_positions(ctx: _Context, docnum: int, field: str,
+                         highlight: SnippetQuery) -> dict[str, list[int]] | None:
+        """Where the index has the query's terms in this document (None: let the snippet
+        code analyse the text, which is cheaper for a prefix's hundreds of terms)."""
+        terms = set(highlight.terms)
+        for seq in highlight.phrases:
+            for options in seq:
+                terms |= options
+        if not terms or len(terms) > SNIPPET_POSITION_TERMS:
+            return None
+        return ctx.view.doc_positions(field, terms, docnum)
 
     def _suggest(self, parsed: ParsedQuery, ctx: _Context) -> str | None:
         langs = ctx.view.languages

@@ -1,22 +1,31 @@
 """Snippets: the best few fragments of an article around the query's matches.
 
-    body text ─▶ tokens (analysis, with offsets into the original text)
-              ─▶ match spans (single terms; a phrase's run of tokens as one span)
+    body text ─▶ match spans (single terms; a phrase's run of tokens as one span):
+                 at the token positions the index gives for the query's terms, or by
+                 analysing the text's words when it gives none
+              ─▶ char offsets (the tokenizer's matches, counted up to the last position)
               ─▶ candidate windows scored by distinct terms, then matches
               ─▶ up to 3 non-overlapping fragments, in text order
               ─▶ HTML-safe strings: text escaped, matches in <mark>...</mark>
 
-The whole text is scanned whatever its length, so a match near the end of a long article is
+The whole text is covered whatever its length, so a match near the end of a long article is
 found. Highlights are cut from the original text, so ``Машкова`` and ``Zürich`` appear as
 written even when the query said ``Mashkov`` or ``Zurich``.
+
+With positions from the index (:meth:`newsearch.view.View.doc_positions`) no word of the text
+is analysed: a query for words the process has not seen before costs no stemming, and the
+tokens are only counted up to the last match (in C for texts in ASCII, where every token is
+one position). The word found at each position is checked against the term expected there;
+if one differs (a token the index skipped), the text is analysed as without positions.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from .analysis import doc_cache, doc_terms, token_pattern
 from .textnorm import CJK_CHAR
@@ -110,6 +119,82 @@ def _spans(text: str, q: SnippetQuery, lang: str | None = None) -> list[_Span]:
 
 
 
+def _spans_at(text: str, q: SnippetQuery, positions: Mapping[str, Sequence[int]],
+              lang: str | None = None) -> list[_Span] | None:
+    """Match spans from the token positions of the query's terms (None: they do not line
+    up with the text's tokens; analyse it instead)."""
+    expect: dict[int, frozenset[str] | str] = {}
+    single: dict[int, str] = {}
+    for t in q.terms:
+        for p in positions.get(t, ()):
+            single.setdefault(p, t)
+    runs: list[tuple[int, int, str]] = []
+    taken: set[int] = set()
+    for seq in q.phrases:
+        at = [set().union(*(positions.get(t, ()) for t in options)) for options in seq]
+        n = len(seq)
+        for p in sorted(at[0]):
+            if all(p + k in at[k] for k in range(1, n)):
+                runs.append((p, p + n - 1, "|".join(sorted(seq[0]))))
+                taken.update(range(p, p + n))
+                expect[p], expect[p + n - 1] = seq[0], seq[-1]
+    for p, t in single.items():
+        if p not in taken:
+            expect[p] = t
+    if not expect:
+        return []
+    found = _tokens_at(text, sorted(expect), lang)
+    if found is None:
+        return None
+    cache = doc_cache(lang)
+    for p, want in expect.items():
+        w = found[p].group()
+        terms = cache.get(w)
+        if terms is None:
+            terms = doc_terms(w, lang)
+        if (want not in terms) if isinstance(want, str) else want.isdisjoint(terms):
+            return None
+    spans = [_Span(found[a].start(), found[b].end(), key) for a, b, key in runs]
+    spans += [_Span(found[p].start(), found[p].end(), t) for p, t in single.items()
+              if p not in taken]
+    spans.sort(key=lambda s: s.start)
+    return spans
+
+
+def _tokens_at(text: str, wanted: list[int],
+               lang: str | None = None) -> dict[int, re.Match[str]] | None:
+    """The tokenizer's match at each of the ``wanted`` positions (ascending)."""
+    it = token_pattern(text).finditer(text)
+    out: dict[int, re.Match[str]] = {}
+    if text.isascii():
+        # Every ASCII token yields a term, so positions are token counts: skip in C.
+        prev = -1
+        for p in wanted:
+            m = next(islice(it, p - prev - 1, None), None)
+            if m is None:
+                return None
+            out[p] = m
+            prev = p
+        return out
+    cache = doc_cache(lang)
+    pos = 0
+    k = 0
+    for m in it:
+        w = m.group()
+        terms = cache.get(w)
+        if terms is None:
+            terms = doc_terms(w, lang)
+        if not terms:
+            continue
+        if pos == wanted[k]:
+            out[pos] = m
+            k += 1
+            if k == len(wanted):
+                return out
+        pos += 1
+    return None
+
+
 def _snap_start(text: str, pos: int) -> int:
     """Move a fragment start back to the beginning of a word (or a sentence nearby)."""
     if pos <= 0:
@@ -168,12 +253,18 @@ def lead(text: str, chars: int = DEFAULT_FRAGMENT_CHARS) -> str:
 
 
 def snippets(text: str, query: SnippetQuery, *, top: int = MAX_FRAGMENTS,
-             chars: int = DEFAULT_FRAGMENT_CHARS, lang: str | None = None) -> list[str]:
+             chars: int = DEFAULT_FRAGMENT_CHARS, lang: str | None = None,
+             positions: Mapping[str, Sequence[int]] | None = None) -> list[str]:
     """Up to ``top`` HTML-safe fragments of ``text`` (an article in ``lang``, analysed as
-    it was indexed) around the matches of ``query``."""
+    it was indexed) around the matches of ``query``.
+
+    ``positions``: where the index says each of the query's terms occurs in ``text``
+    (token positions), when it knows; the words are then not analysed."""
     if not text:
         return []
-    spans = _spans(text, query, lang) if query else []
+    spans = _spans_at(text, query, positions, lang) if query and positions is not None else None
+    if spans is None:
+        spans = _spans(text, query, lang) if query else []
     if not spans:
         return [lead(text, chars)]
     chosen: list[tuple[int, int]] = []

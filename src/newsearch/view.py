@@ -23,8 +23,9 @@ reader, which each thread passes in (Whoosh readers are not thread-safe).
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from pickle import loads
 from typing import Any
@@ -286,6 +287,7 @@ class View:
         self.segments = [(s, off) for s, off, _ in segs]
         self.n = sum(s.n for s, _, _ in segs)
         self.offsets = {s.key: off for s, off, _ in segs}
+        self._starts = [off for _s, off, _ in segs]
         self._cache = cache
         self._positions_cache = positions_cache
         live = np.ones(self.n, dtype=bool)
@@ -380,11 +382,25 @@ class View:
             self._cache.put(full, hit)
         return hit
 
+    def _mapped_positions(self, seg: SegmentData, field: str, term: str
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """A mapped segment's (doc numbers, first index of each posting's positions,
+        positions) for a term; the lookup is cached (the arrays are views: no copies)."""
+        assert seg.mapped is not None
+        key = (seg.key, field, term, "mapped")
+        hit = self._positions_cache.get(key)
+        if hit is None:
+            hit = seg.mapped.positions(field, term.encode("utf-8"))
+            if hit is None:
+                hit = (_EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS)
+            self._positions_cache.put(key, hit)
+        return hit if len(hit[0]) else None
+
     def positions(self, readers: dict[str, Any], seg: SegmentData, field: str, term: str,
                   wanted: np.ndarray) -> dict[int, list[int]]:
         """Positions of ``term`` in the ``wanted`` local documents of segment ``seg``."""
         if seg.mapped is not None:
-            found = seg.mapped.positions(field, term.encode("utf-8"))
+            found = self._mapped_positions(seg, field, term)
             if found is None or not len(wanted):
                 return {}
             ids, starts, flat = found
@@ -400,6 +416,66 @@ class View:
             hit_values = read_values(readers[seg.key], field, term.encode("utf-8"))
             self._positions_cache.put(key, hit_values)
         return positions_in(hit_values[0], hit_values[1], wanted)
+
+    def doc_positions(self, field: str, terms: Iterable[str],
+                      docnum: int) -> dict[str, list[int]] | None:
+        """Where each of ``terms`` occurs in one document's ``field`` (token positions); None
+        when its segment is in Whoosh's format (the caller then finds the words itself)."""
+        i = bisect_right(self._starts, docnum) - 1
+        seg, off = self.segments[i]
+        if seg.mapped is None:
+            return None
+        local = docnum - off
+        out: dict[str, list[int]] = {}
+        for term in terms:
+            found = self._mapped_positions(seg, field, term)
+            if found is None:
+                continue
+            ids, starts, flat = found
+            j = int(np.searchsorted(ids, local))
+            if j < len(ids) and ids[j] == local:
+                end = starts[j + 1] if j + 1 < len(starts) else len(flat)
+                out[term] = flat[starts[j]:end].tolist()
+        return out
+
+    def exact_phrase_docs(self, field: str, terms: Sequence[str],
+                          candidates: np.ndarray) -> np.ndarray | None:
+        """The ``candidates`` (global doc numbers, sorted; each holds every term) in which
+        ``terms`` occur next to each other in this order: one vector operation per term and
+        segment over the candidates' positions. None when a segment is in Whoosh's format."""
+        if any(seg.mapped is None for seg, _off in self.segments):
+            return None
+        found: list[np.ndarray] = []
+        for seg, off in self.segments:
+            lo, hi = np.searchsorted(candidates, [off, off + seg.n])
+            if hi <= lo:
+                continue
+            local = candidates[lo:hi] - off
+            keys: np.ndarray | None = None
+            for k, term in enumerate(terms):
+                hit = self._mapped_positions(seg, field, term)
+                if hit is None:
+                    keys = None
+                    break
+                ids, starts, flat = hit
+                idx = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
+                has = ids[idx] == local
+                if not has.all():  # (candidates hold every term; stay safe if one does not)
+                    local, idx = local[has], idx[has]
+                counts = np.diff(np.append(starts, len(flat)))[idx]
+                first = starts[idx]
+                # Each candidate's positions of this term, shifted back by the term's place
+                # in the phrase: a phrase start is a (doc, position) that every term has.
+                take = np.repeat(first - np.cumsum(counts) + counts, counts) + \
+                    np.arange(int(counts.sum()))
+                at = (np.repeat(local.astype(np.int64), counts) << 32) | \
+                    (flat[take].astype(np.int64) - k + (1 << 31))
+                keys = at if keys is None else np.intersect1d(keys, at, assume_unique=True)
+                if not len(keys):
+                    break
+            if keys is not None and len(keys):
+                found.append(np.unique(keys >> 32) + off)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def mask_of(self, ids: np.ndarray) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)

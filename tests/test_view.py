@@ -1,0 +1,136 @@
+"""The query path's reads of the mapped postings agree with the articles' own text.
+
+Positions per document, exact phrases found by vector operations, and snippets placed from
+the index's positions are checked against what analysing the stored text gives, on the sample
+corpus (English wire text, Russian CSV, HTML, Reuters SGML) indexed in several segments.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pytest
+
+from newsearch import index_paths, open_index
+from newsearch.analysis import tokens
+from newsearch.plan import Evaluator, _adjacent
+from newsearch.snippets import SnippetQuery, snippets
+
+from .conftest import SAMPLE
+
+FIELDS = ("title", "body")
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory) -> Any:
+    path = tmp_path_factory.mktemp("view") / "index"
+    # One run per part: several segments, so document numbers are offset across segments.
+    parts = sorted(SAMPLE.iterdir())
+    for k in range(3):
+        index_paths(parts[k::3], path, jobs=1)
+    ix = open_index(path, results_cache=0)
+    yield ix
+    ix.close()
+
+
+def _docs(ix: Any) -> list[tuple[int, dict[str, Any], dict[str, dict[str, list[int]]]]]:
+    """(docnum, stored fields, field → term → positions from analysing the text)."""
+    ctx = ix._context()
+    out = []
+    for docnum in range(ctx.view.n):
+        stored = ctx.searcher.stored_fields(docnum)
+        per_field: dict[str, dict[str, list[int]]] = {}
+        for field in FIELDS:
+            found: defaultdict[str, list[int]] = defaultdict(list)
+            for terms, pos, _start, _end in tokens(stored.get(field) or ""):
+                for t in terms:
+                    found[t].append(pos)
+            per_field[field] = dict(found)
+        out.append((docnum, stored, per_field))
+    return out
+
+
+def test_index_has_several_segments(sample_index: Any) -> None:
+    assert len(sample_index._context().view.segments) >= 3
+
+
+def test_doc_positions_are_the_texts_token_positions(sample_index: Any) -> None:
+    view = sample_index._context().view
+    checked = 0
+    for docnum, _stored, per_field in _docs(sample_index):
+        for field in FIELDS:
+            expected = per_field[field]
+            got = view.doc_positions(field, [*expected, "no-such-term"], docnum)
+            assert got == expected, (docnum, field)
+            checked += len(expected)
+    assert checked > 1000
+
+
+def test_exact_phrases_found_by_arrays_equal_a_scan(sample_index: Any) -> None:
+    ctx = sample_index._context()
+    ev = Evaluator(ctx.view, ctx.readers)
+    docs = _docs(sample_index)
+    phrases: set[tuple[str, ...]] = set()
+    for _docnum, _stored, per_field in docs[::3]:
+        by_pos = {p: t for t, ps in per_field["body"].items() for p in ps}
+        for start in range(0, max(by_pos, default=0), 7):
+            for n in (2, 3):
+                seq = tuple(by_pos.get(start + k) for k in range(n))
+                if all(seq):
+                    phrases.add(seq)  # type: ignore[arg-type]
+    phrases.add(("the", "the"))  # a word asked for twice
+    assert len(phrases) > 50
+    for seq in sorted(phrases):
+        expected = [d for d, _s, per_field in docs
+                    if _adjacent([per_field["body"].get(t, ()) for t in seq])]
+        got = ev.phrase_docs("body", seq, 0)
+        assert sorted(np.asarray(got).tolist()) == expected, seq
+
+
+def test_snippets_from_positions_equal_snippets_from_analysis(sample_index: Any) -> None:
+    view = sample_index._context().view
+    compared = 0
+    for docnum, stored, per_field in _docs(sample_index):
+        body = stored.get("body") or ""
+        by_pos = {p: t for t, ps in per_field["body"].items() for p in ps}
+        if not by_pos:
+            continue
+        last = max(by_pos)
+        queries = [
+            SnippetQuery(terms={by_pos[0]}),
+            SnippetQuery(terms={by_pos[last], by_pos[last // 2]}),
+        ]
+        if last > 3 and by_pos.get(1) and by_pos.get(2):
+            queries.append(SnippetQuery(terms={by_pos[last]}, phrases=[
+                (frozenset([by_pos[1]]), frozenset([by_pos[2]]))]))
+        for q in queries:
+            terms = set(q.terms).union(*(o for seq in q.phrases for o in seq))
+            positions = view.doc_positions("body", terms, docnum)
+            assert positions is not None
+            assert snippets(body, q, positions=positions) == snippets(body, q), (docnum, q)
+            compared += 1
+    assert compared > 50
+
+
+def test_snippets_fall_back_when_positions_do_not_fit_the_text() -> None:
+    """Positions that do not match the text (a stale or foreign index) never mark the wrong
+    word: the text is analysed instead."""
+    text = "Oil prices rose. Brent crude oil gained."
+    q = SnippetQuery(terms={"oil"})
+    assert snippets(text, q, positions={"oil": [1, 4]}) == snippets(text, q)
+    assert snippets(text, q, positions={"oil": [99]}) == snippets(text, q)
+    assert "<mark>Oil</mark>" in snippets(text, q, positions={"oil": [0, 5]})[0]
+
+
+def test_search_results_use_the_positions(sample_index: Any, monkeypatch: Any) -> None:
+    """A search's snippets come from the positions path: analysing words is not needed."""
+    import newsearch.snippets as snip
+
+    def no_text_scan(*_a: Any) -> Any:
+        raise AssertionError("the text was analysed")
+
+    monkeypatch.setattr(snip, "_spans", no_text_scan)
+    res = sample_index.search('"central bank"')
+    assert res.total and all("<mark>" in s for h in res.hits for s in h.snippets[:1])
