@@ -52,7 +52,7 @@ from whoosh.reading import TermInfo, TermNotFound
 from .schema import encode_positions
 
 __all__ = ["FORMAT", "NewsCodec", "NewsFieldWriter", "NewsTermsReader", "SegmentPostings",
-           "segment_postings"]
+           "buffer_of", "segment_postings"]
 
 FORMAT = 1
 DICT_EXT, POSTS_EXT, POSITIONS_EXT = ".ntd", ".npo", ".nps"
@@ -187,7 +187,26 @@ class NewsFieldWriter(base.FieldWriter):
         field, self._field = self._field, None
         if field is None or not field.keys:
             return
-        self._directory[field.name] = self._write_field(field)
+        dfs = np.frombuffer(field.dfs, dtype=np.uint64)
+        starts = np.zeros(len(dfs) + 1, dtype=np.uint64)
+        np.cumsum(dfs, out=starts[1:])
+        self.add_field_arrays(field.name, field.keys, starts,
+                              np.frombuffer(field.ids, dtype=np.uint32),
+                              np.frombuffer(field.tfs, dtype=np.uint32),
+                              np.frombuffer(field.positions, dtype=np.uint32)
+                              if field.positional else None)
+
+    def add_field_arrays(self, name: str, keys: list[bytes], starts: np.ndarray,
+                         ids: np.ndarray, tfs: np.ndarray | None,
+                         positions: np.ndarray | None) -> None:
+        """A whole field at once (merges): sorted term bytes, each term's first posting
+        (``len(keys) + 1`` entries), every posting's document number and frequency (None:
+        all 1), and with positions, every posting's positions in order."""
+        if not keys:
+            return
+        if self._field is not None:
+            self.finish_field()
+        self._directory[name] = self._write_field(name, keys, starts, ids, tfs, positions)
 
     def close(self) -> None:
         self.finish_field()
@@ -211,30 +230,26 @@ class NewsFieldWriter(base.FieldWriter):
         f.write(np.ascontiguousarray(arr).tobytes())
         return [offset, len(arr), arr.dtype.str]
 
-    def _write_field(self, field: _FieldBuffer) -> dict[str, Any]:
-        n = len(field.keys)
-        dfs = np.frombuffer(field.dfs, dtype=np.uint64)
-        ids = np.frombuffer(field.ids, dtype=np.uint32)
-        tfs = np.frombuffer(field.tfs, dtype=np.uint32)
-        starts = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(dfs, out=starts[1:])
+    def _write_field(self, name: str, keys: list[bytes], starts: np.ndarray, ids: np.ndarray,
+                     tfs: np.ndarray | None, positions: np.ndarray | None) -> dict[str, Any]:
+        n = len(keys)
         entry: dict[str, Any] = {"terms": n}
-        lengths = np.fromiter(map(len, field.keys), dtype=np.uint64, count=n)
+        lengths = np.fromiter(map(len, keys), dtype=np.uint64, count=n)
         koffs = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum(lengths, out=koffs[1:])
-        entry["keys"] = self._put(DICT_EXT, np.frombuffer(b"".join(field.keys), dtype=np.uint8))
+        entry["keys"] = self._put(DICT_EXT, np.frombuffer(b"".join(keys), dtype=np.uint8))
         entry["koffs"] = self._put(DICT_EXT, koffs.astype(_uint(int(koffs[-1]))))
         entry["starts"] = self._put(DICT_EXT, starts.astype(_uint(int(starts[-1]))))
-        entry["table"] = self._put(DICT_EXT, _hash_table(field.keys))
+        entry["table"] = self._put(DICT_EXT, _hash_table(keys))
         entry["ids"] = self._put(POSTS_EXT, ids.astype("<u4"))
-        max_tf = int(tfs.max()) if len(tfs) else 1
+        max_tf = int(tfs.max()) if tfs is not None and len(tfs) else 1
         entry["tfs"] = self._put(POSTS_EXT, tfs.astype(_uint(max_tf))) \
-            if max_tf > 1 or field.positional else None
-        if field.positional:
-            positions = np.frombuffer(field.positions, dtype=np.uint32)
-            if len(positions) != int(tfs.sum()):
-                raise ValueError(f"{field.name}: {len(positions)} positions for "
-                                 f"{int(tfs.sum())} occurrences")
+            if tfs is not None and (max_tf > 1 or positions is not None) else None
+        if positions is not None:
+            assert tfs is not None
+            total = int(tfs.sum(dtype=np.uint64))
+            if len(positions) != total:
+                raise ValueError(f"{name}: {len(positions)} positions for {total} occurrences")
             ctf = np.zeros(len(tfs) + 1, dtype=np.uint64)
             np.cumsum(tfs, out=ctf[1:])
             pstarts = ctf[starts.astype(np.int64)]
@@ -411,11 +426,11 @@ class SegmentPostings:
 
 def segment_postings(storage: Any, segment: Any) -> SegmentPostings:
     """Map a segment's three files (inside its compound file, or on their own)."""
-    return SegmentPostings({ext: _buffer(storage, segment.make_filename(ext))
+    return SegmentPostings({ext: buffer_of(storage, segment.make_filename(ext))
                             for ext in _MAGIC})
 
 
-def _buffer(storage: Any, name: str) -> Any:
+def buffer_of(storage: Any, name: str) -> Any:
     """A read-only buffer of one segment file: a memory map of the file, or of the region of
     the compound file that holds it; the bytes themselves for storages that are not files."""
     if isinstance(storage, OverlayStorage):

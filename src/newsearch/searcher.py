@@ -321,7 +321,8 @@ class NewsIndex:
         docnum = ctx.searcher.document_number(id=article_id) if article_id else None
         if docnum is None:
             raise ArticleNotFound(article_id)
-        return _article(ctx.searcher.stored_fields(docnum), int(ctx.view.dates[docnum]))
+        return _article(ctx.view.stored_fields(ctx.readers, docnum),
+                        int(ctx.view.dates[docnum]))
 
     def stats(self) -> IndexStats:
         return stats_from_reader(self._context().searcher.reader(), str(self.path))
@@ -388,7 +389,7 @@ class NewsIndex:
 
     def _hit(self, ctx: _Context, docnum: int, score: float, highlight: SnippetQuery,
              rank: int, with_snippets: bool) -> Hit:
-        f = ctx.searcher.stored_fields(docnum)
+        f = ctx.view.stored_fields(ctx.readers, docnum)
         snips: list[str] = []
         if with_snippets:
             body, subtitle = f.get("body") or "", f.get("subtitle") or ""
@@ -453,7 +454,7 @@ class NewsIndex:
         for f in ("title", "body"):
             ids = ctx.view.postings(ctx.readers, f, term)[0]
             for docnum in ids[:SURFACE_DOCS]:
-                stored = ctx.searcher.stored_fields(int(docnum))
+                stored = ctx.view.stored_fields(ctx.readers, int(docnum))
                 text = stored.get(f, "")
                 for terms, _p, start, end in tokens(text, stored.get("lang")):
                     if term not in terms:

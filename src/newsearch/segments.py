@@ -38,6 +38,7 @@ from .article import Article
 from .codec import NewsCodec
 from .corpus import CorpusFile
 from .language import article_language
+from .merge import tiered_merge
 from .schema import NewsText, document_fields, encode_positions
 from .storage import storage_for
 
@@ -153,6 +154,15 @@ class NewsSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         _write_postings(self.fieldwriter, self.schema, self.pool)
         self.fieldwriter.close()
+
+    def _merge_segments(self, mergetype: Any, optimize: Any, merge: Any) -> Any:
+        # Whoosh's default policy (MERGE_SMALL) re-adds merged documents one posting at a
+        # time; newsearch segments merge by arrays (merge.py), in tiers.
+        optimize = optimize if optimize is not None else self.optimize
+        merge = merge if merge is not None else self.merge
+        if mergetype is None and self.mergetype is None and not optimize and merge:
+            mergetype = tiered_merge
+        return super()._merge_segments(mergetype, optimize, merge)
 
     @property
     def has_documents(self) -> bool:

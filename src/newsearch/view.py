@@ -29,14 +29,16 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from pickle import loads
 from typing import Any
+from zlib import decompress
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+from whoosh.columns import VarBytesColumn
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from .article import section_key, section_keys
-from .codec import NewsTermsReader, SegmentPostings
+from .codec import NewsTermsReader, SegmentPostings, buffer_of
 from .schema import NO_DATE
 
 __all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
@@ -160,6 +162,29 @@ def positions_in(ids: np.ndarray, values: list[bytes], wanted: np.ndarray) -> di
                                                           idx[hit].tolist(), strict=True)}
 
 
+class _StoredFields:
+    """A segment's stored fields read straight from the mapped column (Whoosh's W3 layout:
+    each document's pickled fields, zlib-compressed): no file reads, no reader layers."""
+
+    def __init__(self, seg_reader: Any) -> None:
+        storage = seg_reader.storage()
+        name = W3Codec.column_filename(seg_reader.segment(), "_stored")
+        n = seg_reader.doc_count_all()
+        self.buf: Any = None
+        if not storage.file_exists(name):
+            return
+        col = VarBytesColumn.Reader(storage.open_file(name), 0, storage.file_length(name), n)
+        self.lengths = col._lengths
+        self.offsets = col._offsets
+        self.buf = buffer_of(storage, name)
+
+    def get(self, docnum: int) -> dict[str, Any]:
+        if self.buf is None or docnum >= len(self.lengths) or not self.lengths[docnum]:
+            return {}
+        start = self.offsets[docnum]
+        return loads(decompress(self.buf[start:start + self.lengths[docnum]]))
+
+
 class SegmentData:
     """Arrays for one segment (local doc numbers). Immutable, shared, cached by segment id."""
 
@@ -193,6 +218,17 @@ class SegmentData:
         self._lock = threading.Lock()
         self._terms: set[str] | None = None
         self._keywords: dict[str, dict[str, set[str]]] = {}
+        self._stored: _StoredFields | None = None
+
+    def stored_fields(self, seg_reader: Any, docnum: int) -> dict[str, Any]:
+        """A document's stored fields (local doc number)."""
+        stored = self._stored
+        if stored is None:
+            with self._lock:
+                if self._stored is None:
+                    self._stored = _StoredFields(seg_reader)
+                stored = self._stored
+        return stored.get(docnum)
 
     def keywords(self, seg_reader: Any, field: str) -> dict[str, set[str]]:
         """Casefolded keyword value → the spellings indexed in this segment."""
@@ -476,6 +512,11 @@ class View:
             if keys is not None and len(keys):
                 found.append(np.unique(keys >> 32) + off)
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def stored_fields(self, readers: dict[str, Any], docnum: int) -> dict[str, Any]:
+        """The stored fields of a document (global doc number)."""
+        seg, off = self.segments[bisect_right(self._starts, docnum) - 1]
+        return seg.stored_fields(readers[seg.key], docnum - off)
 
     def mask_of(self, ids: np.ndarray) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)
