@@ -20,7 +20,7 @@ from .conftest import SAMPLE
 
 INDEX_KEYS = {"added", "updated", "deleted", "unchanged", "duplicates", "documents", "seconds",
               "skipped"}
-STATS_KEYS = {"documents", "sections", "date_min", "date_max", "undated"}
+STATS_KEYS = {"documents", "sections", "date_min", "date_max", "undated", "index_bytes"}
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> click.testing.Result:
@@ -50,6 +50,10 @@ def test_stats_json(index: Path) -> None:
     assert stats["sections"]["World"] >= 3
     assert stats["date_min"] == "1987-03-12"
     assert len(stats["date_max"]) == 10 and stats["undated"] > 0
+    on_disk = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
+    assert stats["index_bytes"] == on_disk > 10_000
+    first = run("stats", "--index", str(index)).output.splitlines()[0]
+    assert first.endswith(f"({on_disk / 1e3:.1f} kB)") if on_disk < 1e6 else "MB)" in first
 
 
 def test_human_output_is_one_summary_line(index: Path) -> None:

@@ -79,8 +79,19 @@ def echo_skips(skipped: Sequence[Any]) -> None:
                    "(--json lists them all)", err=True)
 
 
+def _size(n: int) -> str:
+    if n < 1000:
+        return f"{n:,} bytes"
+    value, unit = float(n), "bytes"
+    for unit in ("kB", "MB", "GB"):  # noqa: B007 (the unit reached is the one printed)
+        value /= 1000
+        if value < 1000:
+            break
+    return f"{value:.1f} {unit}"
+
+
 def stats_text(stats: Any) -> str:
-    lines = [f"{stats.documents:,} articles in {stats.index}"]
+    lines = [f"{stats.documents:,} articles in {stats.index} ({_size(stats.index_bytes)})"]
     if stats.date_min:
         lines.append(f"dates: {stats.date_min} to {stats.date_max}, {stats.undated:,} undated")
     else:

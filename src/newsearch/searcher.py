@@ -312,6 +312,8 @@ class NewsIndex:
             suggestion=suggestion, sort=sort, date_granularity=granularity, fallback=fallback,
             notices=notices,
         )
+        if self._results.size <= 0:
+            return results  # nothing cached: no copy to protect
         self._results.put(key, results)
         return _fresh_copy(results, results.took_ms)
 

@@ -1,16 +1,17 @@
-"""What an index holds: article count, sections, date range (``newsearch stats``)."""
+"""What an index holds: article count, sections, date range, size on disk (``newsearch stats``)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from .schema import NO_DATE, epoch_to_datetime
 from .storage import index_path, open_whoosh_index
 
-__all__ = ["IndexStats", "index_stats", "stats_from_reader"]
+__all__ = ["IndexStats", "folder_bytes", "index_stats", "stats_from_reader"]
 
 
 @dataclass(slots=True)
@@ -21,6 +22,7 @@ class IndexStats:
     date_max: str | None = None
     undated: int = 0
     index: str = ""
+    index_bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -30,11 +32,25 @@ class IndexStats:
             "date_max": self.date_max,
             "undated": self.undated,
             "index": self.index,
+            "index_bytes": self.index_bytes,
         }
 
 
 def _day(when: datetime | None, fmt: str) -> str | None:
     return when.strftime(fmt) if when is not None else None
+
+
+def folder_bytes(path: Path) -> int:
+    """Bytes of every file in an index folder (segments, table of contents, manifests); files
+    a concurrent commit removes while they are counted are left out."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
 def stats_from_reader(reader: Any, index: str = "") -> IndexStats:
@@ -68,6 +84,7 @@ def stats_from_reader(reader: Any, index: str = "") -> IndexStats:
         date_max=_day(epoch_to_datetime(hi), day),
         undated=undated,
         index=index,
+        index_bytes=folder_bytes(Path(index)) if index else 0,
     )
 
 

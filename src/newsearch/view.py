@@ -400,9 +400,10 @@ class View:
         else:
             ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
             ws = np.concatenate(w_parts) if len(w_parts) > 1 else w_parts[0]
-            keep = self.live[ids]
-            if not keep.all():
-                ids, ws = ids[keep], ws[keep]
+            if self.live_count < self.n:
+                keep = self.live[ids]
+                if not keep.all():
+                    ids, ws = ids[keep], ws[keep]
             value = (ids, ws)
         self._cache.put(key, value)
         return value

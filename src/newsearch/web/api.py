@@ -102,6 +102,7 @@ class StatsOut(BaseModel):
     date_max: str | None
     undated: int
     index: str
+    index_bytes: int
 
 
 ERRORS: dict[int | str, dict[str, object]] = {
