@@ -52,7 +52,7 @@ from whoosh.reading import TermInfo, TermNotFound
 from .schema import encode_positions
 
 __all__ = ["FORMAT", "NewsCodec", "NewsFieldWriter", "NewsTermsReader", "SegmentPostings",
-           "buffer_of", "segment_postings"]
+           "buffer_of", "ranges", "segment_postings"]
 
 FORMAT = 1
 DICT_EXT, POSTS_EXT, POSITIONS_EXT = ".ntd", ".npo", ".nps"
@@ -257,6 +257,17 @@ class NewsFieldWriter(base.FieldWriter):
             entry["pstarts"] = self._put(DICT_EXT, pstarts.astype(_uint(int(pstarts[-1]))))
             entry["positions"] = self._put(POSITIONS_EXT, positions.astype(_uint(top)))
         return entry
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Indices ``starts[i] .. starts[i] + counts[i] - 1`` for every i, concatenated: where
+    a set of postings' positions are, given where each one's begin and how many it has."""
+    counts = counts.astype(np.int64)
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    shift = starts.astype(np.int64) - (np.cumsum(counts) - counts)
+    return np.repeat(shift, counts) + np.arange(total, dtype=np.int64)
 
 
 def _hash_table(keys: list[bytes]) -> np.ndarray:

@@ -31,7 +31,7 @@ from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 
-from .codec import NewsCodec, NewsFieldWriter, buffer_of, segment_postings
+from .codec import NewsCodec, NewsFieldWriter, buffer_of, ranges, segment_postings
 
 __all__ = ["MAX_MERGED_DOCS", "MERGE_FACTOR", "merge_segments", "tiered_merge"]
 
@@ -43,7 +43,9 @@ _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.int
 
 
 def _tier(docs: int) -> int:
-    return int(math.log10(max(1, docs)))
+    # Powers of ten, offset so that the segments one index run writes (a commit's articles
+    # split between the workers: about 10,000 each) fall in one tier, not two.
+    return int(math.log10(max(1, docs / 3)))
 
 
 def tiered_merge(writer: Any, segments: list[Any]) -> list[Any]:
@@ -120,16 +122,15 @@ def _merge_columns(readers: list[Any], maps: list[np.ndarray | None], merged: An
     names = set().union(*(_column_names(r) for r in readers))
     for name in sorted(names):
         ext = "." + name + W3Codec.COLUMN_EXT
+        f = merged.create_file(storage, ext)
         if name == "_stored":
-            data = _merge_var_bytes(readers, maps, ext)
+            _write_var_bytes(f, readers, maps, ext)
         else:
             column = LENGTHS_COLUMN if name.startswith("_") and name.endswith("_len") \
                 else schema[name].column_type
             if not isinstance(column, NumericColumn):
                 raise ValueError(f"cannot merge column {name!r} ({type(column).__name__})")
-            data = _merge_numeric(readers, maps, ext, column)
-        f = merged.create_file(storage, ext)
-        f.write(data)
+            f.write(_merge_numeric(readers, maps, ext, column))
         f.close()
     lengths: dict[str, int] = {}
     for r, docmap in zip(readers, maps, strict=True):
@@ -164,10 +165,11 @@ def _merge_numeric(readers: list[Any], maps: list[np.ndarray | None], ext: str,
     return np.concatenate(parts).astype(np.dtype(">" + column._typecode)).tobytes()
 
 
-def _merge_var_bytes(readers: list[Any], maps: list[np.ndarray | None], ext: str) -> bytes:
+def _write_var_bytes(f: Any, readers: list[Any], maps: list[np.ndarray | None],
+                     ext: str) -> None:
     """Whoosh's VarBytesColumn layout (data, lengths, offsets when there are many, type
-    codes) with each document's bytes copied as they are (stored fields stay compressed)."""
-    data: list[Any] = []
+    codes) with each document's bytes copied as they are (stored fields stay compressed),
+    written as it is read."""
     lengths: list[np.ndarray] = []
     for r, docmap in zip(readers, maps, strict=True):
         n = r.doc_count_all()
@@ -178,30 +180,27 @@ def _merge_var_bytes(readers: list[Any], maps: list[np.ndarray | None], ext: str
             np.int64) if len(col._lengths) else np.zeros(0, dtype=np.int64)
         raw = buffer_of(r.storage(), name)
         if docmap is None:
-            data.append(raw[:int(lens.sum())])
+            f.write(raw[:int(lens.sum())])
             lengths.append(lens)
-        else:
-            offs = np.concatenate(([0], np.cumsum(lens)[:-1]))
-            keep = np.flatnonzero(docmap >= 0)
-            data.extend(raw[o:o + ln] for o, ln in zip(offs[keep].tolist(),
-                                                       lens[keep].tolist(), strict=True))
-            lengths.append(lens[keep])
+            continue
+        offs = np.cumsum(lens) - lens
+        keep = np.flatnonzero(docmap >= 0)
+        for o, ln in zip(offs[keep].tolist(), lens[keep].tolist(), strict=True):
+            f.write(raw[o:o + ln])
+        lengths.append(lens[keep])
     lens = np.concatenate(lengths)
     count = len(lens)
-    offsets = np.concatenate(([0], np.cumsum(lens)[:-1])) if count else lens
-    if count and int(offsets[-1] + lens[-1]) >= 2**31:
+    if count and int(lens.sum()) >= 2**31:
         raise ValueError("stored fields of the merged segment exceed 2 GB")
-    out = [b"".join(bytes(d) if not isinstance(d, bytes) else d for d in data)]
     lens_code = "H" if not count or int(lens.max()) < 2**16 else "I"
-    out.append(_big_endian(lens, lens_code))
+    f.write(_big_endian(lens, lens_code))
     # Whoosh writes offsets past 2**15 documents, so readers need not sum the lengths.
     with_offsets = count > 2**15
     if with_offsets:
-        out.append(_big_endian(offsets, "I"))
-    out.append(lens_code.encode("ascii"))
+        f.write(_big_endian(np.cumsum(lens) - lens, "I"))
+    f.write(lens_code.encode("ascii"))
     if with_offsets:
-        out.append(b"IX")
-    return b"".join(out)
+        f.write(b"IX")
 
 
 def _big_endian(values: np.ndarray, code: str) -> bytes:
@@ -213,16 +212,6 @@ def _big_endian(values: np.ndarray, code: str) -> bytes:
 
 
 # --- postings -----------------------------------------------------------------------------------
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Indices ``starts[i] .. starts[i] + counts[i] - 1`` for every i, concatenated."""
-    counts = counts.astype(np.int64)
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    shift = starts.astype(np.int64) - (np.cumsum(counts) - counts)
-    return np.repeat(shift, counts) + np.arange(total, dtype=np.int64)
 
 
 def _merge_postings(readers: list[Any], maps: list[np.ndarray | None], bases: list[int],
@@ -284,7 +273,7 @@ def _merge_field(fw: NewsFieldWriter, name: str, parts: list[tuple[Any, Any, int
         first = np.zeros(f.n, dtype=np.int64)
         first[has] = cursor[d[has]]
         cursor[d[has]] += df[has]
-        where = _ranges(first, df)  # each live posting's place in the merged field
+        where = ranges(first, df)  # each live posting's place in the merged field
         out_ids[where] = newdoc
         tfs = f.tfs.astype(np.uint32) if f.tfs is not None else np.ones(len(f.ids), np.uint32)
         out_tfs[where] = tfs if live is None else tfs[live]
@@ -303,6 +292,6 @@ def _merge_field(fw: NewsFieldWriter, name: str, parts: list[tuple[Any, Any, int
             src_first = np.concatenate(([0], np.cumsum(tfs)[:-1]))
             if live is not None:
                 tfs, src_first = tfs[live], src_first[live]
-            positions[_ranges(ctf[where], tfs)] = f.positions[_ranges(src_first, tfs)]
+            positions[ranges(ctf[where], tfs)] = f.positions[ranges(src_first, tfs)]
     keys = [k for k in union[keep].tolist()]
     fw.add_field_arrays(name, keys, new_starts, out_ids, out_tfs, positions)

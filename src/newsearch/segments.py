@@ -28,18 +28,20 @@ import uuid
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
+import numpy as np
 from whoosh.index import FileIndex
 from whoosh.writing import SegmentWriter
 
 from .analysis import positions
 from .article import Article
-from .codec import NewsCodec
+from .codec import NewsCodec, ranges
 from .corpus import CorpusFile
 from .language import article_language
 from .merge import tiered_merge
-from .schema import NewsText, document_fields, encode_positions
+from .schema import NewsText, document_fields
 from .storage import storage_for
 
 __all__ = ["BuilderPool", "FileMeta", "NewsSegmentWriter", "make_codec"]
@@ -48,23 +50,64 @@ def make_codec() -> NewsCodec:
     return NewsCodec()
 
 
+class _FlatField:
+    """One text field's postings in arrival order: for each (document, term) its term's
+    number, the document, the frequency, and its positions one after another.
+
+    Appending a document's terms is four C-level ``extend`` calls; the flush sorts by term
+    with numpy (stable, so each term's documents stay in order) into the codec's layout.
+    """
+
+    __slots__ = ("docs", "numbers", "positions", "tfs", "tids")
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.tids = array("I")
+        self.docs = array("I")
+        self.tfs = array("I")
+        self.positions = array("I")
+
+    def add(self, docnum: int, terms: dict[str, list[int]]) -> None:
+        numbers = self.numbers
+        number = numbers.setdefault
+        self.tids.extend([number(t, len(numbers)) for t in terms])
+        self.docs.extend(repeat(docnum, len(terms)))
+        plists = terms.values()
+        self.tfs.extend(map(len, plists))
+        self.positions.extend(chain.from_iterable(plists))
+
+    def arrays(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(sorted term bytes, each term's first posting, documents, frequencies,
+        positions): the arguments of the codec's ``add_field_arrays``."""
+        keys = [t.encode("utf-8") for t in self.numbers]
+        by_key = sorted(range(len(keys)), key=keys.__getitem__)
+        rank = np.empty(len(keys), dtype=np.int64)
+        rank[by_key] = np.arange(len(keys))
+        r = rank[np.frombuffer(self.tids, dtype=np.uint32)]
+        order = np.argsort(r, kind="stable")
+        starts = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(r, minlength=len(keys)), out=starts[1:])
+        tfs = np.frombuffer(self.tfs, dtype=np.uint32)
+        first = np.cumsum(tfs, dtype=np.int64) - tfs
+        positions = np.frombuffer(self.positions, dtype=np.uint32)[
+            ranges(first[order], tfs[order])]
+        docs = np.frombuffer(self.docs, dtype=np.uint32)[order]
+        return [keys[i] for i in by_key], starts, docs, tfs[order], positions
+
+
 class _GroupedPool:
-    """Postings grouped by field and term as they arrive.
+    """Postings grouped as they arrive, so the flush hands the codec whole terms or fields.
 
-    Whoosh's PostingPool keeps one tuple per posting and sorts them all at the flush; a
-    segment's documents arrive in docnum order, so grouping on arrival leaves only the terms
-    to sort, and lets the flush hand each term's postings to the codec in bulk.
-
-    ``raw`` holds postings from Whoosh's own ``add`` (``add_document``, merges of old
-    segments), keyed by (field, term bytes), with Whoosh's encoded values; ``text`` holds,
-    per field and term string, the postings of :meth:`NewsSegmentWriter.add_article` as
-    three compact arrays: document numbers, frequencies, and the positions of every posting
-    one after another (the codec's own layout, so the flush only concatenates).
+    Whoosh's PostingPool keeps one tuple per posting and sorts them all at the flush.
+    ``raw`` holds postings from Whoosh's own ``add`` (``add_document``, merges through
+    Whoosh, the one-term ID and keyword fields), keyed by (field, term bytes), with Whoosh's
+    encoded values; ``text`` holds the text fields of :meth:`NewsSegmentWriter.add_article`
+    as :class:`_FlatField` arrays.
     """
 
     def __init__(self) -> None:
         self.raw: dict[tuple[str, bytes], tuple[list[int], list[float], list[bytes]]] = {}
-        self.text: dict[str, dict[str, tuple[array, array, array]]] = {}
+        self.text: dict[str, _FlatField] = {}
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
@@ -77,38 +120,22 @@ class _GroupedPool:
         g[1].append(weight)
         g[2].append(value)
 
-    def text_field(self, fieldname: str) -> dict[str, tuple[array, array, array]]:
+    def text_field(self, fieldname: str) -> _FlatField:
         fg = self.text.get(fieldname)
         if fg is None:
-            fg = self.text[fieldname] = {}
+            fg = self.text[fieldname] = _FlatField()
             self.fieldnames.add(fieldname)
         return fg
 
-    def terms(self) -> list[tuple[tuple[str, bytes], Any]]:
-        """Every (field, term bytes) with its postings, in Whoosh's order."""
-        out: list[tuple[tuple[str, bytes], Any]] = list(self.raw.items())
-        for fieldname, fg in self.text.items():
-            for term, group in fg.items():
-                key = (fieldname, term.encode("utf-8"))
-                if key in self.raw:
-                    raise AssertionError(f"postings for {key} added both ways")
-                out.append((key, group))
-        out.sort(key=lambda kv: kv[0])
+    def raw_by_field(self) -> dict[str, list[tuple[bytes, Any]]]:
+        out: dict[str, list[tuple[bytes, Any]]] = {}
+        for (fieldname, btext), group in self.raw.items():
+            if fieldname in self.text:
+                raise AssertionError(f"postings for {fieldname} added both ways")
+            out.setdefault(fieldname, []).append((btext, group))
+        for terms in out.values():
+            terms.sort(key=lambda kv: kv[0])
         return out
-
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        """Every posting as Whoosh's pool yields it (values in Whoosh's encoding)."""
-        for (fieldname, btext), group in self.terms():
-            if isinstance(group[2], array):  # add_article's arrays: positions, not values
-                docs, tfs, flat = group
-                at = 0
-                for d, n in zip(docs, tfs, strict=True):
-                    yield fieldname, btext, d, float(n), encode_positions(list(flat[at:at + n]))
-                    at += n
-                continue
-            docs, weights, values = group
-            for d, w, v in zip(docs, weights, values, strict=True):
-                yield fieldname, btext, d, w, v
 
     def cleanup(self) -> None:
         self.raw = {}
@@ -116,27 +143,23 @@ class _GroupedPool:
 
 
 def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool) -> None:
-    """Hand every term's postings to the codec's field writer, a whole term at a time."""
-    lastfn = None
-    fmt: Any = None
-    for (fieldname, btext), group in pool.terms():
-        if fieldname != lastfn:
-            if lastfn is not None:
-                fieldwriter.finish_field()
-            fieldobj = schema[fieldname]
-            fieldwriter.start_field(fieldname, fieldobj)
-            fmt = fieldobj.format
-            lastfn = fieldname
-        docs, second, third = group
-        if isinstance(third, array):  # add_article: frequencies and positions already
-            fieldwriter.add_term(btext, docs, second, third)
-        elif fmt.supports("positions"):  # Whoosh's encoded position lists
-            plists = [fmt.decode_positions(v) if v else [] for v in third]
-            fieldwriter.add_term(btext, docs, [len(p) for p in plists],
-                                 [p for plist in plists for p in plist])
-        else:
-            fieldwriter.add_term(btext, docs, [max(1, round(w)) for w in second])
-    if lastfn is not None:
+    """Hand every field's postings to the codec's field writer: text fields whole, other
+    fields a term at a time."""
+    raw = pool.raw_by_field()
+    for fieldname in sorted(pool.fieldnames):
+        fieldobj = schema[fieldname]
+        if fieldname in pool.text:
+            fieldwriter.add_field_arrays(fieldname, *pool.text[fieldname].arrays())
+            continue
+        fieldwriter.start_field(fieldname, fieldobj)
+        fmt = fieldobj.format
+        for btext, (docs, weights, values) in raw[fieldname]:
+            if fmt.supports("positions"):  # Whoosh's encoded position lists
+                plists = [fmt.decode_positions(v) if v else [] for v in values]
+                fieldwriter.add_term(btext, docs, [len(p) for p in plists],
+                                     [p for plist in plists for p in plist])
+            else:
+                fieldwriter.add_term(btext, docs, [max(1, round(w)) for w in weights])
         fieldwriter.finish_field()
 
 
@@ -195,16 +218,7 @@ class NewsSegmentWriter(SegmentWriter):
             if isinstance(field, NewsText):
                 terms = positions(value, lang)[0]
                 length = sum(map(len, terms.values()))
-                fg = pool.text_field(name)
-                for term, plist in terms.items():
-                    g = fg.get(term)
-                    if g is None:
-                        fg[term] = (array("I", (docnum,)), array("I", (len(plist),)),
-                                    array("I", plist))
-                    else:
-                        g[0].append(docnum)
-                        g[1].append(len(plist))
-                        g[2].extend(plist)
+                pool.text_field(name).add(docnum, terms)
             elif field.indexed:
                 # ExactID and KEYWORD: one posting per distinct value, Whoosh's own encoding.
                 for tbytes, _freq, weight, vbytes in field.index(value):
