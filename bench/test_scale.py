@@ -147,20 +147,24 @@ _SEARCH = textwrap.dedent("""
     index, plan, rounds = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
     ix = open_index(index, results_cache=0)
 
-    def run(queries):
+    cpu = {"first": [], "warm": [], "cold": []}
+
+    def run(queries, kind):
         times = []
         for text, filters in queries:
-            t = time.perf_counter()
+            c, t = time.process_time(), time.perf_counter()
             res = ix.search(text, date_granularity="month", **filters)
             times.append((time.perf_counter() - t) * 1000)
+            cpu[kind].append((time.process_time() - c) * 1000)
             assert "section" in res.facets and "date" in res.facets
         return times
 
-    first = run(plan["queries"])
-    warm = [ms for _ in range(rounds) for ms in run(plan["queries"])]
-    cold = run(plan["cold"])
+    first = run(plan["queries"], "first")
+    warm = [ms for _ in range(rounds) for ms in run(plan["queries"], "warm")]
+    cold = run(plan["cold"], "cold")
     peak = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
-    print(json.dumps({"first": first, "warm": warm, "cold": cold, "peak_rss_kb": peak}))
+    print(json.dumps({"first": first, "warm": warm, "cold": cold, "cpu": cpu,
+                      "peak_rss_kb": peak}))
 """)
 
 
@@ -200,6 +204,8 @@ def test_scale(benchmark, articles, tmp_path: Path, label: str, size: int | None
         "warm_p95_ms": f"{percentile(warm, 95):.1f}",
         "cold_p50_ms": f"{statistics.median(cold):.1f}",
         "cold_p95_ms": f"{percentile(cold, 95):.1f}",
+        "warm_cpu_p50_ms": f"{statistics.median(searched['cpu']['warm']):.1f}",
+        "cold_cpu_p50_ms": f"{statistics.median(searched['cpu']['cold']):.1f}",
         "first_pass_p50_ms": f"{statistics.median(searched['first']):.1f}",
         "search_peak_rss_MB": f"{searched['peak_rss_kb'] / 1024:.0f}",
         "search_peak_uss_MB": f"{peaks['uss_kb'] / 1024:.0f}",

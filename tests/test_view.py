@@ -15,7 +15,7 @@ import pytest
 
 from newsearch import index_paths, open_index
 from newsearch.analysis import tokens
-from newsearch.plan import Evaluator, _adjacent
+from newsearch.plan import Evaluator, _adjacent, _in_window
 from newsearch.snippets import SnippetQuery, snippets
 
 from .conftest import SAMPLE
@@ -89,6 +89,29 @@ def test_exact_phrases_found_by_arrays_equal_a_scan(sample_index: Any) -> None:
         assert sorted(np.asarray(got).tolist()) == expected, seq
 
 
+def test_near_pairs_found_by_arrays_equal_a_scan(sample_index: Any) -> None:
+    """Two words at most N apart in either order, as the per-document window scan finds."""
+    ctx = sample_index._context()
+    ev = Evaluator(ctx.view, ctx.readers)
+    docs = _docs(sample_index)
+    pairs: set[tuple[str, str]] = set()
+    for _docnum, _stored, per_field in docs[::2]:
+        by_pos = {p: t for t, ps in per_field["body"].items() for p in ps}
+        for start in range(0, max(by_pos, default=0), 5):
+            a, b = by_pos.get(start), by_pos.get(start + 1 + start % 4)
+            if a and b and a != b:
+                pairs.add((b, a) if start % 2 else (a, b))
+    assert len(pairs) > 50
+    for pair in sorted(pairs):
+        for slop in (1, 3):
+            expected = [d for d, _s, per_field in docs
+                        if all(t in per_field["body"] for t in pair)
+                        and _in_window({t: per_field["body"][t] for t in pair},
+                                       dict.fromkeys(pair, 1), 1 + slop)]
+            got = ev.phrase_docs("body", pair, slop)
+            assert sorted(np.asarray(got).tolist()) == expected, (pair, slop)
+
+
 def test_snippets_from_positions_equal_snippets_from_analysis(sample_index: Any) -> None:
     view = sample_index._context().view
     compared = 0
@@ -134,3 +157,15 @@ def test_search_results_use_the_positions(sample_index: Any, monkeypatch: Any) -
     monkeypatch.setattr(snip, "_spans", no_text_scan)
     res = sample_index.search('"central bank"')
     assert res.total and all("<mark>" in s for h in res.hits for s in h.snippets[:1])
+
+
+@pytest.mark.parametrize("prefix", ["a", "ban", "econom", "мос", "zz"])
+def test_prefix_terms_from_the_arrays_equal_whoosh_expansion(sample_index: Any,
+                                                             prefix: str) -> None:
+    from newsearch.searcher import PREFIX_SCAN, _prefixed
+
+    ctx = sample_index._context()
+    fields = ("title", "subtitle", "body")
+    for limit in (3, 200):
+        assert ctx.view.prefix_terms(fields, prefix, limit, PREFIX_SCAN * limit) == \
+            _prefixed(ctx.searcher.reader(), fields, prefix, limit)

@@ -374,20 +374,16 @@ class Evaluator:
         v = self.view
         words = list(dict.fromkeys(terms))
         # Only documents holding every word can hold the phrase.
-        cand: np.ndarray | None = None
-        for alts in words:
-            parts = [v.postings(self.readers, field, t)[0] for t in alts]
-            parts = [p for p in parts if len(p)] or parts[:1]
-            ids = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
-            cand = ids if cand is None else np.intersect1d(cand, ids, assume_unique=True)
-            if not len(cand):
-                return cand.astype(np.int64)
-        assert cand is not None
-        cand = np.sort(cand.astype(np.int64))
-        if slop == 0:
-            exact = v.exact_phrase_docs(field, terms, cand)
-            if exact is not None:
-                return exact
+        cand = v.docs_with_all(self.readers, field, words)
+        if not len(cand):
+            return cand
+        # Vector operations over the candidates' positions where the view can (exact
+        # phrases; two different words near each other), a loop over documents otherwise.
+        fast = v.exact_phrase_docs(field, terms, cand) if slop == 0 else \
+            v.near_docs(field, (terms[0], terms[1]), len(terms) - 1 + slop, cand) \
+            if len(terms) == 2 and terms[0] != terms[1] else None
+        if fast is not None:
+            return fast
         found: list[int] = []
         for seg, off in v.segments:
             lo, hi = np.searchsorted(cand, [off, off + seg.n])

@@ -82,6 +82,9 @@ FALLBACK_MIN_WORDS = 4
 # Suggest a spelling when the query finds fewer articles than this (before any fallback).
 SUGGEST_BELOW = 3
 SURFACE_DOCS = 5  # articles read to find how a suggested word is spelled
+# A prefix expands to its `limit` most frequent terms among the first PREFIX_SCAN x limit
+# terms that have it (a one-letter prefix does not walk the whole vocabulary).
+PREFIX_SCAN = 20
 # Snippets find the matches at the positions the index gives for up to this many terms;
 # beyond (prefix and fuzzy expansions) they analyse the text's words instead.
 SNIPPET_POSITION_TERMS = 32
@@ -356,7 +359,8 @@ class NewsIndex:
         reader = ctx.searcher.reader()
 
         def expand_prefix(fields: Sequence[str], prefix: str, limit: int) -> list[str]:
-            return _prefixed(reader, fields, prefix, limit)
+            found = ctx.view.prefix_terms(fields, prefix, limit, PREFIX_SCAN * limit)
+            return found if found is not None else _prefixed(reader, fields, prefix, limit)
 
         return compile_query(parsed.node, ctx.view, lambda: self._vocabulary(ctx),
                              expand_prefix)
@@ -596,7 +600,7 @@ def _prefixed(reader: Any, fields: Sequence[str], prefix: str, limit: int) -> li
         if f not in reader.indexed_field_names():
             continue
         for n, btext in enumerate(reader.expand_prefix(f, prefix)):
-            if n > 20 * limit:
+            if n > PREFIX_SCAN * limit:
                 break  # a very short prefix: the most frequent of the first few thousand
             t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
             df[t] = df.get(t, 0) + reader.doc_frequency(f, t)

@@ -38,7 +38,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from .article import section_key, section_keys
-from .codec import NewsTermsReader, SegmentPostings, buffer_of
+from .codec import NewsTermsReader, SegmentPostings, buffer_of, ranges
 from .schema import NO_DATE
 
 __all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
@@ -264,6 +264,26 @@ def _labels(seg_reader: Any, field: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both sorted, duplicate-free arrays (binary search of the shorter in the
+    longer: no sort of their union, as ``intersect1d`` does)."""
+    small, big = (a, b) if len(a) <= len(b) else (b, a)
+    if not len(small) or not len(big):
+        return small[:0]
+    idx = np.minimum(np.searchsorted(big, small), len(big) - 1)
+    return small[big[idx] == small]
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``numpy.unique`` of an array already sorted (no sort)."""
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
 class _PostingsCache:
     """LRU of decoded posting lists, bounded by the number of postings held."""
 
@@ -475,43 +495,141 @@ class View:
                 out[term] = flat[starts[j]:end].tolist()
         return out
 
-    def exact_phrase_docs(self, field: str, terms: Sequence[str],
+    def prefix_terms(self, fields: Sequence[str], prefix: str, limit: int,
+                     scan: int) -> list[str] | None:
+        """Up to ``limit`` terms of ``fields`` starting with ``prefix``, most frequent first
+        (documents summed over fields and segments), among the first ``scan`` such terms:
+        a binary search and a slice of each segment's sorted terms. None when a segment is
+        in Whoosh's format."""
+        if any(seg.mapped is None for seg, _off in self.segments):
+            return None
+        low = prefix.encode("utf-8")
+        high = low + b"\xff"  # above every key with the prefix (UTF-8 has no 0xff byte)
+        df: dict[bytes, int] = {}
+        for seg, _off in self.segments:
+            assert seg.mapped is not None
+            for name in fields:
+                f = seg.mapped.fields.get(name)
+                if f is None:
+                    continue
+                lo = f.bisect(low)
+                hi = min(f.bisect(high), lo + scan)
+                counts = np.diff(f.starts[lo:hi + 1].astype(np.int64)).tolist()
+                for i, n in zip(range(lo, hi), counts, strict=True):
+                    key = f.key(i)
+                    df[key] = df.get(key, 0) + n
+        first = sorted(df)[:scan]
+        best = sorted(first, key=lambda k: (-df[k], k))[:limit]
+        return [k.decode("utf-8") for k in best]
+
+    def docs_with_all(self, readers: dict[str, Any], field: str,
+                      words: Sequence[tuple[str, ...]]) -> np.ndarray:
+        """Live documents (sorted, int64) holding every one of ``words`` (each any of its
+        terms: a word's spellings) in ``field``."""
+        lists = sorted((self._word_docs(readers, field, alts) for alts in words), key=len)
+        cand = lists[0] if lists else np.zeros(0, dtype=np.int64)
+        for ids in lists[1:]:  # rarest first: each step searches the shortest list so far
+            if not len(cand):
+                break
+            cand = _sorted_common(cand, ids)
+        return cand
+
+    def _word_docs(self, readers: dict[str, Any], field: str,
+                   alts: tuple[str, ...]) -> np.ndarray:
+        parts = [p for t in alts if len(p := self.postings(readers, field, t)[0])]
+        if len(parts) == 1:
+            return parts[0].astype(np.int64)
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(parts).astype(np.int64))
+
+    def _position_keys(self, seg: SegmentData, field: str, alts: tuple[str, ...],
+                       local: np.ndarray) -> np.ndarray | None:
+        """``document << 32 | position`` for every position of any of a word's terms
+        (``alts``) in the ``local`` documents of a mapped segment, ascending, each once
+        (None: the segment has none of them)."""
+        parts = [k for t in alts if (k := self._term_keys(seg, field, t, local)) is not None]
+        if len(parts) <= 1:
+            return parts[0] if parts else None
+        return np.unique(np.concatenate(parts))  # two spellings may share a position
+
+    def _term_keys(self, seg: SegmentData, field: str, term: str,
+                   local: np.ndarray) -> np.ndarray | None:
+        hit = self._mapped_positions(seg, field, term)
+        if hit is None:
+            return None
+        ids, starts, flat = hit
+        idx = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
+        has = ids[idx] == local
+        if not has.all():  # documents holding another spelling only
+            local, idx = local[has], idx[has]
+        counts = np.diff(np.append(starts, len(flat)))[idx]
+        at = flat[ranges(starts[idx], counts)].astype(np.int64)
+        return (np.repeat(local.astype(np.int64), counts) << 32) | at
+
+    def _by_segment(self, candidates: np.ndarray) -> Iterable[tuple[SegmentData, int,
+                                                                    np.ndarray]]:
+        for seg, off in self.segments:
+            lo, hi = np.searchsorted(candidates, [off, off + seg.n])
+            if hi > lo:
+                yield seg, off, candidates[lo:hi] - off
+
+    def exact_phrase_docs(self, field: str, terms: Sequence[tuple[str, ...]],
                           candidates: np.ndarray) -> np.ndarray | None:
-        """The ``candidates`` (global doc numbers, sorted; each holds every term) in which
-        ``terms`` occur next to each other in this order: one vector operation per term and
-        segment over the candidates' positions. None when a segment is in Whoosh's format."""
+        """The ``candidates`` (global doc numbers, sorted; each holds every word) in which
+        the words (``terms``: each any of its spellings) occur next to each other in this
+        order: one vector operation per word and segment over the candidates' positions.
+        None when a segment is in Whoosh's format."""
         if any(seg.mapped is None for seg, _off in self.segments):
             return None
         found: list[np.ndarray] = []
-        for seg, off in self.segments:
-            lo, hi = np.searchsorted(candidates, [off, off + seg.n])
-            if hi <= lo:
-                continue
-            local = candidates[lo:hi] - off
+        for seg, off, local in self._by_segment(candidates):
+            # Rarest terms first: each one narrows the documents whose positions the next,
+            # commoner one ("of", "the") has to gather.
+            order = sorted(range(len(terms)), key=lambda k: self._doc_count(seg, field,
+                                                                            terms[k]))
             keys: np.ndarray | None = None
-            for k, term in enumerate(terms):
-                hit = self._mapped_positions(seg, field, term)
-                if hit is None:
+            for k in order:
+                at = self._position_keys(seg, field, terms[k], local)
+                if at is None:
                     keys = None
                     break
-                ids, starts, flat = hit
-                idx = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
-                has = ids[idx] == local
-                if not has.all():  # (candidates hold every term; stay safe if one does not)
-                    local, idx = local[has], idx[has]
-                counts = np.diff(np.append(starts, len(flat)))[idx]
-                first = starts[idx]
-                # Each candidate's positions of this term, shifted back by the term's place
-                # in the phrase: a phrase start is a (doc, position) that every term has.
-                take = np.repeat(first - np.cumsum(counts) + counts, counts) + \
-                    np.arange(int(counts.sum()))
-                at = (np.repeat(local.astype(np.int64), counts) << 32) | \
-                    (flat[take].astype(np.int64) - k + (1 << 31))
-                keys = at if keys is None else np.intersect1d(keys, at, assume_unique=True)
+                # Shifted back by the term's place in the phrase: a phrase start is a
+                # (document, position) that every term has.
+                at -= k
+                keys = at if keys is None else _sorted_common(keys, at)
                 if not len(keys):
                     break
+                local = _sorted_unique(keys >> 32)
             if keys is not None and len(keys):
-                found.append(np.unique(keys >> 32) + off)
+                found.append(_sorted_unique(keys >> 32) + off)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def _doc_count(self, seg: SegmentData, field: str, alts: tuple[str, ...]) -> int:
+        return sum(len(hit[0]) for t in alts
+                   if (hit := self._mapped_positions(seg, field, t)) is not None)
+
+    def near_docs(self, field: str, pair: tuple[tuple[str, ...], tuple[str, ...]], span: int,
+                  candidates: np.ndarray) -> np.ndarray | None:
+        """The ``candidates`` in which the two different words of ``pair`` (each any of its
+        spellings) occur, in either order, at most ``span`` positions apart; vector
+        operations as for exact phrases. None when a segment is in Whoosh's format."""
+        if any(seg.mapped is None for seg, _off in self.segments):
+            return None
+        found: list[np.ndarray] = []
+        for seg, off, local in self._by_segment(candidates):
+            a = self._position_keys(seg, field, pair[0], local)
+            b = self._position_keys(seg, field, pair[1], local)
+            if a is None or b is None or not len(a) or not len(b):
+                continue
+            # The nearest b at or after each a, and the one before it: a key difference of at
+            # most ``span`` is the same document (positions are far below 2**32).
+            j = np.searchsorted(b, a)
+            after = b[np.minimum(j, len(b) - 1)] - a
+            before = a - b[np.maximum(j - 1, 0)]
+            ok = ((after >= 0) & (after <= span)) | ((before >= 0) & (before <= span))
+            if ok.any():
+                found.append(_sorted_unique(a[ok] >> 32) + off)
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def stored_fields(self, readers: dict[str, Any], docnum: int) -> dict[str, Any]:
