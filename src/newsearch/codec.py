@@ -353,8 +353,8 @@ def _fast_ints(arr: np.ndarray) -> Any:
     """Integer array for per-element reads from Python: a memoryview cast (plain ints, no
     numpy scalar per read) where the byte order allows, else a native copy."""
     if _LITTLE and arr.dtype.kind == "u" and arr.dtype.itemsize in (1, 2, 4, 8):
-        code = {1: "B", 2: "H", 4: "I", 8: "Q"}[arr.dtype.itemsize]
-        return memoryview(arr).cast("B").cast(code)
+        code: Any = {1: "B", 2: "H", 4: "I", 8: "Q"}[arr.dtype.itemsize]
+        return arr.data.cast("B").cast(code)
     return arr.astype(np.int64)
 
 
@@ -471,9 +471,11 @@ def _compound_map(storage: CompoundStorage) -> memoryview | None:
             whole = memoryview(storage._source)
         else:
             raw = getattr(storage._file, "file", None)
+            if raw is None or not hasattr(raw, "fileno"):
+                return None
             try:
                 whole = memoryview(mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ))
-            except (AttributeError, OSError, ValueError):
+            except (OSError, ValueError):
                 return None
         storage._newsearch_map = whole  # type: ignore[attr-defined]
     return whole

@@ -80,9 +80,10 @@ def read_postings(seg_reader: Any, field: str, btext: bytes) -> tuple[np.ndarray
         found = mapped.postings(field, btext)
         if found is None:
             return _EMPTY_IDS, _EMPTY_W
-        ids, tfs = found
-        return (ids.astype(np.int32),
-                tfs.astype(np.float32) if tfs is not None else np.ones(len(ids), np.float32))
+        doc_ids, tfs = found
+        return (doc_ids.astype(np.int32),
+                tfs.astype(np.float32) if tfs is not None else np.ones(len(doc_ids),
+                                                                         np.float32))
     if (field, btext) not in seg_reader:
         return _EMPTY_IDS, _EMPTY_W
     m = seg_reader.postings(field, btext)
@@ -101,12 +102,12 @@ def read_postings(seg_reader: Any, field: str, btext: bytes) -> tuple[np.ndarray
     while not m._atend:
         m._read_data()
         d_ids, d_w, _values = m._data
-        ids = np.cumsum(np.asarray(d_ids, dtype=np.int64)).astype(np.int32)
-        id_parts.append(ids)
+        block = np.cumsum(np.asarray(d_ids, dtype=np.int64)).astype(np.int32)
+        id_parts.append(block)
         if d_w is None:
-            w_parts.append(np.ones(len(ids), dtype=np.float32))
+            w_parts.append(np.ones(len(block), dtype=np.float32))
         elif isinstance(d_w, (int, float)):
-            w_parts.append(np.full(len(ids), d_w, dtype=np.float32))
+            w_parts.append(np.full(len(block), d_w, dtype=np.float32))
         else:
             w_parts.append(np.asarray(d_w, dtype=np.float32))
         m._next_block()
@@ -285,22 +286,23 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
 
 
 class _PostingsCache:
-    """LRU of decoded posting lists, bounded by the number of postings held."""
+    """LRU of posting lists (or position lookups), bounded by the number of postings held
+    (the length of each value's first array)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.size = 0
-        self.items: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.items: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    def get(self, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self.lock:
             v = self.items.get(key)
             if v is not None:
                 self.items.move_to_end(key)
             return v
 
-    def put(self, key: tuple[Any, ...], value: tuple[np.ndarray, np.ndarray]) -> None:
+    def put(self, key: tuple[Any, ...], value: tuple[Any, ...]) -> None:
         n = len(value[0])
         if n > self.capacity // 4:
             return  # one huge list would flush everything else
