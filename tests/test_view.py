@@ -169,3 +169,20 @@ def test_prefix_terms_from_the_arrays_equal_whoosh_expansion(sample_index: Any,
     for limit in (3, 200):
         assert ctx.view.prefix_terms(fields, prefix, limit, PREFIX_SCAN * limit) == \
             _prefixed(ctx.searcher.reader(), fields, prefix, limit)
+
+
+def test_facets_over_hit_ids_equal_facets_over_the_mask(sample_index: Any) -> None:
+    """Facets read from each hit's own sections, language and date (few hits) count what
+    the whole mask gives."""
+    from newsearch.facets import date_facet, lang_facet, section_facet
+
+    view = sample_index._context().view
+    rng = np.random.default_rng(7)
+    for density in (0.02, 0.1, 0.5, 1.0):
+        mask = rng.random(view.n) < density
+        ids = np.flatnonzero(mask)
+        assert section_facet(view, mask, ids) == section_facet(view, mask)
+        assert lang_facet(view, mask, ids) == lang_facet(view, mask)
+        for granularity in (None, "day", "month", "year"):
+            assert date_facet(view, mask, granularity, ids) == date_facet(view, mask,
+                                                                          granularity)

@@ -282,13 +282,13 @@ class NewsIndex:
             notices.append("ignored common words: " + ", ".join(compiled.dropped))
         fallback = None
         words = _content_words(parsed)
-        matched = int(mask.sum())
+        matched = int(np.count_nonzero(mask))
         if len(words) > 1 and (not matched or (len(words) >= FALLBACK_MIN_WORDS
                                                and matched < FALLBACK_BELOW)):
             any_words = self._compile(ParsedQuery(Or(tuple(Word(w) for w in words)),
                                                   parsed.text), ctx)
             any_mask = self._matches(any_words, evaluator, allowed)
-            if int(any_mask.sum()) > matched:
+            if int(np.count_nonzero(any_mask)) > matched:
                 fallback = "any-word"
                 notices.append(
                     ("no article has all the words" if not matched else
@@ -296,18 +296,21 @@ class NewsIndex:
                     + "; showing articles with any of them, best first")
                 compiled, mask = any_words, any_mask
 
-        total = int(mask.sum())
+        hit_ids = np.flatnonzero(mask)  # once: ranking and facets work on the hits
+        total = len(hit_ids)
         start = (page - 1) * per_page
-        ranked = self._rank(compiled, ctx, mask, sort, start + per_page, half_life_days) \
+        ranked = self._rank(compiled, ctx, mask, sort, start + per_page, half_life_days,
+                            hit_ids) \
             if per_page else []
         hits = [self._hit(ctx, int(d), float(sc), compiled.highlight, start + i + 1, snippets)
                 for i, (d, sc) in enumerate(ranked[start:])]
         facet_data = {}
         granularity = None
         if facets:
-            facet_data["section"] = section_facet(view, mask)
-            facet_data["lang"] = lang_facet(view, mask)
-            facet_data["date"], granularity = date_facet(view, mask, date_granularity)
+            facet_data["section"] = section_facet(view, mask, hit_ids)
+            facet_data["lang"] = lang_facet(view, mask, hit_ids)
+            facet_data["date"], granularity = date_facet(view, mask, date_granularity,
+                                                         hit_ids)
         suggestion = self._suggest(parsed, ctx) if matched < SUGGEST_BELOW else None
         results = SearchResults(
             query=query, total=total, page=page, per_page=per_page,
@@ -374,9 +377,10 @@ class NewsIndex:
         return mask
 
     def _rank(self, compiled: CompiledQuery, ctx: _Context, mask: np.ndarray, sort: str,
-              limit: int, half_life_days: float) -> list[tuple[int, float]]:
+              limit: int, half_life_days: float,
+              ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         view = ctx.view
-        ids = np.flatnonzero(mask)
+        ids = np.flatnonzero(mask) if ids is None else ids
         if not len(ids):
             return []
         leaves = scoring_leaves(compiled.plan)

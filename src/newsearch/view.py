@@ -336,6 +336,13 @@ def _parallel(parts: list[tuple[dict[str, np.ndarray], int]]
     return names, docs, ids
 
 
+def _by_document(docs: np.ndarray, labels: np.ndarray,
+                 n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(``of``, ``ptr``): document d's labels are ``of[ptr[d]:ptr[d + 1]]``."""
+    order = np.argsort(docs, kind="stable")
+    return labels[order], np.searchsorted(docs[order], np.arange(n + 1))
+
+
 class View:
     """One generation: segments concatenated into global doc numbers."""
 
@@ -377,6 +384,9 @@ class View:
         self.lang_names, self.lang_doc, self.lang_id = _parallel(
             [(s.langs, off) for s, off, _ in segs])
         self.languages = frozenset(n.lower() for n in self.lang_names)
+        # The same entries by document (facets over few hits read only theirs).
+        self.sec_by_doc = _by_document(self.sec_doc, self.sec_id, self.n)
+        self.lang_by_doc = _by_document(self.lang_doc, self.lang_id, self.n)
         self.sections_by_key: dict[str, list[int]] = {}
         for i, n in enumerate(names):
             for key in section_keys(n):
