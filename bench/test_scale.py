@@ -1,7 +1,9 @@
 """How newsearch's costs grow with the archive: 5k, 10k, 20k, every real article, 200k, 1M.
 
-For each size: index time and throughput, index size on disk, the indexing run's peak
-memory (the largest of the main and worker processes), then, in a fresh searching process:
+For each size: index time and throughput, the CPU time of the indexing processes (main and
+workers: what the run cost, however busy the shared machine was), index size on disk, the
+indexing run's peak memory (the largest of the main and worker processes), then, in a fresh
+searching process:
 
 * first pass: the query-path benchmark's 38 queries, once each (the process's first
   queries: files opened, per-segment arrays built);
@@ -137,8 +139,13 @@ _INDEX = textwrap.dedent("""
     # VmHWM is this process's own peak (ru_maxrss survives exec and would report the
     # launching pytest process); the workers were forked from this one.
     own = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
-    peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print(json.dumps({"documents": report.documents, "seconds": seconds, "peak_kb": peak}))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = max(own, children.ru_maxrss)
+    # CPU of this process and the workers: what the run cost whatever else the machine ran.
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+    print(json.dumps({"documents": report.documents, "seconds": seconds, "peak_kb": peak,
+                      "cpu": cpu}))
 """)
 
 _SEARCH = textwrap.dedent("""
@@ -198,6 +205,7 @@ def test_scale(benchmark, articles, tmp_path: Path, label: str, size: int | None
         "articles": f"{n:,}", "label": label, "indexed": f"{docs:,}",
         "index_s": f"{built['seconds']:.1f}",
         "articles_per_s": f"{n / built['seconds']:,.0f}",
+        "index_cpu_s": f"{built['cpu']:.0f}",
         "index_MB": f"{tree_bytes(index) / 1e6:.0f}",
         "index_peak_MB": f"{built['peak_kb'] / 1024:.0f}",
         "warm_p50_ms": f"{statistics.median(warm):.1f}",
