@@ -44,7 +44,7 @@ def _docs(ix: Any) -> list[tuple[int, dict[str, Any], dict[str, dict[str, list[i
         per_field: dict[str, dict[str, list[int]]] = {}
         for field in FIELDS:
             found: defaultdict[str, list[int]] = defaultdict(list)
-            for terms, pos, _start, _end in tokens(stored.get(field) or ""):
+            for terms, pos, _start, _end in tokens(stored.get(field) or "", stored.get("lang")):
                 for t in terms:
                     found[t].append(pos)
             per_field[field] = dict(found)
@@ -68,46 +68,74 @@ def test_doc_positions_are_the_texts_token_positions(sample_index: Any) -> None:
     assert checked > 1000
 
 
+Word = tuple[str, ...]  # a phrase word: any of its spellings (terms)
+
+
+def _words_by_position(per_field: dict[str, list[int]]) -> dict[int, Word]:
+    """Position → the terms indexed there (a Cyrillic word may have several lemmas)."""
+    at: defaultdict[int, list[str]] = defaultdict(list)
+    for t, ps in per_field.items():
+        for p in ps:
+            at[p].append(t)
+    return {p: tuple(sorted(ts)) for p, ts in at.items()}
+
+
+def _word_positions(per_field: dict[str, list[int]], word: Word) -> list[int]:
+    return sorted({p for t in word for p in per_field.get(t, ())})
+
+
 def test_exact_phrases_found_by_arrays_equal_a_scan(sample_index: Any) -> None:
+    """Phrases of words as the text has them, and of words with a second spelling taken
+    from elsewhere in the text (any spelling may stand at its place)."""
     ctx = sample_index._context()
     ev = Evaluator(ctx.view, ctx.readers)
     docs = _docs(sample_index)
-    phrases: set[tuple[str, ...]] = set()
+    phrases: set[tuple[Word, ...]] = set()
     for _docnum, _stored, per_field in docs[::3]:
-        by_pos = {p: t for t, ps in per_field["body"].items() for p in ps}
+        by_pos = _words_by_position(per_field["body"])
         for start in range(0, max(by_pos, default=0), 7):
             for n in (2, 3):
                 seq = tuple(by_pos.get(start + k) for k in range(n))
                 if all(seq):
                     phrases.add(seq)  # type: ignore[arg-type]
-    phrases.add(("the", "the"))  # a word asked for twice
+                    other = by_pos.get(start + n + 3)
+                    if other and start % 2:
+                        phrases.add(((*seq[0], *other), *seq[1:]))  # type: ignore[misc]
+    phrases.add((("the",), ("the",)))  # a word asked for twice
     assert len(phrases) > 50
+    assert any(len(w) > 1 for seq in phrases for w in seq)
     for seq in sorted(phrases):
         expected = [d for d, _s, per_field in docs
-                    if _adjacent([per_field["body"].get(t, ()) for t in seq])]
+                    if _adjacent([_word_positions(per_field["body"], w) for w in seq])]
         got = ev.phrase_docs("body", seq, 0)
         assert sorted(np.asarray(got).tolist()) == expected, seq
 
 
 def test_near_pairs_found_by_arrays_equal_a_scan(sample_index: Any) -> None:
-    """Two words at most N apart in either order, as the per-document window scan finds."""
+    """Two words (each any of its spellings) at most N apart in either order, as the
+    per-document window scan finds."""
     ctx = sample_index._context()
     ev = Evaluator(ctx.view, ctx.readers)
     docs = _docs(sample_index)
-    pairs: set[tuple[str, str]] = set()
+    pairs: set[tuple[Word, Word]] = set()
     for _docnum, _stored, per_field in docs[::2]:
-        by_pos = {p: t for t, ps in per_field["body"].items() for p in ps}
+        by_pos = _words_by_position(per_field["body"])
         for start in range(0, max(by_pos, default=0), 5):
             a, b = by_pos.get(start), by_pos.get(start + 1 + start % 4)
             if a and b and a != b:
                 pairs.add((b, a) if start % 2 else (a, b))
+                other = by_pos.get(start + 9)
+                if other and start % 3 == 0 and other != b:
+                    pairs.add((tuple(sorted({*a, *other})), b))
     assert len(pairs) > 50
+    assert any(len(w) > 1 for pair in pairs for w in pair)
     for pair in sorted(pairs):
         for slop in (1, 3):
-            expected = [d for d, _s, per_field in docs
-                        if all(t in per_field["body"] for t in pair)
-                        and _in_window({t: per_field["body"][t] for t in pair},
-                                       dict.fromkeys(pair, 1), 1 + slop)]
+            expected = []
+            for d, _s, per_field in docs:
+                at = {w: _word_positions(per_field["body"], w) for w in pair}
+                if all(at.values()) and _in_window(at, dict.fromkeys(pair, 1), 1 + slop):
+                    expected.append(d)
             got = ev.phrase_docs("body", pair, slop)
             assert sorted(np.asarray(got).tolist()) == expected, (pair, slop)
 
