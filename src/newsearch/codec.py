@@ -477,7 +477,7 @@ def _compound_map(storage: CompoundStorage) -> memoryview | None:
                 whole = memoryview(mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ))
             except (OSError, ValueError):
                 return None
-        storage._newsearch_map = whole  # type: ignore[attr-defined]
+        storage._newsearch_map = whole
     return whole
 
 

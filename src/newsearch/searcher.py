@@ -465,7 +465,7 @@ class NewsIndex:
             ids = ctx.view.postings(ctx.readers, f, term)[0]
             for docnum in ids[:SURFACE_DOCS]:
                 stored = ctx.view.stored_fields(ctx.readers, int(docnum))
-                text = stored.get(f, "")
+                text: str = stored.get(f) or ""
                 for terms, _p, start, end in tokens(text, stored.get("lang")):
                     if term not in terms:
                         continue
