@@ -68,6 +68,22 @@ def test_doc_positions_are_the_texts_token_positions(sample_index: Any) -> None:
     assert checked > 1000
 
 
+def test_page_positions_are_each_texts_token_positions(sample_index: Any) -> None:
+    """A page of documents from several segments, with terms some of them lack: each
+    document gets exactly where its text has each term."""
+    view = sample_index._context().view
+    docs = _docs(sample_index)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        page = sorted(rng.choice(len(docs), size=10, replace=False).tolist())
+        terms = sorted({t for d in page[:4] for t in list(docs[d][2]["body"])[:6]})
+        got = view.page_positions("body", [*terms, "no-such-term"], page)
+        assert list(got) == page
+        for d in page:
+            body = docs[d][2]["body"]
+            assert got[d] == {t: body[t] for t in terms if t in body}, d
+
+
 Word = tuple[str, ...]  # a phrase word: any of its spellings (terms)
 
 

@@ -302,8 +302,13 @@ class NewsIndex:
         ranked = self._rank(compiled, ctx, mask, sort, start + per_page, half_life_days,
                             hit_ids) \
             if per_page else []
-        hits = [self._hit(ctx, int(d), float(sc), compiled.highlight, start + i + 1, snippets)
-                for i, (d, sc) in enumerate(ranked[start:])]
+        shown = ranked[start:]
+        # Where the page's hits have the query's terms: one look-up per term for the page.
+        at = self._match_positions(ctx, [d for d, _sc in shown], "body", compiled.highlight) \
+            if snippets and shown else {}
+        hits = [self._hit(ctx, int(d), float(sc), compiled.highlight, start + i + 1, snippets,
+                          at.get(d) if at is not None else None)
+                for i, (d, sc) in enumerate(shown)]
         facet_data = {}
         granularity = None
         if facets:
@@ -398,18 +403,22 @@ class NewsIndex:
         return [(int(d), float(final[int(d)] if final else scores[d])) for d in order]
 
     def _hit(self, ctx: _Context, docnum: int, score: float, highlight: SnippetQuery,
-             rank: int, with_snippets: bool) -> Hit:
+             rank: int, with_snippets: bool,
+             body_positions: dict[str, list[int]] | None = None) -> Hit:
+        """A result; ``body_positions``: where the body has the query's terms (None: found
+        by analysing the text)."""
         f = ctx.view.stored_fields(ctx.readers, docnum)
         snips: list[str] = []
         if with_snippets:
             body, subtitle = f.get("body") or "", f.get("subtitle") or ""
             lang = f.get("lang")
-            snips = snippets(body, highlight, lang=lang, positions=self._match_positions(
-                ctx, docnum, "body", highlight)) if body else []
+            snips = snippets(body, highlight, lang=lang,
+                             positions=body_positions) if body else []
             if highlight and subtitle and not any("<mark>" in s for s in snips):
                 # The match may be in the standfirst only: show it there, not the body's lead.
-                marked = snippets(subtitle, highlight, lang=lang, positions=self._match_positions(
-                    ctx, docnum, "subtitle", highlight))
+                in_subtitle = self._match_positions(ctx, [docnum], "subtitle", highlight)
+                marked = snippets(subtitle, highlight, lang=lang, positions=None
+                                  if in_subtitle is None else in_subtitle[docnum])
                 if not snips or any("<mark>" in s for s in marked):
                     snips = marked
             if not snips and f.get("title"):
@@ -422,9 +431,9 @@ class NewsIndex:
         )
 
     @staticmethod
-    def _match_positions(ctx: _Context, docnum: int, field: str,
-                         highlight: SnippetQuery) -> dict[str, list[int]] | None:
-        """Where the index has the query's terms in this document (None: let the snippet
+    def _match_positions(ctx: _Context, docnums: list[int], field: str, highlight: SnippetQuery
+                         ) -> dict[int, dict[str, list[int]] | None] | None:
+        """Where the index has the query's terms in these documents (None: let the snippet
         code analyse the text, which is cheaper for a prefix's hundreds of terms)."""
         terms = set(highlight.terms)
         for seq in highlight.phrases:
@@ -432,7 +441,7 @@ class NewsIndex:
                 terms |= options
         if not terms or len(terms) > SNIPPET_POSITION_TERMS:
             return None
-        return ctx.view.doc_positions(field, terms, docnum)
+        return ctx.view.page_positions(field, sorted(terms), docnums)
 
     def _suggest(self, parsed: ParsedQuery, ctx: _Context) -> str | None:
         langs = ctx.view.languages

@@ -490,21 +490,34 @@ class View:
                       docnum: int) -> dict[str, list[int]] | None:
         """Where each of ``terms`` occurs in one document's ``field`` (token positions); None
         when its segment is in Whoosh's format (the caller then finds the words itself)."""
-        i = bisect_right(self._starts, docnum) - 1
-        seg, off = self.segments[i]
-        if seg.mapped is None:
-            return None
-        local = docnum - off
-        out: dict[str, list[int]] = {}
-        for term in terms:
-            found = self._mapped_positions(seg, field, term)
-            if found is None:
+        return self.page_positions(field, list(terms), [docnum])[docnum]
+
+    def page_positions(self, field: str, terms: Sequence[str], docnums: Sequence[int]
+                       ) -> dict[int, dict[str, list[int]] | None]:
+        """:meth:`doc_positions` of several documents (a result page): each term is looked
+        up once per segment and found in all of that segment's documents by one search."""
+        by_seg: dict[int, list[int]] = {}
+        for d in docnums:
+            by_seg.setdefault(bisect_right(self._starts, d) - 1, []).append(d)
+        out: dict[int, dict[str, list[int]] | None] = {}
+        for i, docs in by_seg.items():
+            seg, off = self.segments[i]
+            if seg.mapped is None:
+                out.update(dict.fromkeys(docs))
                 continue
-            ids, starts, flat = found
-            j = int(np.searchsorted(ids, local))
-            if j < len(ids) and ids[j] == local:
-                end = starts[j + 1] if j + 1 < len(starts) else len(flat)
-                out[term] = flat[starts[j]:end].tolist()
+            local = np.array(docs, dtype=np.int64) - off
+            found: list[dict[str, list[int]]] = [{} for _ in docs]
+            for term in terms:
+                hit = self._mapped_positions(seg, field, term)
+                if hit is None:
+                    continue
+                ids, starts, flat = hit
+                at = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
+                for k in np.flatnonzero(ids[at] == local).tolist():
+                    j = int(at[k])
+                    end = starts[j + 1] if j + 1 < len(starts) else len(flat)
+                    found[k][term] = flat[starts[j]:end].tolist()
+            out.update(zip(docs, found, strict=True))
         return out
 
     def prefix_terms(self, fields: Sequence[str], prefix: str, limit: int,
