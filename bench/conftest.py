@@ -5,11 +5,13 @@ Quick smoke run (CI):     NEWSEARCH_BENCH_QUICK=1 .venv/bin/python -m pytest ben
 
 Each benchmark records a row with :func:`record`; the rows are printed as a Markdown table at
 the end of the run (and written to ``bench/out/results.md``) so ``bench/README.md`` can quote
-them with the command that produced them.
+them with the command that produced them; each row is also appended to
+``bench/out/rows.jsonl`` as it is measured.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +55,12 @@ def need_corpora() -> Path:
 
 def record(table: str, **row: Any) -> None:
     _ROWS.append({"table": table, **row})
+    # Also at once, one JSON object a line: a long run stopped midway (the 1M scale size)
+    # keeps the rows it measured.
+    OUT.mkdir(parents=True, exist_ok=True)
+    name = "rows-quick.jsonl" if QUICK else "rows.jsonl"
+    with (OUT / name).open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"table": table, **row}, default=str) + "\n")
 
 
 def _markdown() -> str:
