@@ -10,9 +10,7 @@ headers, ``*STOP`` at the end, judgments keyed by TEXT number only in ``qrels_te
 (``TIME.REL`` counts positions, not TEXT numbers). The loader checks the counts the README
 gives, so a damaged copy fails loudly instead of scoring quietly lower.
 
-:func:`content_words` is the query cleaning the peer engines get: the query's words, split the
-way Whoosh's default tokenizer splits the articles (letters and digits; inner dots kept, so
-``U.S`` and ``U.N`` stay words), without TIME.STP stop words.
+The suite (:mod:`bench.evalsets`) turns each query into the words a user would type.
 """
 
 from __future__ import annotations
@@ -22,8 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-__all__ = ["DOCUMENTS", "JUDGMENTS", "QUERIES", "Document", "TimeCollection", "content_words",
-           "load_time"]
+__all__ = ["DOCUMENTS", "JUDGMENTS", "QUERIES", "Document", "TimeCollection", "load_time"]
 
 DOCUMENTS = 423
 QUERIES = 83
@@ -34,9 +31,6 @@ _HEADER = re.compile(
     r"^\*TEXT\s+(\d{3})\s+(\d{2})[/ ](\d{2})[/ ](\d{2})\s+PAGE\s+(\d{3})\s*$", re.M)
 _HEADER_LINE = re.compile(r"^\*TEXT\b.*$", re.M)
 _STOP_LINE = re.compile(r"^\*STOP\s*$", re.M)
-# A query word: letters and digits with inner dots (U.S, U.N); apostrophes and hyphens split
-# (NAM'S ─▶ NAM S, EAST-WEST ─▶ EAST WEST), as in Whoosh's RegexTokenizer.
-_WORD = re.compile(r"\w+(?:\.\w+)*")
 
 
 @dataclass(frozen=True)
@@ -70,17 +64,6 @@ def load_time(folder: Path) -> TimeCollection:
                          f"{JUDGMENTS} judgments, found {counts}; judged but missing: "
                          f"{sorted(unknown)}")
     return TimeCollection(tuple(docs), queries, qrels, stop_words)
-
-
-def content_words(text: str, stop_words: frozenset[str]) -> list[str]:
-    """The query's words without stop words and punctuation, in order (duplicates kept).
-
-    ``U.S .`` gives ``U.S``: the collection spaces off sentence dots, so the abbreviation is
-    intact, and it is not the stop word ``US``. Splitting at every dot instead leaves ``U`` and
-    ``S``, both on the stop list, and loses the word from 12 queries. ``NAM'S`` gives ``NAM``
-    (``S`` is a stop word), ``"HOT LINE"`` gives ``HOT`` and ``LINE``; numbers are kept.
-    """
-    return [w for w in _WORD.findall(text) if w.upper() not in stop_words]
 
 
 def _documents(raw: str) -> list[Document]:
