@@ -58,10 +58,11 @@ __all__ = [
 ]
 
 # Longer queries are cut (at a word boundary) before parsing: the parser and every backend
-# pay per term, and no real question needs more.
-MAX_QUERY_CHARS = 1_000
+# pay per term. A pasted paragraph of 300 words (about 2,000 characters of English) is
+# searched whole; prefix, fuzzy and place-name expansions stay bounded per query (plan.py).
+MAX_QUERY_CHARS = 4_000
 MAX_EDITS = 2  # fuzzy "word~N": more edits match nearly any word of the vocabulary
-MAX_TERMS = 64
+MAX_TERMS = 300
 # "a b"~N: at most this many other words among them (wider windows stop meaning "near").
 MAX_SLOP = 20
 CAPS_SENTENCE_WORDS = 6
@@ -488,10 +489,17 @@ class _Empty(Node):
 
 
 def _and(parts: list[Node]) -> Node:
-    parts = [p for p in parts if not isinstance(p, _Empty)]
-    if not parts:
+    # Flat: "a) b) c) ..." (each stray parenthesis repaired) must not nest one And per
+    # parenthesis, or a long query nests deeper than Python's recursion allows.
+    flat: list[Node] = []
+    for p in parts:
+        if isinstance(p, And):
+            flat.extend(p.children)
+        elif not isinstance(p, _Empty):
+            flat.append(p)
+    if not flat:
         return _Empty()
-    return parts[0] if len(parts) == 1 else And(tuple(parts))
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
 
 
 def _with_field(node: Node, fieldname: str) -> Node:
