@@ -583,11 +583,13 @@ def test_a_word_too_long_to_be_indexed_is_named_as_such(ix) -> None:
 def test_a_rare_real_word_gets_no_suggestion() -> None:
     df = {"pixi": 1, "piti": 4, "petroleum": 30, "parliament": 1}.get
     vocab = Vocabulary(["pixi", "piti", "petroleum", "parliament"], lambda t: df(t) or 0)
-    assert vocab.correction("pixi") is None  # in the index: not a typo of "piti"
-    assert vocab.correction("petrolium") == "petroleum"  # absent: corrected
-    assert vocab.correction("parliment") == "parliament"
+    assert vocab.correction("pixi", 1) is None  # in the index: not a typo of "piti"
+    assert vocab.correction("petrolium", 0) == "petroleum"  # absent: corrected
+    assert vocab.correction("parliment", 0) == "parliament"
     df20 = {"pixi": 1, "piti": 20}.get
-    assert Vocabulary(["pixi", "piti"], lambda t: df20(t) or 0).correction("pixi") == "piti"
+    assert Vocabulary(["pixi", "piti"], lambda t: df20(t) or 0).correction("pixi", 1) == "piti"
+    # A word found in enough articles (through any of its spellings) is never replaced.
+    assert vocab.correction("petrolium", 3) is None
 
 
 def test_a_suggestion_is_spelled_in_the_script_typed(ix) -> None:

@@ -2,6 +2,7 @@
 
     query tree (query.py) ──compile──▶ plan: And / Or / Not over leaves
         Terms     a word's index terms in some fields (scored, BM25)
+        Fuzzy     a fuzzy word's own term and look-alikes (scored with one frequency)
         Phrase    word sequence with slop (positions checked by Whoosh's phrase matcher)
         Days      a UTC day range (read from the date column, no postings)
         Sections  exact section names (case-insensitive)
@@ -21,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,7 +39,8 @@ from .query import And, DateRange, FieldValue, Fuzzy, MatchAll, Node, Not, Or, P
 from .snippets import SnippetQuery
 from .view import View
 
-__all__ = ["DEFAULT_FIELDS", "FIELD_BOOSTS", "CompiledQuery", "compile_query", "evaluate"]
+__all__ = ["DEFAULT_FIELDS", "FIELD_BOOSTS", "CompiledQuery", "Leaf", "PFuzzy", "compile_query",
+           "evaluate", "fuzzy_edits", "required_fuzzy", "scoring_leaves"]
 
 # Field weights for BM25F: a word in the headline says more than one in the body.
 FIELD_BOOSTS = {"title": 2.5, "subtitle": 1.5, "body": 1.0, "author": 1.0}
@@ -47,7 +49,7 @@ PREFIX_MAX_TERMS = 200
 FUZZY_MAX_TERMS = 50
 # All prefix and fuzzy words of one query share this many expanded terms.
 QUERY_MAX_EXPANSIONS = 500
-FUZZY_BOOST = 0.5  # weight of a fuzzy match's neighbours against the word itself
+FUZZY_BOOST = 0.5  # weight of a fuzzy word's look-alikes against the word itself
 # A stem's family of cut-short capitalised words (kiev~kieves, kiev~kievs) is read from the
 # index up to this many terms (most frequent first).
 FAMILY_MAX_TERMS = 100
@@ -68,6 +70,19 @@ class PTerms:
     terms: tuple[str, ...]
     boost: float = 1.0
     spellings: bool = False
+
+
+@dataclass(frozen=True)
+class PFuzzy:
+    """A fuzzy word (``almaty~``): the word's own term and its look-alikes, closest and most
+    frequent first. Every form scores with the document frequency of the commonest one, so
+    a rare look-alike (*Amatil* for *Almaty*) never weighs more than the word asked for; the
+    searcher ranks the articles holding the word itself first, then by the forms' order."""
+
+    fields: tuple[str, ...]
+    word: tuple[str, ...]  # the word's own terms (its spellings)
+    forms: tuple[str, ...]  # the look-alikes
+    distances: tuple[int, ...]  # edits from the word, per look-alike
 
 
 @dataclass(frozen=True)
@@ -102,11 +117,15 @@ class PExact:
 @dataclass(frozen=True)
 class PAnd:
     children: tuple[Any, ...]
+    # How often each child was asked for ("budget budget cuts": the word weighs twice);
+    # empty when every child came once.
+    repeats: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class POr:
     children: tuple[Any, ...]
+    repeats: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,18 +234,15 @@ class _Compiler:
             lo = (node.start - _EPOCH).days if node.start else None
             hi = (node.end - _EPOCH).days if node.end else None
             return PDays(lo, hi)
-        if isinstance(node, And):
-            parts = [p for p in (self.compile(c, negated) for c in node.children)
-                     if p is not None]
+        if isinstance(node, (And, Or)):
+            parts = Counter(p for p in (self.compile(c, negated) for c in node.children)
+                            if p is not None)
             if not parts:
                 return None
-            return parts[0] if len(parts) == 1 else PAnd(tuple(parts))
-        if isinstance(node, Or):
-            parts = [p for p in (self.compile(c, negated) for c in node.children)
-                     if p is not None]
-            if not parts:
-                return None
-            return parts[0] if len(parts) == 1 else POr(tuple(parts))
+            repeats = tuple(parts.values()) if max(parts.values()) > 1 else ()
+            if len(parts) == 1 and not repeats:
+                return next(iter(parts))
+            return (PAnd if isinstance(node, And) else POr)(tuple(parts), repeats)
         if isinstance(node, Not):
             inner = self.compile(node.child, not negated)
             return None if inner is None else PNot(inner)
@@ -285,14 +301,28 @@ class _Compiler:
         if not base:
             self.dropped.append(node.text)
             return None
-        maxdist = node.maxdist if node.maxdist is not None else (1 if len(base[0]) <= 5 else 2)
-        limit = self.take_budget(FUZZY_MAX_TERMS)
-        near = self.vocabulary().near(base[0], maxdist, limit) if limit else []
+        allowed = fuzzy_edits(tokens[0])
+        maxdist = allowed if node.maxdist is None else min(node.maxdist, allowed)
+        if node.maxdist is not None and node.maxdist > allowed:
+            self.notices.append(f"{node.text}~: at most {allowed} edit"
+                                f"{'' if allowed == 1 else 's'} for a word of "
+                                f"{len(tokens[0])} letters")
+        limit = self.take_budget(FUZZY_MAX_TERMS) if maxdist else 0
+        near = [(t, d) for t, d in self.vocabulary().near(base[0], maxdist, limit)
+                if t not in base] if limit else []
         self.budget += limit - len(near)
         if not negated:
-            self.highlight.terms.update([*base, *near])
-        exact = PTerms(fields, base, spellings=len(base) > 1)
-        return POr((exact, PTerms(fields, tuple(near), FUZZY_BOOST))) if near else exact
+            self.highlight.terms.update([*base, *(t for t, _d in near)])
+        if not near:
+            return PTerms(fields, base, spellings=len(base) > 1)
+        return PFuzzy(fields, base, tuple(t for t, _d in near), tuple(d for _t, d in near))
+
+
+def fuzzy_edits(word: str) -> int:
+    """The edits a word of this length deserves (as Elasticsearch's ``fuzziness: AUTO``):
+    none up to 2 letters, 1 up to 5, else 2. More turn a short word into any other."""
+    n = len(word)
+    return 0 if n <= 2 else 1 if n <= 5 else 2
 
 
 def compile_query(node: Node, view: View, vocabulary: Callable[[], Any],
@@ -324,6 +354,12 @@ class Evaluator:
             m = np.zeros(v.n, dtype=bool)
             for f in node.fields:
                 for t in node.terms:
+                    m[v.postings(self.readers, f, t)[0]] = True
+            return m
+        if isinstance(node, PFuzzy):
+            m = np.zeros(v.n, dtype=bool)
+            for f in node.fields:
+                for t in (*node.word, *node.forms):
                     m[v.postings(self.readers, f, t)[0]] = True
             return m
         if isinstance(node, PPhrase):
@@ -449,24 +485,55 @@ def _adjacent(position_lists: list[Any]) -> bool:
     return True
 
 
-def scoring_leaves(node: Any, negated: bool = False
-                   ) -> list[tuple[str, str | tuple[str, ...], float]]:
-    """(field, term, boost) for every term that adds to a document's score; the term is a
-    tuple for the spellings of one word (scored as one term)."""
-    out: list[tuple[str, str | tuple[str, ...], float]] = []
-    if node is None or negated:
-        return out
+class Leaf(NamedTuple):
+    """One term that adds to a document's score, over the fields it was asked in. ``term``
+    is a tuple for the spellings of one word (scored as one term); ``qtf`` is how often the
+    query asks for it."""
+
+    fields: tuple[str, ...]
+    term: str | tuple[str, ...]
+    boost: float
+    qtf: int = 1
+    # Terms whose largest document frequency this one scores with (a fuzzy word's forms).
+    df_of: tuple[str, ...] = ()
+
+
+def scoring_leaves(node: Any, qtf: int = 1) -> list[Leaf]:
+    """The scoring terms of a plan, each once, with its query-term frequency (a word typed
+    twice, or two words with one stem, count twice)."""
+    counts: Counter[Leaf] = Counter()
+    _leaves(node, qtf, counts)
+    return [leaf._replace(qtf=n) for leaf, n in counts.items()]
+
+
+def _leaves(node: Any, qtf: int, out: Counter[Leaf]) -> None:
     if isinstance(node, PTerms) and node.spellings:
-        out.extend((f, node.terms, node.boost) for f in node.fields)
+        out[Leaf(node.fields, node.terms, node.boost)] += qtf
     elif isinstance(node, PTerms):
-        out.extend((f, t, node.boost) for f in node.fields for t in node.terms)
+        for t in node.terms:
+            out[Leaf(node.fields, t, node.boost)] += qtf
+    elif isinstance(node, PFuzzy):
+        every = (*node.word, *node.forms)
+        word = node.word if len(node.word) > 1 else node.word[0]
+        out[Leaf(node.fields, word, 1.0, df_of=every)] += qtf
+        for t in node.forms:
+            out[Leaf(node.fields, t, FUZZY_BOOST, df_of=every)] += qtf
     elif isinstance(node, PPhrase):
-        out.extend((f, ts if len(ts) > 1 else ts[0], 1.0) for f in node.fields
-                   for ts in dict.fromkeys(node.terms))
+        for ts in dict.fromkeys(node.terms):
+            out[Leaf(node.fields, ts if len(ts) > 1 else ts[0], 1.0)] += qtf
     elif isinstance(node, (PAnd, POr)):
-        for c in node.children:
-            out.extend(scoring_leaves(c))
-    return out
+        repeats = node.repeats or (1,) * len(node.children)
+        for c, n in zip(node.children, repeats, strict=True):
+            _leaves(c, qtf * n, out)
+
+
+def required_fuzzy(node: Any) -> list[PFuzzy]:
+    """The fuzzy words every hit must hold (the query itself, or a part of its top AND)."""
+    if isinstance(node, PFuzzy):
+        return [node]
+    if isinstance(node, PAnd):
+        return [c for c in node.children if isinstance(c, PFuzzy)]
+    return []
 
 
 def evaluate(node: Any, ev: Evaluator) -> np.ndarray:

@@ -145,9 +145,13 @@ def results_text(results: Any, *, color: bool, width: int | None = None) -> str:
     """Hits (rank, title, date, sections, source, snippets) and a facet summary; snippets
     wrapped to ``width`` columns when given (a terminal), one line each otherwise."""
     out: list[str] = []
+    # Above the hits: when the query found (almost) nothing, the hits it did find often came
+    # from a misspelling's look-alike, and the suggestion is what the reader needs first.
+    if results.suggestion:
+        out.append(f"Did you mean: {results.suggestion}")
     for notice in results.notices:
         out.append(f"note: {notice}")
-    if results.notices:
+    if results.notices or results.suggestion:
         out.append("")
     for hit in results.hits:
         title = click.style(hit.title or "(untitled)", bold=True) if color else hit.title
@@ -187,8 +191,6 @@ def results_text(results: Any, *, color: bool, width: int | None = None) -> str:
         if len(dates) > len(top):
             label += f" (the busiest {len(top)} of {len(dates)})"
         out.append(f"{label}: " + ", ".join(f"{f.value} {f.count:,}" for f in top))
-    if results.suggestion:
-        out.append(f"Did you mean: {results.suggestion}")
     return "\n".join(out)
 
 

@@ -3,7 +3,9 @@
     query string ─▶ parse_query (query.py) ─▶ compile_query (plan.py)
         ─▶ evaluate: a mask of matching documents (plan.py, over view.py's arrays)
         ─▶ filters (sections, dates) ─▶ total, facets (facets.py)
-        ─▶ top hits: BM25F, newest first, or relevance × recency (ranking.py)
+        ─▶ top hits: BM25F, newest first, or relevance × recency (ranking.py); after
+           the any-word fallback, every-word articles first for short queries and terms
+           of the best hits for the order (feedback.py); fuzzy words' own forms first
         ─▶ stored fields and snippets for the page (snippets.py) ─▶ SearchResults
 
 :func:`open_index` returns a :class:`NewsIndex`. One instance may be shared by many threads:
@@ -37,15 +39,30 @@ from .analysis import TOKEN_RE, is_stop_word, query_terms, tokens
 from .article import Article, section_key, section_keys
 from .errors import ArticleNotFound, IndexDamaged, IndexNotFound, QueryError
 from .facets import GRANULARITIES, date_facet, lang_facet, section_facet
+from .feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
 from .plan import (
     DEFAULT_FIELDS,
     CompiledQuery,
     Evaluator,
+    PFuzzy,
+    POr,
     compile_query,
     evaluate,
+    required_fuzzy,
     scoring_leaves,
 )
-from .query import And, FieldValue, Node, Not, Or, ParsedQuery, Word, day_bound, parse_query
+from .query import (
+    TEXT_FIELDS,
+    And,
+    FieldValue,
+    Node,
+    Not,
+    Or,
+    ParsedQuery,
+    Word,
+    day_bound,
+    parse_query,
+)
 from .ranking import bm25_scores, recency_factors, top_k
 from .results import Hit, SearchResults
 from .schema import epoch_to_datetime
@@ -79,6 +96,11 @@ MAX_PAGE = 1000
 # 7 articles) exact, which matters more to someone counting hits.
 FALLBACK_BELOW = 10
 FALLBACK_MIN_WORDS = 4
+# When the fallback widens a query of at most this many words, the articles holding every
+# word come first: someone who typed four or five distinctive words wants the article with
+# all of them, not one with a single rarer word. Longer questions rank by evidence over all
+# their words (ordering them so cost TIME MAP; bench/README.md).
+ALL_WORDS_FIRST_UP_TO = 5
 # Suggest a spelling when the query finds fewer articles than this (before any fallback).
 SUGGEST_BELOW = 3
 SURFACE_DOCS = 5  # articles read to find how a suggested word is spelled
@@ -187,21 +209,26 @@ class NewsIndex:
         return view
 
     def _vocabulary(self, ctx: _Context) -> Vocabulary:
+        """The generation's vocabulary, reading through this thread's readers."""
+        reader = ctx.searcher.reader()
+        fields = [f for f in DEFAULT_FIELDS if f in reader.indexed_field_names()]
+        segments = [(seg, ctx.readers[seg.key]) for seg, _off in ctx.view.segments]
+
+        def starting(letter: str) -> set[str]:
+            terms: set[str] = set()
+            for seg, seg_reader in segments:
+                terms |= seg.terms_starting(seg_reader, DEFAULT_FIELDS, letter)
+            return terms
+
+        def df(term: str) -> int:
+            return sum(reader.doc_frequency(f, term) for f in fields)
+
         vocab = self._vocab.get(ctx.view.generation)
         if vocab is None:
-            terms: set[str] = set()
-            for seg, _off in ctx.view.segments:
-                terms |= seg.terms(ctx.readers[seg.key], DEFAULT_FIELDS)
-            reader = ctx.searcher.reader()
-            fields = [f for f in DEFAULT_FIELDS if f in reader.indexed_field_names()]
-
-            def df(term: str) -> int:
-                return sum(reader.doc_frequency(f, term) for f in fields)
-
-            vocab = Vocabulary(terms, df)
+            vocab = Vocabulary(starting, df)
             with self._lock:
-                self._vocab[ctx.view.generation] = vocab
-        return vocab
+                vocab = self._vocab.setdefault(ctx.view.generation, vocab)
+        return vocab.bound(starting, df)
 
     # -- public API --
 
@@ -300,8 +327,7 @@ class NewsIndex:
         total = len(hit_ids)
         start = (page - 1) * per_page
         ranked = self._rank(compiled, ctx, mask, sort, start + per_page, half_life_days,
-                            hit_ids) \
-            if per_page else []
+                            hit_ids, evaluator if fallback else None) if per_page else []
         shown = ranked[start:]
         # Where the page's hits have the query's terms: one look-up per term for the page.
         at = self._match_positions(ctx, [d for d, _sc in shown], "body", compiled.highlight) \
@@ -383,7 +409,8 @@ class NewsIndex:
 
     def _rank(self, compiled: CompiledQuery, ctx: _Context, mask: np.ndarray, sort: str,
               limit: int, half_life_days: float,
-              ids: np.ndarray | None = None) -> list[tuple[int, float]]:
+              ids: np.ndarray | None = None,
+              any_word: Evaluator | None = None) -> list[tuple[int, float]]:
         view = ctx.view
         ids = np.flatnonzero(mask) if ids is None else ids
         if not len(ids):
@@ -396,9 +423,21 @@ class NewsIndex:
             return [(int(d), float(scores[d])) for d in top]
         scores = bm25_scores(view, ctx.readers, leaves, mask)
         keys = scores[ids].astype(np.float64)
+        words = _words(compiled.plan) if any_word is not None else ()
+        # A short keyword query widened to any word: its articles with every word first.
+        tier = _holding_all(ids, words, any_word) \
+            if any_word is not None and 1 < len(words) <= ALL_WORDS_FIRST_UP_TO else None
+        if any_word is None and (fuzzy := required_fuzzy(compiled.plan)):
+            tier = _closest_forms(ids, fuzzy, ctx)
+        if any_word is not None and len(ids) > FEEDBACK_DOCS and \
+                len(words) <= FEEDBACK_MAX_WORDS:
+            leaves = expanded(leaves, ids, _above(keys, tier),
+                              lambda d: article_text(ctx.searcher.stored_fields(d)))
+            scores = bm25_scores(view, ctx.readers, leaves, mask)
+            keys = scores[ids].astype(np.float64)
         if sort == "recency":
             keys = keys * recency_factors(view, ids, half_life_days)
-        order = top_k(ids, keys, limit)
+        order = top_k(ids, _above(keys, tier), limit)
         final = dict(zip(ids.tolist(), keys.tolist(), strict=True)) if sort == "recency" else None
         return [(int(d), float(final[int(d)] if final else scores[d])) for d in order]
 
@@ -451,18 +490,39 @@ class NewsIndex:
         if not words:
             return None
         vocab = self._vocabulary(ctx)
+        held = {w: self._holding(ctx, query_terms(TOKEN_RE.findall(w)[0], langs))
+                for w in dict.fromkeys(words)}
         text = parsed.text
         changed = False
-        for w in dict.fromkeys(words):
+        for w in held:
             token = TOKEN_RE.findall(w)[0]
-            best = vocab.correction(query_terms(token, langs)[0])
+            # The articles holding the query's other words (those found at all): a candidate
+            # seen with them is likelier meant than a more frequent stranger.
+            others = [m for o, m in held.items() if o != w and m.any()]
+            context = np.logical_and.reduce(others) if others else None
+
+            def together(term: str, context: np.ndarray | None = context) -> int:
+                return 0 if context is None else int((context & self._holding(ctx, (term,))).sum())
+
+            best = vocab.correction(query_terms(token, langs)[0], int(held[w].sum()),
+                                    together if others else None)
             surface = self._surface(best, ctx, cyrillic=bool(CYRILLIC_CHAR.search(token))) \
                 if best else None
             if surface is None:
                 continue
-            text = replace_word(text, w, surface)
-            changed = True
+            new_text = replace_word(text, w, surface, TEXT_FIELDS)
+            changed |= new_text != text
+            text = new_text
         return text if changed else None
+
+    def _holding(self, ctx: _Context, terms: Sequence[str]) -> np.ndarray:
+        """A mask of the articles holding any of ``terms`` in a searched field."""
+        view = ctx.view
+        m = np.zeros(view.n, dtype=bool)
+        for f in DEFAULT_FIELDS:
+            for t in terms:
+                m[view.postings(ctx.readers, f, t)[0]] = True
+        return m
 
     def _surface(self, term: str, ctx: _Context, *, cyrillic: bool) -> str | None:
         """A word as articles spell it for an index term (the term itself may be a stem):
@@ -598,6 +658,51 @@ def _unknown_sections(view: View, names: Sequence[str]) -> list[str]:
                 " (the index has no sections)"
         notices.append(f"there is no section “{name}”{tail}")
     return notices
+
+
+def _words(plan: Any) -> tuple[Any, ...]:
+    """The words of an any-word plan (each once, a repeated word too)."""
+    return plan.children if isinstance(plan, POr) else (plan,)
+
+
+def _holding_all(ids: np.ndarray, words: tuple[Any, ...], ev: Evaluator) -> np.ndarray:
+    """1.0 for the documents of ``ids`` that hold every word, else 0.0."""
+    held = np.ones(len(ids), dtype=bool)
+    for w in words:
+        held &= ev.mask(w)[ids]
+    return held.astype(np.float64)
+
+
+def _closest_forms(ids: np.ndarray, fuzzy: list[PFuzzy], ctx: _Context) -> np.ndarray:
+    """A tier per document of ``ids`` (higher first) from the forms of the fuzzy words it
+    holds: the word itself, then look-alikes by edits, then by frequency (the order of
+    ``PFuzzy.forms``), summed over the query's fuzzy words."""
+    view = ctx.view
+    total = np.zeros(len(ids), dtype=np.float64)
+    for node in fuzzy:
+        # Rank 0 for the word's own terms, then 1, 2 ... for the look-alikes in their order.
+        groups = [node.word, *((t,) for t in node.forms)]
+        rank = np.full(len(ids), len(groups), dtype=np.int64)
+        for i, terms in enumerate(groups):
+            for f in node.fields:
+                for t in terms:
+                    pids = view.postings(ctx.readers, f, t)[0]
+                    if not len(pids):
+                        continue
+                    at = np.minimum(np.searchsorted(ids, pids), len(ids) - 1)
+                    hit = at[ids[at] == pids]
+                    rank[hit] = np.minimum(rank[hit], i)
+        total -= rank
+    return total
+
+
+def _above(keys: np.ndarray, tier: np.ndarray | None) -> np.ndarray:
+    """Sort keys that put every document of a higher tier above every document of a lower
+    one, each tier in the order of ``keys``."""
+    if tier is None or not len(keys):
+        return keys
+    levels = np.unique(tier, return_inverse=True)[1]
+    return keys + levels * (float(keys.max() - min(0.0, keys.min())) + 1.0)
 
 
 def _content_words(parsed: ParsedQuery) -> list[str]:

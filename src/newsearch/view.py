@@ -217,7 +217,7 @@ class SegmentData:
         self.sections = _labels(seg_reader, "section")
         self.langs = _labels(seg_reader, "lang")
         self._lock = threading.Lock()
-        self._terms: set[str] | None = None
+        self._initial: dict[str, frozenset[str]] = {}
         self._keywords: dict[str, dict[str, set[str]]] = {}
         self._stored: _StoredFields | None = None
 
@@ -244,16 +244,23 @@ class SegmentData:
                 self._keywords[field] = table
             return table
 
-    def terms(self, seg_reader: Any, fields: Sequence[str]) -> set[str]:
-        """The segment's vocabulary in ``fields`` (for fuzzy matching and suggestions)."""
+    def terms_starting(self, seg_reader: Any, fields: Sequence[str],
+                       letter: str) -> frozenset[str]:
+        """The segment's terms in ``fields`` that start with ``letter`` (for fuzzy matching
+        and suggestions, which only compare words with the same first letter). Read from
+        Whoosh's term table per letter: the whole vocabulary took seconds to read."""
         with self._lock:
-            if self._terms is None:
-                found: set[str] = set()
-                for f in fields:
-                    if f in seg_reader.indexed_field_names():
-                        found.update(b.decode("utf-8") for b in seg_reader.lexicon(f))
-                self._terms = found
-            return self._terms
+            found = self._initial.get(letter)
+        if found is None:
+            terms: set[str] = set()
+            for f in fields:
+                if f in seg_reader.indexed_field_names():
+                    for b in seg_reader.expand_prefix(f, letter):
+                        terms.add(b.decode("utf-8") if isinstance(b, bytes) else b)
+            found = frozenset(terms)
+            with self._lock:
+                self._initial[letter] = found
+        return found
 
 
 def _labels(seg_reader: Any, field: str) -> dict[str, np.ndarray]:
