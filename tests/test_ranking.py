@@ -78,6 +78,26 @@ def test_a_long_question_ranks_by_evidence_over_all_its_words(tmp_path: Path) ->
         assert keys(ix, "glacier meltwater sediment fjord crevasse")[0] == "0"
 
 
+def test_a_pasted_headline_finds_its_article(tmp_path: Path) -> None:
+    """A wire brief (a headline only) against the longer story that holds all but two of its
+    words, again and again: the article whose headline holds every word comes first, however
+    long the query."""
+    docs = [("Midland says Greenwell Montagu securities to pull out of equity market making",
+             ""),
+            ("Midland unit pulls out of equity market making",
+             "Midland Bank said its unit Greenwell Montagu will pull out of equity market "
+             "making. The equity market making of Greenwell Montagu was small, and pulling "
+             "out of market making costs Midland little."),
+            ("Greenwell appoints a director", "Greenwell named a new director."),
+            ("Securities firms merge", "Two securities firms merged."),
+            *((f"Filler {i}", FILLER) for i in range(20))]
+    with open_index(build(tmp_path, docs)) as ix:
+        query = "midland says greenwell montagu securities pull out equity market making"
+        r = ix.search(query)
+        assert r.fallback == "any-word"
+        assert [ix.get(h.id).key for h in r.hits][:2] == ["0", "1"]
+
+
 # --- query-term frequency ---------------------------------------------------------------------
 
 

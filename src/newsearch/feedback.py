@@ -8,8 +8,8 @@ A long natural-language question (*what did economists say about oil exports*) n
 topic in a few of the words its relevant articles use; the articles that rank best on those
 words use the others. Re-ranking the any-word hits with both (Lavrenko and Croft's relevance
 model, interpolated with the query as in Abdul-Jaleel et al.'s RM3) lifted MAP on four of
-the suite's five judged collections (TIME +0.009, Cranfield +0.029, ADI +0.015, NPL +0.006)
-and cost CACM 0.010, which stays ahead of every peer (bench/README.md). It only re-orders:
+the suite's five judged collections (TIME +0.015, Cranfield +0.029, ADI +0.014, NPL +0.006)
+and cost CACM 0.016, which stays ahead of every peer (bench/README.md). It only re-orders:
 the hits are still the articles holding a query word, so the total and the facets do not
 change, and an article holding only feedback words is never shown.
 

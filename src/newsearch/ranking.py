@@ -8,8 +8,9 @@
   then summed *before* the saturation, so a word is worth at most ``idf·(k1 + 1)`` however
   many fields hold it. Scoring each field on its own and summing (Whoosh's way, and
   newsearch's until issue 12) let a short article with one rare query word in its headline
-  outrank the one article holding all four words of a query (suite: Reuters rare-word known
-  items MRR 0.69 → 0.92, Cranfield MAP 0.297 → 0.322).
+  outrank the one article holding all four words of a query (on the suite, measured alone
+  before issue 13's analysis was merged: Reuters rare-word known items MRR 0.69 → 0.92,
+  Cranfield MAP 0.297 → 0.322).
 * ``idf`` is Robertson–Spärck Jones, ``ln((N − n + 0.5) / (n + 0.5))`` with ``n`` the
   largest of the word's per-field document counts, floored at :data:`IDF_FLOOR` (as SQLite
   FTS5 does): a word in half the archive is worth almost nothing, so the few rare words of a
@@ -21,8 +22,10 @@
   words with one stem) weighs ``(k3 + 1)·qtf / (k3 + qtf)`` with ``k3 = 8``: more, but a
   pasted paragraph that repeats a word twenty times does not make it twenty times heavier.
 * ``k1 = 1.2, b = 0.7``, chosen on the whole suite (bench/README.md has the table of every
-  setting tried): TIME alone preferred k1 1.6 and b 0.75, NPL's short abstracts k1 1.2 and b
-  0.6.
+  setting tried): TIME alone prefers k1 1.6 and b 0.75 (MAP 0.717 against 0.713), but NPL's
+  short abstracts then fall behind every peer (0.272 against 0.288).
+* A fuzzy word's forms all score with the largest document frequency among them, so a rare
+  look-alike never weighs more than the word typed (Lucene blends them the same way).
 * ``recency`` multiplies by ``floor + (1 − floor) · 2^(−age / half_life)``, the age counted
   from the newest article in the index, not from today's clock (an archive of 1987 news is
   not all equally stale); undated articles get the floor.

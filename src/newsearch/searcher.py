@@ -45,6 +45,7 @@ from .plan import (
     CompiledQuery,
     Evaluator,
     PFuzzy,
+    PNothing,
     POr,
     compile_query,
     evaluate,
@@ -97,9 +98,10 @@ MAX_PAGE = 1000
 FALLBACK_BELOW = 10
 FALLBACK_MIN_WORDS = 4
 # When the fallback widens a query of at most this many words, the articles holding every
-# word come first: someone who typed four or five distinctive words wants the article with
-# all of them, not one with a single rarer word. Longer questions rank by evidence over all
-# their words (ordering them so cost TIME MAP; bench/README.md).
+# word come first (after those whose headline holds them all): someone who typed four or five
+# distinctive words wants the article with all of them, not one with a single rarer word.
+# Longer questions rank by evidence over all their words (from six words, ordering them so
+# cost TIME MAP 0.006; bench/README.md).
 ALL_WORDS_FIRST_UP_TO = 5
 # Suggest a spelling when the query finds fewer articles than this (before any fallback).
 SUGGEST_BELOW = 3
@@ -427,6 +429,12 @@ class NewsIndex:
         # A short keyword query widened to any word: its articles with every word first.
         tier = _holding_all(ids, words, any_word) \
             if any_word is not None and 1 < len(words) <= ALL_WORDS_FIRST_UP_TO else None
+        if any_word is not None and len(words) > 1:
+            # Above them, however long the query: articles whose headline holds every word
+            # (a headline pasted whole finds its article, not a shorter story sharing most
+            # of its words).
+            in_title = _holding_all(ids, tuple(_in_field(w, "title") for w in words), any_word)
+            tier = 2 * in_title + (0 if tier is None else tier)
         if any_word is None and (fuzzy := required_fuzzy(compiled.plan)):
             tier = _closest_forms(ids, fuzzy, ctx)
         if any_word is not None and len(ids) > FEEDBACK_DOCS and \
@@ -658,6 +666,12 @@ def _unknown_sections(view: View, names: Sequence[str]) -> list[str]:
                 " (the index has no sections)"
         notices.append(f"there is no section “{name}”{tail}")
     return notices
+
+
+def _in_field(word: Any, field: str) -> Any:
+    """A word's plan node restricted to one field (nothing if it was not asked there)."""
+    fields = getattr(word, "fields", ())
+    return replace(word, fields=(field,)) if field in fields else PNothing()
 
 
 def _words(plan: Any) -> tuple[Any, ...]:
