@@ -70,7 +70,7 @@ from .schema import epoch_to_datetime
 from .snippets import SnippetQuery, lead, snippets
 from .stats import IndexStats, stats_from_reader
 from .storage import index_path, open_whoosh_index
-from .suggest import Vocabulary, replace_word
+from .suggest import KEEP_FROM, Vocabulary, replace_word
 from .textnorm import CYRILLIC_CHAR
 from .view import (
     POSITIONS_CACHE_ENTRIES,
@@ -500,19 +500,23 @@ class NewsIndex:
         vocab = self._vocabulary(ctx)
         held = {w: self._holding(ctx, query_terms(TOKEN_RE.findall(w)[0], langs))
                 for w in dict.fromkeys(words)}
+        found = {w: m for w, m in held.items() if m.any()}
         text = parsed.text
         changed = False
         for w in held:
+            matched = int(held[w].sum())
+            if matched >= KEEP_FROM:
+                continue  # never replaced: skip the work (a pasted paragraph has hundreds)
             token = TOKEN_RE.findall(w)[0]
             # The articles holding the query's other words (those found at all): a candidate
             # seen with them is likelier meant than a more frequent stranger.
-            others = [m for o, m in held.items() if o != w and m.any()]
+            others = [m for o, m in found.items() if o != w]
             context = np.logical_and.reduce(others) if others else None
 
             def together(term: str, context: np.ndarray | None = context) -> int:
                 return 0 if context is None else int((context & self._holding(ctx, (term,))).sum())
 
-            best = vocab.correction(query_terms(token, langs)[0], int(held[w].sum()),
+            best = vocab.correction(query_terms(token, langs)[0], matched,
                                     together if others else None)
             surface = self._surface(best, ctx, cyrillic=bool(CYRILLIC_CHAR.search(token))) \
                 if best else None
