@@ -720,7 +720,7 @@ def _above(keys: np.ndarray, tier: np.ndarray | None) -> np.ndarray:
     if tier is None or not len(keys):
         return keys
     levels = np.unique(tier, return_inverse=True)[1]
-    return keys + levels * (float(keys.max() - min(0.0, keys.min())) + 1.0)
+    return np.asarray(keys + levels * (float(keys.max() - min(0.0, keys.min())) + 1.0))
 
 
 def _content_words(parsed: ParsedQuery) -> list[str]:

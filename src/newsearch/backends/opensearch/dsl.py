@@ -46,6 +46,7 @@ from typing import Any
 from ...analysis import TRUNCATED
 from ...plan import (
     FIELD_BOOSTS,
+    Leaf,
     PAll,
     PAnd,
     PDays,
@@ -58,7 +59,7 @@ from ...plan import (
     PTerms,
     scoring_leaves,
 )
-from ...ranking import RECENCY_FLOOR, idf
+from ...ranking import RECENCY_FLOOR, idf, qtf_weight
 from .mapping import KEYWORD_FIELDS, STACK, TEXT_FIELDS, match_key, terms_field
 
 __all__ = [
@@ -78,8 +79,6 @@ MATCH_NONE: dict[str, Any] = {"match_none": {}}
 MATCH_ALL: dict[str, Any] = {"match_all": {}}
 SORTS = ("relevance", "date", "recency")
 
-# (field, term or the spellings of one word, boost), as newsearch.plan.scoring_leaves gives
-Leaf = tuple[str, str | tuple[str, ...], float]
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -171,12 +170,23 @@ def _keyword(field: str, values: Sequence[str]) -> dict[str, Any]:
 
 
 def leaves_of(plan: Any) -> list[Leaf]:
-    """The plan's scoring leaves, each once (as the Whoosh backend counts them)."""
-    return list(dict.fromkeys(scoring_leaves(plan)))
+    """The plan's scoring leaves, one per field each is asked in (``leaf.fields`` holds that
+    one field), each once.
+
+    This backend scores field by field, each field's count saturating on its own (BM25F as
+    Whoosh sums it, and newsearch did before issue 12); newsearch's own ranking now sums a
+    word's fields before one saturation, which these per-field ``term`` clauses cannot
+    express. A word asked for twice weighs as there (``qtf_weight``); a fuzzy word's forms
+    keep their own document frequencies here."""
+    out: dict[Leaf, None] = {}
+    for leaf in scoring_leaves(plan):
+        for f in leaf.fields:
+            out.setdefault(leaf._replace(fields=(f,), df_of=()), None)
+    return list(out)
 
 
 def _df_query(leaf: Leaf) -> dict[str, Any]:
-    field, term, _boost = leaf
+    field, term = leaf.fields[0], leaf.term
     if isinstance(term, str):
         return {"term": {terms_field(field): term}}
     # The spellings of one word share one document frequency over all text fields.
@@ -217,10 +227,12 @@ def scoring_clauses(leaves: Sequence[Leaf], stats: LeafStats) -> list[dict[str, 
     """One optional clause per leaf found in the index, weighted as newsearch's BM25F."""
     n_docs = max(1, stats.documents)
     out: list[dict[str, Any]] = []
-    for (field, term, boost), df in zip(leaves, stats.df, strict=True):
+    for leaf, df in zip(leaves, stats.df, strict=True):
         if not df:
             continue
-        weight = float(boost * FIELD_BOOSTS.get(field, 1.0) * idf(n_docs, df))
+        field, term = leaf.fields[0], leaf.term
+        weight = float(leaf.boost * qtf_weight(leaf.qtf) * FIELD_BOOSTS.get(field, 1.0)
+                       * idf(n_docs, df))
         name = terms_field(field)
         if isinstance(term, str):
             out.append({"term": {name: {"value": term, "boost": weight}}})
