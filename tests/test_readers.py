@@ -618,6 +618,16 @@ def test_json_list_of_records():
     ]
 
 
+def test_json_list_cut_short_keeps_its_complete_records():
+    items = read("feed.json", '[{"title": "A", "body": "a"}, {"title": "B", "body": "b"}, {"ti')
+    assert [(type(i), i.key) for i in items] == [(Article, "record 1"), (Article, "record 2"),
+                                                 (RecordSkip, "record 3")]
+    assert items[2].reason.startswith("invalid JSON at line 1 column 61")
+    assert items[2].reason.endswith("the rest of the file was not read")
+    with pytest.raises(SkippedInput, match="invalid JSON at line 1 column 3"):
+        read("feed.json", "[{oops}]")  # broken from the start: the file is skipped
+
+
 def test_json_pretty_printed_list_without_extension():
     items = read("feed", '[\n{"title": "A", "body": "a"},\n{"title": "B", "body": "b"}\n]\n')
     assert [(type(i), i.title) for i in items] == [(Article, "A"), (Article, "B")]

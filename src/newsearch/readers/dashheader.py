@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from ..article import Article, RecordSkip
 from . import SourceFile, create_article
 from .dates import parse_us_header_date
-from .textpage import lines_of, unwrap
+from .textpage import article_text, lines_of, unwrap
 
 __all__ = ["read", "sniff"]
 
@@ -32,7 +32,7 @@ def sniff(head: bytes) -> bool:
 
 
 def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
-    lines = lines_of(src.text())
+    lines = lines_of(article_text(src))
     headers: list[str] = []
     while lines and (header := _HEADER.match(lines[0])):
         headers.append((header.group(1) or "").strip())

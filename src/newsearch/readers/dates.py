@@ -67,6 +67,8 @@ def _make(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0,
         return day  # impossible time of day: keep the day
 
 
+# A date field longer than this is not a date; only its start is looked at.
+_MAX_DATE_CHARS = 200
 _REUTERS = re.compile(
     r"(\d{1,2})-([A-Za-z]{3})-(\d{4})(?:\s+(\d{1,3}):(\d{1,2}):(\d{1,2}))?"
 )
@@ -74,7 +76,7 @@ _REUTERS = re.compile(
 
 def parse_reuters_date(text: str) -> datetime | None:
     """``26-FEB-1987 15:01:01.79`` (with Reuters-21578's leading spaces and trailing junk)."""
-    m = _REUTERS.search(text or "")
+    m = _REUTERS.search((text or "")[:_MAX_DATE_CHARS])
     if not m:
         return None
     d, mon, y, h, mi, s = m.groups()
@@ -134,7 +136,7 @@ def parse_date(value: object, *, tz: timezone = UTC) -> datetime | None:
         return _aware(value, tz)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_epoch(float(value))
-    text = str(value).strip()
+    text = str(value)[:_MAX_DATE_CHARS].strip()
     if not text:
         return None
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):

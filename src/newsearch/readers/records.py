@@ -134,23 +134,67 @@ def _article(src: SourceFile, key: str, raw: dict[str, Any]) -> Article | Record
 
 
 class _Keys:
-    """Record keys unique within a file: a repeated id gets ``#2``, ``#3`` ..."""
+    """Record keys unique within a file: a repeated id gets ``#2``, ``#3`` ...
+
+    Only explicit ids are remembered: the fallback keys (``line 12``, ``record 3``) are
+    unique by position, and a file of millions of records without ids would otherwise hold
+    a dictionary entry per record. A bitmap of the positions that took a fallback key keeps
+    an explicit id such as ``line 12`` from colliding with one.
+    """
+
+    _FALLBACK = re.compile(r"^(line|record) ([1-9][0-9]{0,9})$")
 
     def __init__(self) -> None:
         self.seen: dict[str, int] = {}
+        self.fallbacks = bytearray()
+        self.kind = ""
 
     def __call__(self, rec: dict[str, Any], fallback: str) -> str:
         rid = _pick({str(k).strip().lower(): v for k, v in rec.items()}, FIELD_NAMES["id"])
-        key = str(rid).strip() if isinstance(rid, (str, int)) and str(rid).strip() else fallback
-        n = self.seen.get(key, 0) + 1
+        if isinstance(rid, (str, int)) and str(rid).strip():
+            key = str(rid).strip()
+        else:
+            key = fallback
+            if key not in self.seen:
+                self._mark(fallback)
+                return key
+        n = self.seen.get(key, 1 if self._marked(key) else 0) + 1
         self.seen[key] = n
         return key if n == 1 else f"{key}#{n}"
+
+    def _mark(self, fallback: str) -> None:
+        m = self._FALLBACK.match(fallback)
+        if m:
+            self.kind = m.group(1)
+            i = int(m.group(2))
+            if i // 8 >= len(self.fallbacks):
+                self.fallbacks.extend(bytes(i // 8 + 1 - len(self.fallbacks)))
+            self.fallbacks[i // 8] |= 1 << (i % 8)
+
+    def _marked(self, key: str) -> bool:
+        m = self._FALLBACK.match(key)
+        if not m or m.group(1) != self.kind:
+            return False
+        i = int(m.group(2))
+        return i // 8 < len(self.fallbacks) and bool(self.fallbacks[i // 8] & (1 << (i % 8)))
 
 
 # --- CSV -------------------------------------------------------------------------------------
 
 _MAX_ROW_LINES = 200
 _MAX_ROW_CHARS = 4_000_000
+
+
+def _lines(text: str) -> Iterator[tuple[int, int, int]]:
+    """``(number, start, end)`` of each line, without splitting the text into a list (a
+    file of millions of short lines would take many times its size)."""
+    pos, number, n = 0, 1, len(text)
+    while pos < n:
+        end = text.find("\n", pos)
+        if end == -1:
+            end = n
+        yield number, pos, end
+        pos, number = end + 1, number + 1
 
 
 def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
@@ -160,31 +204,35 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | str]
     doubles quotes inside fields, so a balanced row has an even count). A row that does not
     balance within a bound is reported and reading restarts at the next line.
     """
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        start = i
-        chunk = lines[i]
-        quotes = chunk.count('"')
-        while (quotes % 2 and i + 1 < len(lines) and i - start < _MAX_ROW_LINES
-               and len(chunk) < _MAX_ROW_CHARS):
-            i += 1
-            chunk += "\n" + lines[i]
-            quotes += lines[i].count('"')
+    n = len(text)
+    pos, number = 0, 1
+    while pos < n:
+        end = text.find("\n", pos)
+        end = n if end == -1 else end
+        quotes = text.count('"', pos, end)
+        stop, extra = end, 0
+        while (quotes % 2 and stop < n and extra < _MAX_ROW_LINES
+               and stop - pos < _MAX_ROW_CHARS):
+            nxt = text.find("\n", stop + 1)
+            nxt = n if nxt == -1 else nxt
+            quotes += text.count('"', stop + 1, nxt)
+            stop, extra = nxt, extra + 1
         if quotes % 2:
-            yield start + 1, "unbalanced quotes"
-            i = start + 1
+            yield number, "unbalanced quotes"
+            pos, number = end + 1, number + 1
             continue
-        i += 1
+        chunk = text[pos:stop]
+        start = number
+        pos, number = stop + 1, number + extra + 1
         if not chunk.strip():
             continue
         try:
             rows = list(csv.reader(io.StringIO(chunk), delimiter=delimiter, strict=True))
         except csv.Error as exc:
-            yield start + 1, f"malformed CSV row ({exc})"
+            yield start, f"malformed CSV row ({exc})"
             continue
         for row in rows:
-            yield start + 1, row
+            yield start, row
 
 
 def _read_csv(src: SourceFile) -> Iterator[Article | RecordSkip]:
@@ -221,20 +269,23 @@ def _read_csv(src: SourceFile) -> Iterator[Article | RecordSkip]:
 # --- JSON ------------------------------------------------------------------------------------
 
 
-def _depth_ok(text: str) -> bool:
-    """Reject pathological nesting before json.loads can hit the recursion limit."""
-    depth = 0
-    deepest = 0
-    for ch in re.finditer(r'[\[\]{}]|"(?:\\.|[^"\\])*"', text):
-        c = ch.group(0)
-        if c in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                return False
-        elif c in "]}":
-            depth -= 1
-    return True
+def _too_deep(value: Any) -> bool:
+    """Whether decoded JSON nests deeper than :data:`MAX_JSON_DEPTH` (readers recurse into
+    records). Nesting deeper than Python's recursion limit never gets this far: ``json.loads``
+    raises RecursionError for it."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values() if isinstance(x, (dict, list)))
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v if isinstance(x, (dict, list)))
+    return False
+
+
+_TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
 
 
 def _records_in(doc: Any) -> list[Any] | None:
@@ -260,7 +311,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 def _scrub(v: Any) -> Any:
-    """Lone surrogates in decoded JSON replaced by U+FFFD (depth is bounded by _depth_ok)."""
+    """Lone surrogates in decoded JSON replaced by U+FFFD (depth is bounded by _too_deep)."""
     if isinstance(v, str):
         return _SURROGATE.sub("\ufffd", v)
     if isinstance(v, dict):
@@ -286,8 +337,13 @@ def _emit(src: SourceFile, items: Iterable[tuple[str, Any]],
 
 def _read_json(src: SourceFile) -> Iterator[Article | RecordSkip]:
     text = src.text()
-    if not _depth_ok(text):
-        raise src.skip(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    scrub = bool(_SURROGATE_ESCAPE.search(text))
+    start = _skip_space(text, 0)
+    if text.startswith("[", start):
+        # A list of records is decoded one record at a time: decoded whole, a file of a
+        # million small records took several times its size.
+        yield from _emit(src, _array_records(src, text, start + 1), scrub=scrub)
+        return
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -295,33 +351,81 @@ def _read_json(src: SourceFile) -> Iterator[Article | RecordSkip]:
         if "\n" in text.strip() and text.lstrip().startswith("{"):
             yield from _read_jsonl(src, text)
             return
-        raise src.skip(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise src.skip(_invalid(exc)) from None
     except RecursionError:
-        raise src.skip("JSON nested too deeply") from None
+        raise src.skip(_TOO_DEEP) from None
+    if _too_deep(doc):
+        raise src.skip(_TOO_DEEP)
     records = _records_in(doc)
     if records is None:
         raise src.skip("JSON holds no article records")
-    yield from _emit(src, ((f"record {i}", r) for i, r in enumerate(records, 1)),
-                     scrub=bool(_SURROGATE_ESCAPE.search(text)))
+    yield from _emit(src, ((f"record {i}", r) for i, r in enumerate(records, 1)), scrub=scrub)
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    m = _SPACE.match(text, pos)
+    return m.end() if m else pos
+
+
+def _invalid(exc: json.JSONDecodeError) -> str:
+    return f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+
+
+def _array_records(src: SourceFile, text: str, pos: int) -> Iterator[tuple[str, Any]]:
+    """The records of a JSON list whose ``[`` ends before ``pos``, decoded one by one. A
+    file that is not valid JSON from its start is skipped whole; one that breaks (or ends)
+    after some records keeps them, and the rest is one record-level skip."""
+    n = 0
+    pos = _skip_space(text, pos)
+    closed = text.startswith("]", pos)
+    try:
+        while not closed:
+            try:
+                value, pos = _DECODER.raw_decode(text, pos)
+            except RecursionError:
+                value, pos = _Bad(_TOO_DEEP), -1
+            n += 1
+            if isinstance(value, _Bad):
+                if n == 1:
+                    raise src.skip(_TOO_DEEP)
+                yield f"record {n}", _Bad(f"{_TOO_DEEP}; the rest of the file was not read")
+                return
+            yield f"record {n}", _Bad(_TOO_DEEP) if _too_deep(value) else value
+            pos = _skip_space(text, pos)
+            if text.startswith(",", pos):
+                pos = _skip_space(text, pos + 1)
+            elif text.startswith("]", pos):
+                closed = True
+            else:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        if _skip_space(text, pos + 1) != len(text):
+            raise json.JSONDecodeError("Extra data", text, _skip_space(text, pos + 1))
+    except json.JSONDecodeError as exc:
+        if n == 0:
+            raise src.skip(_invalid(exc)) from None
+        yield f"record {n + 1}", _Bad(f"{_invalid(exc)}; the rest of the file was not read")
 
 
 def _read_jsonl(src: SourceFile, text: str | None = None) -> Iterator[Article | RecordSkip]:
     text = src.text() if text is None else text
 
     def parsed() -> Iterator[tuple[str, Any]]:
-        for n, line in enumerate(text.split("\n"), 1):
-            line = line.strip()
+        for n, start, end in _lines(text):
+            line = text[start:end].strip()
             if not line:
                 continue
-            if not _depth_ok(line):
-                yield f"line {n}", _Bad(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-                continue
             try:
-                yield f"line {n}", json.loads(line)
+                rec = json.loads(line)
             except json.JSONDecodeError as exc:
                 yield f"line {n}", _Bad(f"invalid JSON ({exc.msg})")
+                continue
             except RecursionError:
-                yield f"line {n}", _Bad("JSON nested too deeply")
+                rec = _Bad(_TOO_DEEP)
+            yield f"line {n}", _Bad(_TOO_DEEP) if _too_deep(rec) else rec
 
     yield from _emit(src, parsed(), scrub=bool(_SURROGATE_ESCAPE.search(text)))
 

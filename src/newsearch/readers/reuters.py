@@ -1,8 +1,10 @@
 """Reuters-21578 SGML: many ``<REUTERS ...>`` records per ``.sgm`` file.
 
 The files are SGML, not XML (no root element, control-character references), so records are
-cut out at their ``</REUTERS>`` closing tags and their elements read with regexes. Each
-record becomes one article:
+cut out at their ``</REUTERS>`` closing tags and their elements found by their tags. Every
+step is linear in the file's size, whatever its tags: an element whose closing tag is
+missing is looked for once, not again from each later opening tag. Each record becomes one
+article:
 TITLE, BODY (or the raw TEXT of ``UNPROC`` records), DATE, TOPICS as sections (named as the
 collection names them, the code kept: :mod:`.reuters_topics`) and PLACES, PEOPLE, ORGS,
 EXCHANGES as tags. The record key is NEWID.
@@ -25,22 +27,33 @@ from .reuters_topics import topic_section
 __all__ = ["read"]
 
 _ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
-_LABEL = re.compile(r"<D>(.*?)</D>", re.S | re.I)
+_MAX_HEAD = 1_000  # a record's opening tag holds a few attributes
 # Control-character references (&#1; &#2; &#3; ...) are transmission artefacts, not text.
 _CONTROL_REF = re.compile(r"&#(?:[0-8]|1[1-9]|2\d|3[01]|127);")
 _TAGS = re.compile(r"<[^>]{1,200}>")
 
 
-_ELEMENTS = {
-    tag: re.compile(rf"<{tag}\b([^>]*)>(.*?)</{tag}>", re.S | re.I)
-    for tag in ("TEXT", "TITLE", "BODY", "DATELINE", "AUTHOR", "DATE", "TOPICS", "PLACES",
-                "PEOPLE", "ORGS", "EXCHANGES")
-}
+_TAG_NAMES = ("TEXT", "TITLE", "BODY", "DATELINE", "AUTHOR", "DATE", "TOPICS", "PLACES",
+              "PEOPLE", "ORGS", "EXCHANGES", "D")
+_OPEN = {tag: re.compile(rf"<{tag}\b([^>]{{0,200}})>", re.I) for tag in _TAG_NAMES}
+_CLOSE = {tag: re.compile(rf"</{tag}>", re.I) for tag in _TAG_NAMES}
+
+
+def _find(body: str, tag: str, pos: int = 0) -> tuple[str, int, int, int] | None:
+    """The first ``<TAG attrs>content</TAG>`` from ``pos``: (attrs, content start, content
+    end, end). If the first opening tag has no closing tag after it, no later one has."""
+    m = _OPEN[tag].search(body, pos)
+    if m is None:
+        return None
+    close = _CLOSE[tag].search(body, m.end())
+    if close is None:
+        return None
+    return m.group(1), m.end(), close.start(), close.end()
 
 
 def _element(body: str, tag: str) -> str | None:
-    m = _ELEMENTS[tag].search(body)
-    return m.group(2) if m else None
+    found = _find(body, tag)
+    return body[found[1] : found[2]] if found else None
 
 
 def _text(raw: str | None) -> str:
@@ -51,36 +64,54 @@ def _text(raw: str | None) -> str:
 
 def _labels(body: str, tag: str) -> list[str]:
     raw = _element(body, tag)
-    return [_text(x).strip() for x in _LABEL.findall(raw)] if raw else []
+    out: list[str] = []
+    pos = 0
+    while raw and (found := _find(raw, "D", pos)) is not None:
+        out.append(_text(raw[found[1] : found[2]]).strip())
+        pos = found[3]
+    return out
 
 
-_SIGN_OFF = re.compile(r"\s*\bReuters?\s*$")
 _INDENT = re.compile(r"\n {2,}")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def _clean_body(text: str) -> str:
     # Bodies end with "Reuter" (the sign-off) and used 4-space paragraph indents.
-    return _INDENT.sub("\n\n", _SIGN_OFF.sub("", text))
+    end = text.rstrip()
+    for sign in ("Reuters", "Reuter"):
+        before = end[: -len(sign)]
+        if end.endswith(sign) and not (before and _WORD_CHAR.match(before[-1])):
+            text = before.rstrip()
+            break
+    return _INDENT.sub("\n\n", text)
+
+
+_CLOSING = "</REUTERS>"
 
 
 def _records(text: str) -> Iterator[tuple[str, str, bool]]:
     """(attributes, content, closed) for each record, in file order.
 
-    Splitting at the closing tags (a C-level str.split) is far faster than one regex over
-    the whole 1.3 MB file; a record whose closing tag is missing runs into the next record's
-    start, or the end of the file, and is reported as not closed.
+    A record runs from its ``<REUTERS`` to its ``</REUTERS>``; one whose closing tag is
+    missing runs into the next record's start, or the end of the file, and is reported as
+    not closed. Records are found one after the other with ``str.find`` (C speed), never
+    all at once: a file of millions of empty records holds one at a time.
     """
-    parts = text.split("</REUTERS>")
-    last = len(parts) - 1
-    for n, part in enumerate(parts):
-        starts = [m.start() for m in _START.finditer(part)]
-        for i, start in enumerate(starts):
-            end = starts[i + 1] if i + 1 < len(starts) else len(part)
-            head_end = part.find(">", start)
-            if head_end == -1 or head_end > end:
-                head_end = end
-            closed = i == len(starts) - 1 and n < last
-            yield part[start + 8 : head_end], part[head_end + 1 : end], closed
+    m = _START.search(text)
+    close = text.find(_CLOSING)
+    while m is not None:
+        start = m.start()
+        if -1 < close < start:
+            close = text.find(_CLOSING, start)
+        m = _START.search(text, start + 1)
+        following = m.start() if m is not None else len(text)
+        closed = close != -1 and close < following
+        end = close if closed else following
+        head_end = text.find(">", start, min(end, start + _MAX_HEAD))
+        if head_end == -1:
+            head_end = min(end, start + _MAX_HEAD)
+        yield text[start + 8 : head_end], text[head_end + 1 : end], closed
 
 
 _START = re.compile(r"<REUTERS\b")
@@ -99,14 +130,14 @@ def read(src: SourceFile) -> Iterator[Article | RecordSkip]:
         # Control-character references are transmission artefacts: drop them once per record
         # (they never form tags, so the elements below read the same).
         rec = _CONTROL_REF.sub("", content) if "&#" in content else content
-        text_m = _ELEMENTS["TEXT"].search(rec)
+        text_m = _find(rec, "TEXT")
         if text_m is None:
             yield RecordSkip(key, "record has no <TEXT> element")
             continue
-        text_el = text_m.group(2)
+        text_el = rec[text_m[1] : text_m[2]]
         title = _text(_element(text_el, "TITLE"))
         body_raw = _element(text_el, "BODY")
-        if body_raw is None and "UNPROC" in text_m.group(1).upper():
+        if body_raw is None and "UNPROC" in text_m[0].upper():
             # UNPROC text sits directly inside <TEXT>.
             body_raw = _TAGS.sub(" ", text_el)
         body = _clean_body(_text(body_raw))

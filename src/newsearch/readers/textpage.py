@@ -11,8 +11,8 @@ from .dates import MONTHS, ZONES, parse_date
 if TYPE_CHECKING:
     from . import SourceFile
 
-__all__ = ["date_line", "lines_of", "opening_lines", "running_text", "sentence_share",
-           "unwrap"]
+__all__ = ["article_text", "date_line", "lines_of", "opening_lines", "running_text",
+           "sentence_share", "unwrap"]
 
 _DATE_ONLY = re.compile(
     r"^(published|posted|updated|date)?[:\s]*[\w ,.:/+-]{6,60}$", re.IGNORECASE
@@ -95,9 +95,24 @@ def lines_of(text: str) -> list[str]:
     return [line.rstrip() for line in text.split("\n")]
 
 
+def article_text(src: SourceFile) -> str:
+    """The text of a file that holds one article; a text longer than any article's is a
+    skip before it is split into lines (a list of millions of short lines takes many times
+    the file's size)."""
+    from . import MAX_RAW_BODY_CHARS
+
+    limit = 2 * MAX_RAW_BODY_CHARS
+    # Any encoding takes at most 4 bytes per character: such a file is too long undecoded.
+    text = src.text() if len(src.data) <= 4 * limit else None
+    if text is None or len(text) > limit:
+        size = f"{len(text):,} characters" if text is not None else f"{len(src.data):,} bytes"
+        raise src.skip(f"longer than one article can be ({size}; at most {limit:,} characters)")
+    return text
+
+
 def opening_lines(src: SourceFile) -> list[str]:
     """The file's lines from the first non-blank one; an empty file is a skip."""
-    lines = lines_of(src.text())
+    lines = lines_of(article_text(src))
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines:
