@@ -3,22 +3,26 @@
     PATH... ──▶ walk() ──▶ CorpusFile (path, size, mtime) ──▶ load() ──▶ SourceFile ──▶ readers
 
 Folders are walked recursively (symbolic links followed, loops detected), hidden files and
-folders skipped. ``load`` reads a file with a size bound, decompressing ``.gz`` with the same
-bound, so neither a huge file nor a gzip bomb can exhaust memory. Problems become
-:class:`~newsearch.errors.SkippedInput` with a reason.
+folders skipped, and so are the index's own files when the index folder lies among the input
+(``newsearch index .`` with the default ``./index``). ``load`` reads a file with a size bound,
+decompressing ``.gz`` with the same bound, so neither a huge file nor a gzip bomb can exhaust
+memory; it opens without blocking and reads only regular files, so a FIFO put in a file's
+place after the walk, or a link to ``/proc/kmsg``, is skipped instead of waited on forever.
+Problems become :class:`~newsearch.errors.SkippedInput` with a reason.
 
 A file name that is not valid UTF-8 (an old Latin-1 archive) is recorded with its stray bytes
-written as ``\\xNN`` (:func:`printable_path`), since article sources, ids and index terms must
-be text; the file is still opened by its real name.
+written as ``\\xNN`` and its backslashes doubled (:func:`printable_path`), since article
+sources, ids and index terms must be text; the file is still opened by its real name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +51,16 @@ class CorpusFile:
         return f"{self.size}:{self.mtime_ns}"
 
 
-def walk(paths: list[str | os.PathLike[str]]) -> Iterator[CorpusFile | SkippedInput]:
-    """Files under ``paths`` in a stable order, or a SkippedInput for what cannot be walked."""
+def walk(paths: Sequence[str | os.PathLike[str]], index: Path | None = None
+         ) -> Iterator[CorpusFile | SkippedInput]:
+    """Files under ``paths`` in a stable order, or a SkippedInput for what cannot be walked.
+
+    Files that ``index`` (the index folder being written) owns are never input: they are
+    passed over when the walk goes through that folder, and skipped when named directly.
+    """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[str] = set()
+    own = _IndexFiles(index)
     for given in paths:
         root = Path(given)
         try:
@@ -59,18 +69,45 @@ def walk(paths: list[str | os.PathLike[str]]) -> Iterator[CorpusFile | SkippedIn
             yield SkippedInput(str(root), _os_reason(exc))
             continue
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk_dir(root, seen_dirs, seen_files)
+            yield from _walk_dir(root, seen_dirs, seen_files, own)
         elif stat.S_ISREG(st.st_mode):
+            if own.holds(root):
+                yield SkippedInput(str(root), "a file of the index being written")
+                continue
             f = _entry(root, st, None)
-            if f.path not in seen_files:
-                seen_files.add(f.path)
+            if (f.os_path or f.path) not in seen_files:
+                seen_files.add(f.os_path or f.path)
                 yield f
         else:
             yield SkippedInput(str(root), "not a regular file or folder")
 
 
-def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]],
-              seen_files: set[str]) -> Iterator[CorpusFile | SkippedInput]:
+class _IndexFiles:
+    """Recognises the files of the index folder being written (by its device and inode)."""
+
+    def __init__(self, index: Path | None) -> None:
+        self.key: tuple[int, int] | None = None
+        if index is not None:
+            with contextlib.suppress(OSError):
+                st = index.stat()
+                self.key = (st.st_dev, st.st_ino)
+
+    def is_index(self, st: os.stat_result) -> bool:
+        return self.key is not None and (st.st_dev, st.st_ino) == self.key
+
+    def holds(self, path: Path) -> bool:
+        from .storage import is_own_entry
+
+        try:
+            return self.is_index(path.parent.stat()) and is_own_entry(path)
+        except OSError:
+            return False
+
+
+def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]], seen_files: set[str],
+              own: _IndexFiles) -> Iterator[CorpusFile | SkippedInput]:
+    from .storage import is_own_entry
+
     root_abs = Path(os.path.abspath(root))
     stack = [root_abs]
     while stack:
@@ -91,9 +128,10 @@ def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]],
         except OSError as exc:
             yield SkippedInput(str(folder), _os_reason(exc))
             continue
+        in_index = own.is_index(st)
         subdirs: list[Path] = []
         for e in entries:
-            if e.name.startswith("."):
+            if e.name.startswith(".") or (in_index and is_own_entry(e)):
                 continue
             path = Path(e.path)
             try:
@@ -108,8 +146,8 @@ def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]],
             elif stat.S_ISREG(est.st_mode):
                 hint = folder.name if folder != root_abs else None
                 f = _entry(path, est, hint)
-                if f.path not in seen_files:
-                    seen_files.add(f.path)
+                if (f.os_path or f.path) not in seen_files:
+                    seen_files.add(f.os_path or f.path)
                     yield f
             else:
                 yield SkippedInput(str(path), "not a regular file")
@@ -125,15 +163,21 @@ def _entry(path: Path, st: os.stat_result, folder: str | None) -> CorpusFile:
 
 
 def printable_path(path: str) -> str:
-    """``path`` as valid Unicode text: bytes of a non-UTF-8 file name (which Python carries
-    as lone surrogates) become ``\\xNN``; other paths are returned unchanged."""
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        raw = path.encode("utf-8", "surrogateescape") if _escaped_only(path) else \
-            path.encode("utf-8", "surrogatepass")
-        return raw.decode("utf-8", "backslashreplace")
+    """``path`` as valid Unicode text. A path that is valid UTF-8 and holds no backslash is
+    returned unchanged; in any other, the bytes of a non-UTF-8 name (which Python carries as
+    lone surrogates) become ``\\xNN`` and every backslash is doubled, so that two files never
+    share a recorded path (the raw name ``bad-\\xff``, with the byte 0xff, becomes
+    ``bad-\\xff``; the literal name ``bad-\\xff`` becomes ``bad-\\\\xff``).
+    """
+    if "\\" not in path:
+        try:
+            path.encode("utf-8")
+            return path
+        except UnicodeEncodeError:
+            pass
+    raw = path.encode("utf-8", "surrogateescape") if _escaped_only(path) else \
+        path.encode("utf-8", "surrogatepass")
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
 def _escaped_only(path: str) -> bool:
@@ -150,13 +194,28 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or exc.__class__.__name__
 
 
+# Opening never waits (a FIFO without a writer, a device); the type is checked on the
+# descriptor, since the walk's view of the file may be out of date.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 def load(f: CorpusFile) -> SourceFile:
-    """Read (and decompress) a file within :data:`MAX_FILE_BYTES`."""
+    """Read (and decompress) a regular file within :data:`MAX_FILE_BYTES`."""
     name = os.path.basename(f.path)
     try:
-        with open(f.os_path or f.path, "rb") as fh:
+        fd = os.open(f.os_path or f.path, _OPEN_FLAGS)
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SkippedInput(f.path, "not a regular file")
+            # Nothing is read from an empty file: the kernel's pseudo-files (/proc/kmsg) say
+            # they are empty and may block or consume what they hand out.
+            if st.st_size == 0:
+                raise SkippedInput(f.path, "empty file")
             head = fh.read(2)
             fh.seek(0)
+            if head != b"\x1f\x8b" and st.st_size > MAX_FILE_BYTES:
+                raise SkippedInput(f.path, f"file larger than {MAX_FILE_BYTES // 2**20} MB")
             if head == b"\x1f\x8b":
                 data = _gunzip(fh, f.path)
                 if name.lower().endswith(".gz"):
