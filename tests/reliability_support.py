@@ -1,8 +1,9 @@
 """Helpers for the reliability tests (test_reliability_*.py): index runs in subprocesses that
 can be killed, the processes they leave, and what an index holds.
 
-The runner is ``newsearch index`` itself (``newsearch.cli.main``) with test hooks: a
-batch size (the CLI has no flag for it; the library's ``batch_articles``), a line on stderr
+The runner is ``newsearch index`` itself (``newsearch.cli.main``) with test hooks: an
+optional batch size (the CLI has no flag for it; the library's ``batch_articles``; without
+one the run commits as users' runs do, by count and time), a line on stderr
 around every commit (``commit-start DOCUMENTS`` / ``commit-end GENERATION DOCUMENTS``, the
 documents being the index's size once the commit is done) followed, for runs that others
 must overlap, by a wait until a file exists (``RELIABILITY_HOLD=PATH``) and a pause
@@ -42,11 +43,12 @@ RUNNER = r"""
 import functools, os, signal, sys, time
 import newsearch.cli as cli
 import newsearch.indexer as indexer
+import newsearch.storage as storage
 from newsearch.manifest import Manifest
 from whoosh import index as whoosh_index
 
-batch = int(sys.argv[1])
-cli.index_paths = functools.partial(indexer.index_paths, batch_articles=batch)
+if sys.argv[1] != "default":
+    cli.index_paths = functools.partial(indexer.index_paths, batch_articles=int(sys.argv[1]))
 
 die_point, _, die_at = os.environ.get("RELIABILITY_DIE_AT", "").partition(":")
 calls = {}
@@ -75,7 +77,7 @@ def hook(owner, name, point, after):
 hook(Manifest, "save", "manifest-saved", after=True)
 hook(whoosh_index.TOC, "write", "toc-written", after=True)
 hook(Manifest, "prune", "before-prune", after=False)
-hook(whoosh_index.FileIndex, "create", "index-created", after=True)
+hook(storage, "_create_whoosh_index", "index-created", after=True)
 
 commit = indexer._Run.commit
 
@@ -116,10 +118,11 @@ class IndexRun:
     _readers: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
-    def start(cls, paths: Iterable[str | Path], index: Path, *, batch: int, jobs: int | None = None,
-              env: dict[str, str] | None = None) -> IndexRun:
-        args = [PYTHON, "-c", RUNNER, str(batch), "index", *map(str, paths), "--index",
-                str(index), "--json"]
+    def start(cls, paths: Iterable[str | Path], index: Path, *, batch: int | None,
+              jobs: int | None = None, env: dict[str, str] | None = None) -> IndexRun:
+        """``batch`` None: the CLI's own commits (every BATCH_ARTICLES or COMMIT_SECONDS)."""
+        args = [PYTHON, "-c", RUNNER, str(batch or "default"), "index", *map(str, paths),
+                "--index", str(index), "--json"]
         if jobs:
             args += ["--jobs", str(jobs)]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -296,3 +296,112 @@ def test_damaged_segment_is_reported_with_the_fix(corpus: Path, tmp_path: Path) 
     seg.write_bytes(seg.read_bytes()[:100])
     with pytest.raises(IndexDamaged, match="rebuild"):
         index_stats(index)
+
+
+# --- commits, parts and merges (issue 10) -------------------------------------------------------
+
+
+def test_a_commit_comes_after_batch_articles_or_commit_seconds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsearch.indexer as indexer
+    from newsearch.storage import create_index
+
+    clock = [1000.0]
+    monkeypatch.setattr(indexer.time, "monotonic", lambda: clock[0])
+    run = indexer._Run(create_index(tmp_path / "ix"), tmp_path / "ix", Manifest(),
+                       indexer.IndexReport(), batch_articles=100)
+    clock[0] += 2 * indexer.COMMIT_SECONDS
+    assert not run.should_commit()  # nothing pending
+    run.pending = 1
+    run.last_commit = clock[0]
+    waits = []
+    for _ in range(8):  # each commit waits twice as long as the one before, up to a limit
+        start = clock[0]
+        while not run.should_commit():
+            clock[0] += 0.25
+        waits.append(clock[0] - start)
+        run.commits += 1
+        run.last_commit = clock[0]
+    five = indexer.COMMIT_SECONDS
+    assert waits == [five, 2 * five, 4 * five, 8 * five] + [indexer.MAX_COMMIT_SECONDS] * 4
+    run.pending = 100
+    assert run.should_commit()  # BATCH_ARTICLES articles, whenever
+    run.clear = True  # a rebuild commits once, at its end
+    clock[0] += 3600
+    assert not run.should_commit()
+
+
+def records_file(path: Path, count: int, tag: str = "") -> Path:
+    rows = [json.dumps({"id": f"{tag}{i}", "title": f"Harbour note {tag}{i}",
+                        "body": f"Cargo number {i} was logged at the harbour."})
+            for i in range(count)]
+    return write(path, "\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_of_many_records_travels_in_parts(tmp_path: Path, jobs: int) -> None:
+    from newsearch.segments import PART_ARTICLES
+
+    count = 2 * PART_ARTICLES + 500
+    records_file(tmp_path / "c" / "feed.jsonl", count)
+    index = tmp_path / "ix"
+    report = index_paths([tmp_path / "c"], index, jobs=jobs, batch_articles=PART_ARTICLES // 2)
+    assert (report.added, report.documents, report.files_read) == (count, count, 1)
+    assert len(ids_in(index)) == count
+    again = index_paths([tmp_path / "c"], index, jobs=jobs)  # recorded once complete
+    assert (again.unchanged, again.files_read) == (count, 0)
+
+
+def test_a_file_that_fails_part_way_keeps_its_parts_and_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsearch.indexer as indexer
+    from newsearch.segments import PART_ARTICLES
+
+    count = 2 * PART_ARTICLES + 500
+    records_file(tmp_path / "c" / "feed.jsonl", count)
+    real = indexer.read_source
+
+    def failing(src):
+        for n, item in enumerate(real(src)):
+            if n == PART_ARTICLES + 100:
+                raise RuntimeError("disk read error")
+            yield item
+
+    monkeypatch.setattr(indexer, "read_source", failing)
+    index = tmp_path / "ix"
+    report = index_paths([tmp_path / "c"], index, jobs=1)
+    assert report.documents == PART_ARTICLES + 100  # the parts read before the failure
+    assert [s.reason for s in report.skipped] == ["reader error: RuntimeError: disk read error"]
+    monkeypatch.setattr(indexer, "read_source", real)
+    again = index_paths([tmp_path / "c"], index, jobs=1)
+    assert (again.updated, again.added, again.documents) == (PART_ARTICLES + 100,
+                                                             count - PART_ARTICLES - 100, count)
+
+
+def test_record_skips_are_listed_up_to_a_bound_and_all_counted(tmp_path: Path) -> None:
+    from newsearch.indexer import MAX_RECORD_SKIPS, MAX_RECORD_SKIPS_LISTED
+
+    write(tmp_path / "c" / "bad.jsonl", "{broken\n" * (MAX_RECORD_SKIPS + 50)
+          + json.dumps({"title": "Late story", "body": "Never read."}) + "\n")
+    records_file(tmp_path / "c" / "good.jsonl", 3)
+    report = index_paths([tmp_path / "c"], tmp_path / "ix", jobs=1)
+    assert report.documents == 3  # reading stopped at the bound
+    assert report.skipped_total == MAX_RECORD_SKIPS + 1
+    assert len(report.skipped) == MAX_RECORD_SKIPS_LISTED + 1
+    assert "the rest of the file was not read" in report.skipped[-1].reason
+    assert report.to_dict()["skipped_total"] == MAX_RECORD_SKIPS + 1
+
+
+def test_a_rebuild_writes_its_segments_to_disk_as_it_goes(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsearch.segments as segments
+
+    for i in range(6):
+        records_file(tmp_path / "c" / f"feed-{i}.jsonl", 50, tag=f"{i}-")
+    index = tmp_path / "ix"
+    index_paths([tmp_path / "c"], index, jobs=1)
+    one_file = 50 * len("Harbour note 0-00Cargo number 00 was logged at the harbour.")
+    monkeypatch.setattr(segments, "SEGMENT_CHARS", one_file)
+    report = index_paths([tmp_path / "c"], index, jobs=1, rebuild=True)
+    assert report.documents == 300
+    assert len(open_whoosh_index(index)._segments()) >= 5  # one commit, several segments

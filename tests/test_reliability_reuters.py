@@ -1,5 +1,7 @@
 """Reliability on the real archive, Reuters-21578: a clean `newsearch index` run, the same run
 killed with SIGKILL at ten random moments, and worst-case queries against the clean index.
+Every run is the CLI as users run it: its own commits, every BATCH_ARTICLES articles or
+COMMIT_SECONDS of work, whichever comes first.
 
 Kills. "The last committed state" is observable: the runner reports every commit as it
 completes (``commit-end GENERATION DOCUMENTS``). After a kill the index must hold precisely
@@ -24,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from newsearch import NewsIndex, QueryError, open_index
+from newsearch.indexer import COMMIT_SECONDS
 
 from .conftest import need_shared
 from .reliability_support import (
@@ -42,12 +45,9 @@ pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 SEED = 6  # the issue's number; the kill moments follow from it
 KILLS = 10
-# Articles per commit in the killed runs (the CLI commits every 5,000): about two Reuters
-# files, so a run commits every few seconds and a kill usually loses some uncommitted work.
-CHAIN_BATCH = 2_000
 # Kills are aimed at points spread over the corpus: once the index passes a random fraction
 # of it (never past this one, so every killed run still has work left), either at a random
-# moment within the next half batch, or as the commit that passes it begins.
+# moment before the next commit is due, or as the commit that passes it begins.
 LAST_TARGET = 0.85
 
 
@@ -117,17 +117,18 @@ def test_sigkill_at_ten_random_moments_keeps_every_commit(
     targets = sorted(int(rng.uniform(0, LAST_TARGET) * total) for _ in range(KILLS))
     modes = ["time"] * 6 + ["commit"] * 4
     rng.shuffle(modes)
-    half_batch = clean.seconds * CHAIN_BATCH / total / 2
     index = tmp_path / "index"
     state = Commit(0, 0)  # generation 0: the empty index the first run creates
     kills: list[Kill] = []
     for target, mode in zip(targets, modes, strict=True):
-        run = IndexRun.start(reuters_files, index, batch=CHAIN_BATCH)
+        run = IndexRun.start(reuters_files, index, batch=None)
         if mode == "time":
             done = state.documents
             assert run.wait_for(lambda r, t=target, d=done: (
                 r.commits[-1].documents if r.commits else d) >= t, timeout=600), run.stderr()
-            time.sleep(rng.uniform(0, half_batch))
+            committed = run.commits[-1].documents if run.commits else done
+            left = clean.seconds * (total - committed) / total  # what a clean run needs
+            time.sleep(rng.uniform(0, min(COMMIT_SECONDS, left / 2)))
         else:
             assert run.wait_for(lambda r, t=target: any(n >= t for n in r.starts),
                                 timeout=600), run.stderr()
@@ -138,7 +139,7 @@ def test_sigkill_at_ten_random_moments_keeps_every_commit(
         state = after_kill(index, clean, state, run)
         kills.append(Kill(target, mode, run.in_commit(), state.documents))
 
-    final = IndexRun.start(reuters_files, index, batch=CHAIN_BATCH)
+    final = IndexRun.start(reuters_files, index, batch=None)
     report = final.finish()
     assert survivors(final.proc.pid) == []
     assert report["documents"] == total

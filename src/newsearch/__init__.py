@@ -13,12 +13,14 @@ from .article import Article
 from .errors import (
     ArticleNotFound,
     IndexDamaged,
+    IndexIOError,
     IndexLocked,
     IndexNotFound,
     IndexVersionError,
     NewsearchError,
     QueryError,
     SkippedInput,
+    WorkerDied,
 )
 from .indexer import IndexReport, Skip, index_paths
 from .results import FacetValue, Hit, SearchResults
@@ -31,6 +33,7 @@ __all__ = [
     "FacetValue",
     "Hit",
     "IndexDamaged",
+    "IndexIOError",
     "IndexLocked",
     "IndexNotFound",
     "IndexReport",
@@ -42,6 +45,7 @@ __all__ = [
     "SearchResults",
     "Skip",
     "SkippedInput",
+    "WorkerDied",
     "index_paths",
     "index_stats",
     "open_index",

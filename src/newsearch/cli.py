@@ -1,7 +1,8 @@
 """The ``newsearch`` command: option parsing and rendering only; the library does the work.
 
-Exit codes: 0 success; 1 ``--strict`` run that skipped input; 2 a user error (missing index,
-bad query, bad option); 3 the index is locked by another writer; 130 interrupted.
+Exit codes: 0 success; 1 ``--strict`` run that skipped input; 2 an error (missing index,
+bad query, bad option, an index folder that cannot be read or written, a worker process
+killed); 3 the index is locked by another writer; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -80,8 +81,12 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
               help="Wait this long for another writer to finish (default: fail at once).")
+@click.option("--allow-other-files", is_flag=True,
+              help="Create the index in a folder that holds other files too (newsearch never "
+                   "touches them; by default it only creates an index in an empty folder).")
 def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs: int | None,
-              strict: bool, quiet: bool, as_json: bool, wait: float) -> None:
+              strict: bool, quiet: bool, as_json: bool, wait: float,
+              allow_other_files: bool) -> None:
     """Index the articles in PATH... (folders are read recursively).
 
     Reads plain-text pages, Reuters SGML, CSV, JSON / JSON Lines and HTML, gzipped or not.
@@ -94,13 +99,17 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     with render.Progress("Indexing", enabled=show_progress) as progress:
         report = _run(lambda: index_paths(list(paths), index_dir, rebuild=rebuild, jobs=jobs,
-                                          wait=wait, progress=progress.update))
+                                          wait=wait, allow_other_files=allow_other_files,
+                                          progress=progress.update))
+    if not quiet:
+        for notice in report.notices:
+            click.echo(f"newsearch: {notice}", err=True)
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        render.echo_skips(report.skipped)
+        render.echo_skips(report.skipped, report.skipped_total)
         click.echo(report.summary())
-    if strict and (report.skipped or report.skipped_before):
+    if strict and (report.skipped_total or report.skipped_before):
         sys.exit(EXIT_SKIPPED)  # also what earlier runs skipped: the index still lacks it
 
 

@@ -5,6 +5,8 @@
     ├── IndexVersionError    the index was written by an incompatible schema version
     ├── IndexDamaged         segment files missing or truncated
     ├── IndexLocked          another writer holds the index
+    ├── IndexIOError         the index folder cannot be read or written (permissions, disk full)
+    ├── WorkerDied           an indexing worker process was killed or failed
     ├── QueryError           the query string cannot be understood
     ├── SkippedInput         a file or record was skipped (carries path and reason)
     └── ArticleNotFound      no article with that id
@@ -18,12 +20,14 @@ from __future__ import annotations
 __all__ = [
     "ArticleNotFound",
     "IndexDamaged",
+    "IndexIOError",
     "IndexLocked",
     "IndexNotFound",
     "IndexVersionError",
     "NewsearchError",
     "QueryError",
     "SkippedInput",
+    "WorkerDied",
 ]
 
 
@@ -60,9 +64,43 @@ class IndexDamaged(NewsearchError):
 
 
 class IndexLocked(NewsearchError):
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, pid: int | None = None) -> None:
         self.path = path
-        super().__init__(f"the index is locked by another writer ({path})")
+        self.pid = pid
+        by = f", process {pid}" if pid else ""
+        super().__init__(f"the index is locked by another writer ({path}{by})")
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError as a few words: ``no space left on device``, ``permission denied``."""
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+class IndexIOError(NewsearchError):
+    """The index folder could not be read (``action`` "read") or written ("write"); ``reason``
+    is the operating system's (``no space left on device``)."""
+
+    def __init__(self, path: str, action: str, exc: OSError | str) -> None:
+        self.path = path
+        self.action = action
+        self.reason = exc if isinstance(exc, str) else os_reason(exc)
+        if action == "read":
+            msg = f"cannot read the index at {path}: {self.reason}"
+        else:
+            msg = (f"cannot write the index at {path}: {self.reason}; it keeps everything "
+                   "committed before")
+        super().__init__(msg)
+
+
+class WorkerDied(NewsearchError):
+    """An indexing worker process ended without finishing its work (killed by a signal, by
+    the out-of-memory killer, or failed): the run stops, keeping what it committed."""
+
+    def __init__(self, path: str, how: str) -> None:
+        self.path = path
+        self.how = how
+        super().__init__(f"indexing into {path} stopped: {how}; the index keeps everything "
+                         "committed before")
 
 
 class QueryError(NewsearchError):

@@ -12,17 +12,12 @@ equals the index's latest generation exists and matches it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["FileState", "Manifest"]
-
-_NAME = re.compile(r"^newsearch-manifest-(\d+)\.json$")
-
 
 @dataclass(slots=True)
 class FileState:
@@ -59,15 +54,22 @@ class Manifest:
         return cls(files)
 
     def save(self, folder: Path, generation: int) -> None:
-        data = {
-            "generation": generation,
-            "files": {p: [s.sig, s.ids, s.keys, s.dups, *([s.skip] if s.skip else [])]
-                      for p, s in self.files.items()},
-        }
+        """Write the manifest, one file's entry at a time: ``json.dump`` of the whole dict
+        holds every piece of its text in memory first (hundreds of MB for an index of a
+        million articles)."""
         target = folder / self.filename(generation)
         tmp = target.with_suffix(".json.tmp")
+        dumps = json.JSONEncoder(separators=(",", ":")).encode
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
+            fh.write(f'{{"generation":{generation},"files":{{')
+            for n, (path, st) in enumerate(self.files.items()):
+                fh.write(("," if n else "") + dumps(path) + ":[" + dumps(st.sig))
+                for values in (st.ids, st.keys, st.dups):
+                    fh.write("," + dumps(values))
+                if st.skip:
+                    fh.write("," + dumps(st.skip))
+                fh.write("]")
+            fh.write("}}")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -75,11 +77,9 @@ class Manifest:
     @classmethod
     def prune(cls, folder: Path, keep: int) -> None:
         """Remove manifests of other generations (after ``keep`` was committed)."""
-        for p in folder.iterdir():
-            m = _NAME.match(p.name)
-            if (m and int(m.group(1)) != keep) or p.name.endswith(".json.tmp"):
-                with contextlib.suppress(OSError):
-                    p.unlink()
+        from .storage import clean_manifests
+
+        clean_manifests(folder, keep)
 
     def owner_of_keys(self) -> dict[str, str]:
         """Dedup key → path of the file whose article holds it in the index."""

@@ -69,14 +69,17 @@ class Progress:
             self._bar.__exit__(None, None, None)
 
 
-def echo_skips(skipped: Sequence[Any]) -> None:
-    """List skipped files/records on stderr (the first few, then a count)."""
+def echo_skips(skipped: Sequence[Any], total: int | None = None) -> None:
+    """List skipped files/records on stderr (the first few, then a count). ``total`` counts
+    every skip when ``skipped`` lists only the first ones."""
+    total = len(skipped) if total is None else total
     for s in skipped[:MAX_SKIPS_SHOWN]:
         where = f"{s.path} [{s.record}]" if getattr(s, "record", None) else s.path
         click.echo(f"skipped {where}: {s.reason}", err=True)
-    if len(skipped) > MAX_SKIPS_SHOWN:
-        click.echo(f"... and {len(skipped) - MAX_SKIPS_SHOWN:,} more skipped "
-                   "(--json lists them all)", err=True)
+    if total > MAX_SKIPS_SHOWN:
+        listed = f"the first {len(skipped):,}" if len(skipped) < total else "them all"
+        click.echo(f"... and {total - MAX_SKIPS_SHOWN:,} more skipped "
+                   f"(--json lists {listed})", err=True)
 
 
 def _size(n: int) -> str:

@@ -1,9 +1,15 @@
 """Segment building on every core: worker processes read, analyse and write Whoosh segments.
 
-    main (indexer) ──read(chunk)──▶ worker: load ▶ read, keep the articles
-                   ◀──metadata────  (ids, dedup keys, skips)
+    main (indexer) ──read(chunk)──▶ worker: load ▶ read, hold the articles (in parts)
+                   ◀──meta(part)───  (ids, dedup keys, skips)
                    ──write(keep)──▶ worker: analyse the kept articles, add them to its segment
+                                     (a full segment is written to disk, another one begun)
                    ──flush────────▶ worker: finish the segment ─▶ main commits all of them
+
+A worker's memory is bounded whatever the input (:data:`HELD_CHARS`, :data:`SEGMENT_CHARS`):
+a file with many records travels in parts, a worker reads on only while the articles it
+holds for the main process's decision fit its budget, and it writes a segment to disk once
+the segment holds enough text. Workers die with the main process (:func:`_die_with_parent`).
 
 Whoosh's writer is pure Python and its flush (sorting postings, writing blocks) costs more
 than reading and analysing, so one writing process caps throughput. Here each worker owns a
@@ -21,11 +27,15 @@ and deletes it when any of them finishes).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import multiprocessing
+import os
 import signal
+import sys
 import uuid
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain, repeat
@@ -39,12 +49,13 @@ from .analysis import positions
 from .article import Article
 from .codec import NewsCodec, ranges
 from .corpus import CorpusFile
+from .errors import IndexIOError, WorkerDied
 from .language import article_language
 from .merge import tiered_merge
 from .schema import NewsText, document_fields
 from .storage import storage_for
 
-__all__ = ["BuilderPool", "FileMeta", "NewsSegmentWriter", "make_codec"]
+__all__ = ["BuilderPool", "FileMeta", "NewsSegmentWriter", "SegmentBuilder", "make_codec"]
 
 def make_codec() -> NewsCodec:
     return NewsCodec()
@@ -241,61 +252,124 @@ class NewsSegmentWriter(SegmentWriter):
 
 # --- worker side ------------------------------------------------------------------------------
 
+# Memory budget of a worker (see README, "Memory"): the articles it has read and holds until
+# the main process says which to keep, and the text it has added to its open segment before
+# it writes that segment to disk and starts another. Parts are how a file's articles travel
+# to the main process: a large multi-record file goes in several parts. What a worker holds
+# is also what a commit waits for it to analyse (a second or two of work).
+PART_ARTICLES = 2_000
+PART_CHARS = 1_000_000
+HELD_CHARS = 2_000_000
+SEGMENT_CHARS = 16_000_000
+SEGMENT_ARTICLES = 50_000
+
 
 @dataclass(slots=True)
 class FileMeta:
-    """What the main process needs to decide about one file's articles."""
+    """What the main process needs to decide about one file's articles, or one part of them.
+
+    A file's articles come in parts (``part`` 0, 1, ...; ``final`` on the last) when there
+    are many; ``skips`` lists the first record-level skips, ``more_skips`` counts the rest.
+    """
 
     path: str
     sig: str
     docs: list[tuple[str, str]] = field(default_factory=list)  # (article id, dedup key)
-    dups: list[str] = field(default_factory=list)  # dedup keys of copies within the file
+    dups: list[str] = field(default_factory=list)  # dedup keys of copies within the part
     skips: list[Any] = field(default_factory=list)  # indexer.Skip
-    failed: Any = None  # indexer.Skip when the whole file was skipped
+    failed: Any = None  # indexer.Skip when the file (or its remaining part) was skipped
     format: str | None = None  # readers.FORMATS: which reader read it
+    more_skips: int = 0
+    part: int = 0
+    final: bool = True
+
+
+Held = list[list[tuple[Article, str]]]
+
+
+def _chars(article: Article) -> int:
+    return len(article.title) + len(article.body) + len(article.subtitle or "")
 
 
 class SegmentBuilder:
-    """Reads chunks of files and writes the documents it is told to keep into a segment."""
+    """Reads chunks of files in parts and writes the articles it is told to keep into
+    segments, each finished (written to disk) when it holds :data:`SEGMENT_CHARS` of text."""
 
     def __init__(self, index_dir: str) -> None:
         self.ix = FileIndex(storage_for(index_dir), None, "MAIN")
         self.writer: NewsSegmentWriter | None = None
-        self.held: dict[int, list[list[Any]]] = {}
+        self.finished: list[Any] = []
+        self.held: dict[tuple[int, int], tuple[Held, int]] = {}
+        self.held_chars = 0
+        self._chars = 0
+        self._articles = 0
 
-    def read(self, chunk_id: int, files: list[CorpusFile]) -> list[FileMeta]:
-        from .indexer import read_file
+    def parts(self, chunk_id: int, files: list[CorpusFile]) -> Iterator[tuple[int, list[FileMeta],
+                                                                              bool]]:
+        """Read ``files``: ``(seq, metas, last)`` per part of at most about
+        :data:`PART_ARTICLES` articles or :data:`PART_CHARS` characters; the part's articles
+        are held until :meth:`write` is told which to keep."""
+        from .indexer import read_file_parts
 
+        seq = 0
         metas: list[FileMeta] = []
-        held: list[list[Any]] = []
+        held: Held = []
+        count = chars = 0
         for f in files:
-            meta, articles = read_file(f)
-            metas.append(meta)
-            held.append(articles)
-        self.held[chunk_id] = held
-        return metas
+            for meta, articles in read_file_parts(f, PART_ARTICLES, PART_CHARS):
+                metas.append(meta)
+                held.append(articles)
+                count += len(articles)
+                chars += sum(_chars(a) for a, _key in articles)
+                if count >= PART_ARTICLES or chars >= PART_CHARS:
+                    self._hold(chunk_id, seq, held, chars)
+                    yield seq, metas, False
+                    seq += 1
+                    metas, held, count, chars = [], [], 0, 0
+        self._hold(chunk_id, seq, held, chars)
+        yield seq, metas, True
 
-    def write(self, chunk_id: int, keep: list[list[int]]) -> None:
+    def _hold(self, chunk_id: int, seq: int, held: Held, chars: int) -> None:
+        self.held[(chunk_id, seq)] = (held, chars)
+        self.held_chars += chars
+
+    @property
+    def over_budget(self) -> bool:
+        return self.held_chars > HELD_CHARS
+
+    def write(self, chunk_id: int, seq: int, keep: list[list[int]]) -> None:
         """Analyse and add the articles the main process kept."""
-        held = self.held.pop(chunk_id)
+        held, chars = self.held.pop((chunk_id, seq))
+        self.held_chars -= chars
         for articles, idxs in zip(held, keep, strict=True):
             for i in idxs:
                 article, key = articles[i]
                 if self.writer is None:
                     self.writer = NewsSegmentWriter(self.ix, _lk=False, limitmb=256)
                 self.writer.add_article(article, key)
+                self._chars += _chars(article)
+                self._articles += 1
+                if self._chars >= SEGMENT_CHARS or self._articles >= SEGMENT_ARTICLES:
+                    self._finish_segment()
 
-    def flush(self) -> Any:
-        """Finish the current segment; return it (None when nothing was written)."""
+    def _finish_segment(self) -> None:
         w, self.writer = self.writer, None
+        self._chars = self._articles = 0
         if w is None:
-            return None
+            return
         if not w.has_documents:
             w.cancel()
-            return None
+            return
         segment = w._finalize_segment()
         w._finish()
-        return segment
+        self.finished.append(segment)
+        gc.collect()  # the pool's arrays are freed by reference counting; this is the rest
+
+    def flush(self) -> list[Any]:
+        """Finish the open segment; return every segment finished since the last flush."""
+        self._finish_segment()
+        done, self.finished = self.finished, []
+        return done
 
     def cancel(self) -> None:
         if self.writer is not None:
@@ -305,118 +379,196 @@ class SegmentBuilder:
                 self.writer = None
 
 
-def _worker_main(conn: Any, index_dir: str) -> None:
+# --- worker processes ---------------------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def _die_with_parent(parent_pid: int, inherited: list[int]) -> None:
+    """Make this worker end when the main process ends, however it ends.
+
+    A forked worker inherits the main process's descriptors: the writer lock (an ``flock``
+    lasts while any process holds its descriptor) and the main process's ends of every
+    worker's pipe, its own included (so it would never see end-of-file). Those are closed.
+    On Linux the kernel also kills the worker when its parent dies (``PR_SET_PDEATHSIG``);
+    elsewhere the worker notices the pipe's end or its new parent (:func:`_receive`).
+    """
+    for fd in inherited:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _receive(conn: Any, parent_pid: int) -> Any:
+    """The next message; EOFError once the main process is gone."""
+    while not conn.poll(_PARENT_CHECK_SECONDS):
+        if os.getppid() != parent_pid:
+            raise EOFError
+    return conn.recv()
+
+
+def _worker_main(conn: Any, index_dir: str, inherited: list[int], parent_pid: int) -> None:
+    _die_with_parent(parent_pid, inherited)
     # Ctrl-C is the main process's to handle; a worker dies with it, quietly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A worker's objects are acyclic (reference counting frees them); the cyclic collector
     # only re-scans the growing posting pool, which cost a fifth of the indexing time.
     gc.disable()
     builder = SegmentBuilder(index_dir)
+    reads: deque[tuple[int, list[CorpusFile]]] = deque()
+    reading: tuple[int, Iterator[tuple[int, list[FileMeta], bool]]] | None = None
     try:
         while True:
-            msg = conn.recv()
-            kind = msg[0]
-            if kind == "read":
-                conn.send(("meta", msg[1], builder.read(msg[1], msg[2])))
-            elif kind == "write":
-                builder.write(msg[1], msg[2])
-            elif kind == "flush":
-                conn.send(("segment", builder.flush()))
-                gc.collect()
-            else:
-                break
+            # Messages first (a write frees held articles); read on when there is room.
+            idle = reading is None and not reads
+            if idle or builder.over_budget or conn.poll():
+                msg = _receive(conn, parent_pid)
+                kind = msg[0]
+                if kind == "read":
+                    reads.append((msg[1], msg[2]))
+                elif kind == "write":
+                    builder.write(msg[1], msg[2], msg[3])
+                elif kind == "flush":
+                    conn.send(("segments", builder.flush()))
+                else:
+                    break
+                continue
+            if reading is None:
+                chunk_id, files = reads.popleft()
+                reading = (chunk_id, builder.parts(chunk_id, files))
+            seq, metas, last = next(reading[1])
+            conn.send(("meta", reading[0], seq, metas, last))
+            if last:
+                reading = None
     except (EOFError, KeyboardInterrupt, BrokenPipeError):
         pass
+    except OSError as exc:  # the index folder: disk full, permissions
+        with contextlib.suppress(Exception):
+            conn.send(("oserror", exc.errno, exc.strerror or str(exc)))
     except BaseException as exc:  # report instead of dying silently
         with contextlib.suppress(Exception):
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
-        builder.cancel()
-
-
-class WorkerDied(RuntimeError):
-    pass
+        with contextlib.suppress(Exception):  # a full disk can fail the cancel too
+            builder.cancel()
 
 
 class BuilderPool:
     """``jobs`` segment builders: in worker processes, or in this process when ``jobs`` is 1.
 
-    Chunks are assigned round-robin, so each worker's replies arrive in chunk order.
+    Chunks are assigned round-robin, so each worker's parts arrive in chunk order.
+    ``inherited`` are descriptors of this process that workers must not keep (the writer
+    lock).
     """
 
-    def __init__(self, index_dir: str, jobs: int) -> None:
+    def __init__(self, index_dir: str, jobs: int, inherited: list[int | None] | None = None
+                 ) -> None:
+        self.index_dir = index_dir
         self.jobs = max(1, jobs)
         self.local: SegmentBuilder | None = None
+        self.local_parts: dict[int, Iterator[tuple[int, list[FileMeta], bool]]] = {}
         self.conns: list[Any] = []
         self.procs: list[Any] = []
-        self.stash: dict[int, list[FileMeta]] = {}
-        self.local_results: dict[int, list[FileMeta]] = {}
+        self.stash: dict[int, deque[tuple[int, list[FileMeta], bool]]] = {}
         if self.jobs == 1:
             self.local = SegmentBuilder(index_dir)
             return
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        keep_out = [fd for fd in inherited or [] if fd is not None]
         for _ in range(self.jobs):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker_main, args=(child, index_dir), daemon=True)
+            close = [*keep_out, *(c.fileno() for c in self.conns), parent.fileno()]
+            p = ctx.Process(target=_worker_main, args=(child, index_dir, close, os.getpid()),
+                            daemon=True)
             p.start()
             child.close()
             self.conns.append(parent)
             self.procs.append(p)
 
-    def _conn(self, chunk_id: int) -> Any:
-        return self.conns[chunk_id % self.jobs]
+    def _worker(self, chunk_id: int) -> int:
+        return chunk_id % self.jobs
+
+    def _send(self, i: int, msg: tuple[Any, ...]) -> None:
+        try:
+            self.conns[i].send(msg)
+        except OSError:  # its end of the pipe is gone: the worker died
+            raise WorkerDied(self.index_dir, self._death(i)) from None
 
     def submit(self, chunk_id: int, files: list[CorpusFile]) -> None:
         if self.local is not None:
-            self.local_results[chunk_id] = self.local.read(chunk_id, files)
+            self.local_parts[chunk_id] = self.local.parts(chunk_id, files)
         else:
-            self._conn(chunk_id).send(("read", chunk_id, files))
+            self._send(self._worker(chunk_id), ("read", chunk_id, files))
 
-    def _recv(self, conn: Any) -> tuple[Any, ...]:
+    def _recv(self, i: int) -> tuple[Any, ...]:
         try:
-            msg = conn.recv()
+            msg = self.conns[i].recv()
         except (EOFError, OSError):
-            raise WorkerDied("an indexing worker process died") from None
+            raise WorkerDied(self.index_dir, self._death(i)) from None
+        if msg[0] == "oserror":
+            raise IndexIOError(self.index_dir, "write", OSError(msg[1], msg[2]))
         if msg[0] == "error":
-            raise WorkerDied(f"an indexing worker failed: {msg[1]}")
+            raise WorkerDied(self.index_dir, f"an indexing worker failed ({msg[1]})")
         return msg
 
-    def result(self, chunk_id: int) -> list[FileMeta]:
+    def _death(self, i: int) -> str:
+        p = self.procs[i]
+        p.join(timeout=5)
+        code = p.exitcode
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            hint = " (the out-of-memory killer?)" if -code == signal.SIGKILL else ""
+            return f"an indexing worker process was killed by {name}{hint}"
+        return f"an indexing worker process ended unexpectedly (exit code {code})"
+
+    def next_part(self, chunk_id: int) -> tuple[int, list[FileMeta], bool]:
+        """The next part of ``chunk_id``'s files: ``(seq, metas, last)``."""
         if self.local is not None:
-            return self.local_results.pop(chunk_id)
-        if chunk_id in self.stash:
-            return self.stash.pop(chunk_id)
-        conn = self._conn(chunk_id)
+            part = next(self.local_parts[chunk_id])
+            if part[2]:
+                del self.local_parts[chunk_id]
+            return part
+        queued = self.stash.get(chunk_id)
+        if queued:
+            return queued.popleft()
+        i = self._worker(chunk_id)
         while True:
-            msg = self._recv(conn)
+            msg = self._recv(i)
             if msg[0] == "meta":
                 if msg[1] == chunk_id:
-                    return msg[2]
-                self.stash[msg[1]] = msg[2]
+                    return msg[2], msg[3], msg[4]
+                self.stash.setdefault(msg[1], deque()).append((msg[2], msg[3], msg[4]))
 
-    def write(self, chunk_id: int, keep: list[list[int]]) -> None:
+    def write(self, chunk_id: int, seq: int, keep: list[list[int]]) -> None:
         if self.local is not None:
-            self.local.write(chunk_id, keep)
+            self.local.write(chunk_id, seq, keep)
         else:
-            self._conn(chunk_id).send(("write", chunk_id, keep))
+            self._send(self._worker(chunk_id), ("write", chunk_id, seq, keep))
 
     def flush(self) -> list[Any]:
-        """Finished segments of every builder (replies to reads still in flight are kept)."""
+        """Finished segments of every builder (parts of reads still in flight are kept)."""
         if self.local is not None:
-            seg = self.local.flush()
-            return [seg] if seg is not None else []
-        for conn in self.conns:
-            conn.send(("flush",))
-        segments = []
-        for conn in self.conns:
+            return self.local.flush()
+        for i in range(self.jobs):
+            self._send(i, ("flush",))
+        segments: list[Any] = []
+        for i in range(self.jobs):
             while True:
-                msg = self._recv(conn)
-                if msg[0] == "segment":
-                    if msg[1] is not None:
-                        segments.append(msg[1])
+                msg = self._recv(i)
+                if msg[0] == "segments":
+                    segments.extend(msg[1])
                     break
-                self.stash[msg[1]] = msg[2]
+                self.stash.setdefault(msg[1], deque()).append((msg[2], msg[3], msg[4]))
         return segments
 
     def close(self) -> None:
@@ -439,7 +591,7 @@ class BuilderPool:
             return
         for p in self.procs:
             if p.is_alive():
-                p.terminate()
+                p.kill()
         for p in self.procs:
             p.join(timeout=5)
 
@@ -455,4 +607,3 @@ def chunked(files: list[CorpusFile], max_files: int, max_bytes: int) -> Iterator
             chunk, size = [], 0
     if chunk:
         yield chunk
-
