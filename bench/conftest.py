@@ -67,7 +67,7 @@ def _markdown() -> str:
     out: list[str] = []
     for table in dict.fromkeys(r["table"] for r in _ROWS):
         rows = [r for r in _ROWS if r["table"] == table]
-        cols = [c for c in rows[0] if c != "table"]
+        cols = list(dict.fromkeys(c for r in rows for c in r if c != "table"))
         out.append(f"### {table}\n")
         out.append("| " + " | ".join(cols) + " |")
         out.append("|" + "---|" * len(cols))

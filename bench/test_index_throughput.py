@@ -1,6 +1,8 @@
 """Indexing throughput on Reuters-21578, parsing included, next to peers in the same run.
 
     newsearch            index_paths() with its defaults (one worker process per core)
+    newsearch-by-count   the same, committing only every BATCH_ARTICLES articles, as before
+                         commits also came every COMMIT_SECONDS of work: what those cost
     whoosh-defaults      stock Whoosh: StemmingAnalyzer, one SegmentWriter, one process
     sqlite-fts5          stdlib sqlite3, FTS5 with the porter/unicode61 tokenizer
     tantivy              tantivy-py, en_stem (only when installed: pip install -e '.[bench]')
@@ -36,6 +38,17 @@ def count_records(files: list[Path]) -> int:
 
 def index_newsearch(files: list[Path], tmp: Path) -> None:
     index_paths(files, tmp / "newsearch")
+
+
+def index_newsearch_by_count(files: list[Path], tmp: Path) -> None:
+    import newsearch.indexer as indexer
+
+    every = indexer.COMMIT_SECONDS
+    indexer.COMMIT_SECONDS = float("inf")
+    try:
+        index_paths(files, tmp / "newsearch")
+    finally:
+        indexer.COMMIT_SECONDS = every
 
 
 def index_whoosh_defaults(files: list[Path], tmp: Path) -> None:
@@ -94,6 +107,7 @@ def index_tantivy(files: list[Path], tmp: Path) -> None:
 
 ENGINES: dict[str, Callable[[list[Path], Path], None]] = {
     "newsearch": index_newsearch,
+    "newsearch-by-count": index_newsearch_by_count,
     "whoosh-defaults": index_whoosh_defaults,
     "sqlite-fts5": index_fts5,
     "tantivy": index_tantivy,
