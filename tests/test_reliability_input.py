@@ -20,10 +20,10 @@ from newsearch import open_index
 
 from .reliability_support import PYTHON
 
-# Peak resident memory of any one process of the run (the indexer or a worker). A worker holds
-# one file at a time, at most corpus.MAX_FILE_BYTES (64 MB), as bytes plus a few text copies
-# while decoding and cleaning it (bytes, decoded str, cleaned str, one regex pass: ~5 x 64 MB
-# = 320 MB) on top of the interpreter with Whoosh and the analysis tables (~100 MB).
+# Peak resident memory of any one process of the run (the indexer or a worker): the README's
+# memory budget ("Memory" under "Indexing"). A worker holds one file at a time, at most
+# corpus.MAX_FILE_BYTES (64 MB) with its decoded text, a bounded part of its articles and a
+# bounded segment, on top of the interpreter with Whoosh and the analysis tables (~100 MB).
 RSS_BOUND_MB = 512
 HUGE_LINE_MB = 50
 
