@@ -361,8 +361,8 @@ def test_a_file_that_fails_part_way_keeps_its_parts_and_is_read_again(
     records_file(tmp_path / "c" / "feed.jsonl", count)
     real = indexer.read_source
 
-    def failing(src):
-        for n, item in enumerate(real(src)):
+    def failing(src, *args):
+        for n, item in enumerate(real(src, *args)):
             if n == PART_ARTICLES + 100:
                 raise RuntimeError("disk read error")
             yield item

@@ -498,8 +498,18 @@ class BuilderPool:
     def _send(self, i: int, msg: tuple[Any, ...]) -> None:
         try:
             self.conns[i].send(msg)
-        except OSError:  # its end of the pipe is gone: the worker died
+        except OSError:  # its end of the pipe is gone: the worker ended
+            # A worker that failed (a full disk) said why before it ended: that is the error.
+            self._raise_reported(i)
             raise WorkerDied(self.index_dir, self._death(i)) from None
+
+    def _raise_reported(self, i: int) -> None:
+        """Raise the failure worker ``i`` reported before it ended, if it did."""
+        with contextlib.suppress(EOFError, OSError):
+            while self.conns[i].poll(0):
+                msg = self.conns[i].recv()
+                if msg[0] in ("oserror", "error"):
+                    self._check(msg)
 
     def submit(self, chunk_id: int, files: list[CorpusFile]) -> None:
         if self.local is not None:
@@ -512,11 +522,14 @@ class BuilderPool:
             msg = self.conns[i].recv()
         except (EOFError, OSError):
             raise WorkerDied(self.index_dir, self._death(i)) from None
+        self._check(msg)
+        return msg
+
+    def _check(self, msg: tuple[Any, ...]) -> None:
         if msg[0] == "oserror":
             raise IndexIOError(self.index_dir, "write", OSError(msg[1], msg[2]))
         if msg[0] == "error":
             raise WorkerDied(self.index_dir, f"an indexing worker failed ({msg[1]})")
-        return msg
 
     def _death(self, i: int) -> str:
         p = self.procs[i]
