@@ -374,7 +374,7 @@ class _Run:
             return False
         if self.pending >= self.batch_articles:
             return True
-        interval = min(MAX_COMMIT_SECONDS, COMMIT_SECONDS * 2 ** min(self.commits, 16))
+        interval = min(MAX_COMMIT_SECONDS, COMMIT_SECONDS * 2.0 ** min(self.commits, 16))
         return time.monotonic() - self.last_commit >= interval
 
     def commit(self, segments: list[Any]) -> None:
