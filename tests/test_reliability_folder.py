@@ -258,3 +258,14 @@ def test_two_names_that_print_alike_are_both_indexed(tmp_path: Path) -> None:
     assert len(sources) == 2
     code, out = run("index", str(corpus), "--index", str(index), "--json", "--jobs", "1")
     assert json.loads(out)["unchanged"] == 2  # and both are recognised on the next run
+
+
+def test_every_file_newsearch_s_codec_writes_is_one_of_its_own_names(tmp_path: Path) -> None:
+    """A name the codec writes but OWN_NAMES lacks would make every index 'foreign'."""
+    from newsearch.codec import DICT_EXT, POSITIONS_EXT, POSTS_EXT
+    from newsearch.storage import is_own_entry
+
+    for ext in (DICT_EXT, POSTS_EXT, POSITIONS_EXT, ".seg", "._stored.col"):
+        f = tmp_path / f"MAIN_{'a1' * 8}{ext}"
+        f.write_bytes(b"")
+        assert is_own_entry(f), f.name

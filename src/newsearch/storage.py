@@ -67,10 +67,12 @@ WRITER_LOCK = "NEWSEARCH_WRITER.lock"
 # what Whoosh 2.7.4 writes (index.TOC, codec.base.Segment, codec.whoosh3, filedb.compound):
 _TOC = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")  # a generation's table of contents
 _TOC_TEMP = re.compile(rf"^_{INDEX_NAME}_\d+\.toc\.[0-9.]+$")  # ... before its rename
-# Segment files: a 16-character id, then the codec's extensions; columns are named after
-# fields (``MAIN_<id>._stored.col``); ``.seg`` is the compound file they are assembled into.
+# Segment files: a 16-character id, then the codec's extensions (Whoosh's ``.trm``, ``.pst``,
+# ``.vps``; newsearch's codec's ``.ntd``, ``.npo``, ``.nps``: codec.py); columns are named
+# after fields (``MAIN_<id>._stored.col``); ``.seg`` is the compound file they are
+# assembled into.
 _SEGMENT = re.compile(
-    rf"^({INDEX_NAME}_[0-9a-z]{{16}})\.(seg|trm|pst|vps|[A-Za-z_][A-Za-z0-9_]*\.col)$")
+    rf"^({INDEX_NAME}_[0-9a-z]{{16}})\.(seg|trm|pst|vps|ntd|npo|nps|[A-Za-z_][A-Za-z0-9_]*\.col)$")
 _MANIFEST = re.compile(r"^newsearch-manifest-(\d+)\.json$")
 _FILES = [
     _TOC, _TOC_TEMP, _SEGMENT, _MANIFEST,
