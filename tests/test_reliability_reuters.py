@@ -159,7 +159,10 @@ def test_sigkill_at_ten_random_moments_keeps_every_commit(
 
 # --- worst-case queries --------------------------------------------------------------------------
 
-QUERY_SECONDS = 2.0  # per query, on Reuters-21578; typical queries take milliseconds
+# A hang guard, not a speed goal (those live in bench/): typical queries take milliseconds and
+# the worst built here well under a second on a quiet machine, so a query still running after
+# QUERY_SECONDS is stuck, not slow, however loaded the machine is.
+QUERY_SECONDS = 15.0
 _COMMON = "the of and said to a in for"
 _PREFIXES = "co pr ma st tr ba sh re in de ex im pe se ca mo pa fi ge di".split()
 FAST = [

@@ -480,7 +480,9 @@ class BuilderPool:
             self.local = SegmentBuilder(index_dir)
             return
         methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        # Typed as the fork context (the spawn context has the same Process and Pipe).
+        ctx: multiprocessing.context.ForkContext = multiprocessing.get_context(
+            "fork" if "fork" in methods else "spawn")  # type: ignore[assignment]
         keep_out = [fd for fd in inherited or [] if fd is not None]
         for _ in range(self.jobs):
             parent, child = ctx.Pipe()
