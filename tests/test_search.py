@@ -643,3 +643,26 @@ def test_dates_shown_at_the_sources_offset_and_filtered_by_utc_day(tmp_path: Pat
         # A source that gives UTC (or nothing) is shown in UTC.
         (late,) = ix.search("late").hits
         assert late.date is not None and late.date.isoformat() == "2023-11-30T23:30:00+00:00"
+
+
+def test_articles_before_1970_are_dated_filtered_and_counted(tmp_path: Path) -> None:
+    """Day numbers before the epoch are negative: none may be taken for "undated"
+    (31 December 1969 is day -1)."""
+    rows = [("1965", "Moon landing planned", "1965-05-01"),
+            ("eve", "Moon on new year's eve", "1969-12-31"),
+            ("1971", "Moon rover drives", "1971-07-30"),
+            ("none", "Moon feature", None)]
+    (tmp_path / "old.jsonl").write_text("\n".join(
+        json.dumps({"id": i, "title": t, "body": t + ".", "date": d}) for i, t, d in rows),
+        encoding="utf-8")
+    index_paths([tmp_path / "old.jsonl"], index=tmp_path / "ix")
+    with open_index(tmp_path / "ix") as idx:
+        assert titles(idx.search("moon date:1965")) == ["Moon landing planned"]
+        assert titles(idx.search("moon date:1969-12-31")) == ["Moon on new year's eve"]
+        assert {h.title for h in idx.search("moon", until="1969").hits} == {
+            "Moon landing planned", "Moon on new year's eve"}
+        by_date = idx.search("moon", sort="date")
+        assert titles(by_date) == ["Moon rover drives", "Moon on new year's eve",
+                                   "Moon landing planned", "Moon feature"]
+        years = {f.value: f.count for f in by_date.facets["date"]}
+        assert years == {"1965": 1, "1969": 1, "1971": 1}

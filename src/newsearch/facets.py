@@ -12,7 +12,7 @@ import numpy as np
 
 from .codec import ranges
 from .results import FacetValue
-from .view import View
+from .view import NO_DAY, View
 
 __all__ = ["GRANULARITIES", "date_facet", "lang_facet", "section_facet"]
 
@@ -56,7 +56,7 @@ def lang_facet(view: View, mask: np.ndarray,
 def date_facet(view: View, mask: np.ndarray, granularity: str | None,
                hits: np.ndarray | None = None) -> tuple[list[FacetValue], str | None]:
     days = view.days[mask] if hits is None else view.days[hits]
-    dated = days >= 0
+    dated = days != NO_DAY
     if not dated.all():
         days = days[dated]
     if not len(days):

@@ -42,7 +42,7 @@ import numpy as np
 
 from .analysis import TRUNCATED
 from .plan import FIELD_BOOSTS, Leaf
-from .view import DAY, TEXT_FIELDS, View
+from .view import DAY, NO_DAY, TEXT_FIELDS, View
 
 __all__ = [
     "K1",
@@ -156,7 +156,7 @@ def recency_factors(view: View, ids: np.ndarray, half_life_days: float) -> np.nd
     factors = np.full(len(ids), RECENCY_FLOOR, dtype=np.float64)
     if view.newest is None:
         return factors
-    dated = view.days[ids] >= 0
+    dated = view.days[ids] != NO_DAY
     age = np.maximum(0, view.newest - dates[dated]) / (half_life_days * DAY)
     factors[dated] = RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * np.exp2(-age)
     return factors

@@ -46,6 +46,8 @@ __all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "posi
 
 TEXT_FIELDS = ("title", "subtitle", "body", "author")
 DAY = 86_400
+# The day number of an undated article: not -1, which is 31 December 1969 (dates reach 1800).
+NO_DAY = int(np.iinfo(np.int32).min)
 # Decoded posting lists kept per process (summed over segments, int32 + float32 each).
 POSTINGS_CACHE_ENTRIES = 12_000_000
 # Encoded position lists kept for phrase checks (a few dozen bytes each).
@@ -198,7 +200,7 @@ class SegmentData:
         dates = np.fromiter(col, dtype=np.int64, count=self.n) if col is not None else \
             np.full(self.n, NO_DATE, dtype=np.int64)
         self.dates = dates
-        self.days = np.where(dates > NO_DATE // 2, dates // DAY, -1).astype(np.int32)
+        self.days = np.where(dates > NO_DATE // 2, dates // DAY, NO_DAY).astype(np.int32)
         self.lengths: dict[str, np.ndarray] = {}
         self.field_totals: dict[str, int] = {}
         perdoc = seg_reader._perdoc  # the W3 per-document reader holds the length columns
@@ -381,7 +383,7 @@ class View:
         docs = max(1, self.live_count)
         self.avg_length = {f: max(1.0, sum(s.field_totals[f] for s, _, _ in segs) / docs)
                            for f in TEXT_FIELDS}
-        dated = self.dates[live & (self.days >= 0)]
+        dated = self.dates[live & (self.days != NO_DAY)]
         self.newest = int(dated.max()) if len(dated) else None
         # Sections as parallel arrays: entry i says document sec_doc[i] is in sec_names[sec_id[i]].
         self.sec_names, self.sec_doc, self.sec_id = _parallel(
@@ -696,7 +698,7 @@ class View:
         return m
 
     def day_mask(self, lo: int | None, hi: int | None) -> np.ndarray:
-        m = self.days >= 0
+        m = self.days != NO_DAY
         if lo is not None:
             m &= self.days >= lo
         if hi is not None:
