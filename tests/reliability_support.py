@@ -34,8 +34,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from newsearch.cli import main
+from newsearch.clusters import Clusters
 from newsearch.manifest import Manifest
 from newsearch.storage import MARKER, open_whoosh_index
+from newsearch.watches import WATCHES_FILE
 
 PYTHON = sys.executable
 
@@ -45,6 +47,7 @@ import newsearch.cli as cli
 import newsearch.indexer as indexer
 import newsearch.storage as storage
 from newsearch.manifest import Manifest
+from newsearch.watches import WATCHES_FILE
 from whoosh import index as whoosh_index
 
 if sys.argv[1] != "default":
@@ -265,7 +268,7 @@ def leftovers(index: Path) -> list[str]:
     for p in sorted(index.iterdir()):
         name = p.name
         if name in (MARKER, "MAIN_WRITELOCK", "NEWSEARCH_WRITER.lock", f"_MAIN_{gen}.toc",
-                    Manifest.filename(gen)):
+                    Manifest.filename(gen), Clusters.filename(gen), WATCHES_FILE):
             continue
         if name.startswith("MAIN_") and name.split(".", 1)[0] in segments:
             continue

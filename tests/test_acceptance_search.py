@@ -33,10 +33,11 @@ def ria(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_phrase_query_returns_only_articles_with_the_phrase(reuters) -> None:
-    r = reuters.search('"bank of england"', per_page=100)
+    # Every article, each version of a story too (by default a story is listed once).
+    r = reuters.search('"bank of england"', per_page=100, all_versions=True)
     assert r.total > 100
     phrase = re.compile(r"\bbank\W+of\W+england\b", re.I)
-    pages = [r] + [reuters.search('"bank of england"', per_page=100, page=p)
+    pages = [r] + [reuters.search('"bank of england"', per_page=100, page=p, all_versions=True)
                    for p in range(2, r.pages + 1)]
     hits = [h for page in pages for h in page.hits]
     assert len(hits) == r.total

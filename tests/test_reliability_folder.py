@@ -269,3 +269,27 @@ def test_every_file_newsearch_s_codec_writes_is_one_of_its_own_names(tmp_path: P
         f = tmp_path / f"MAIN_{'a1' * 8}{ext}"
         f.write_bytes(b"")
         assert is_own_entry(f), f.name
+
+
+def test_the_saved_searches_survive_the_rebuild_of_an_older_index(index: Path,
+                                                                   built: tuple[Path, int]) -> None:
+    """Cluster files and saved searches are the index's own names; a rebuild that clears an
+    unusable index's files keeps the saved searches (the user's, not derived data)."""
+    from newsearch.storage import is_own_entry
+
+    code, out = run("watch", "add", "oil", "oil", "--index", str(index))
+    assert code == 0, out
+    assert all(is_own_entry(p) for p in index.iterdir()), sorted(p.name for p in index.iterdir())
+    assert list(index.glob("newsearch-clusters-*.pkl")) and (index / "newsearch-watches.json")
+    # What killed runs leave: a cluster file of a generation never committed, temporary files.
+    leftovers = [index / "newsearch-clusters-99.pkl", index / "newsearch-clusters-99.pkl.tmp",
+                 index / "newsearch-watches.json.k3_x9q.tmp"]
+    for p in leftovers:
+        p.write_bytes(b"")
+        assert is_own_entry(p), p.name
+    old_schema(index)
+    code, out = run("index", "--rebuild", "--index", str(index), str(SAMPLE), "--json")
+    assert code == 0, out
+    assert not any(p.exists() for p in leftovers)
+    code, out = run("watch", "list", "--index", str(index), "--json")
+    assert code == 0 and "oil" in out

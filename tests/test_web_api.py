@@ -104,7 +104,8 @@ def test_stats_is_the_json_of_stats(client: httpx.Client, index: Path) -> None:
 
 def test_openapi_describes_the_api(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
-    assert set(spec["paths"]) == {"/api/search", "/api/articles/{article_id}", "/api/stats"}
+    assert set(spec["paths"]) == {"/api/search", "/api/articles/{article_id}", "/api/stats",
+                                  "/api/watches/{name}/new"}
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert params.keys() >= {"q", "section", "since", "until", "sort", "page", "per_page"}
     assert params["per_page"]["schema"]["maximum"] == 100

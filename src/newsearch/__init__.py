@@ -23,9 +23,11 @@ from .errors import (
     WorkerDied,
 )
 from .indexer import IndexReport, Skip, index_paths
-from .results import FacetValue, Hit, SearchResults
+from .results import FacetValue, Hit, RelatedResults, SearchResults
 from .searcher import NewsIndex, open_index
 from .stats import IndexStats, index_stats
+from .trends import TrendResults, TrendSeries
+from .watches import Watch, WatchAlert, WatchError, add_watch, check_watches, remove_watch, watches
 
 __all__ = [
     "Article",
@@ -42,13 +44,23 @@ __all__ = [
     "NewsIndex",
     "NewsearchError",
     "QueryError",
+    "RelatedResults",
     "SearchResults",
     "Skip",
     "SkippedInput",
+    "TrendResults",
+    "TrendSeries",
+    "Watch",
+    "WatchAlert",
+    "WatchError",
     "WorkerDied",
+    "add_watch",
+    "check_watches",
     "index_paths",
     "index_stats",
     "open_index",
+    "remove_watch",
+    "watches",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -31,7 +31,9 @@ def article_id(source: str, key: str) -> str:
     return hashlib.blake2b(f"{source}\n{key}".encode(), digest_size=8).hexdigest()
 
 
-_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”„‘’‚–—…·•"})
+# Punctuation → space, for keys that ignore it (the duplicate key, cluster sketches).
+PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”„‘’‚–—…·•"})
+_PUNCT = PUNCTUATION
 
 
 def dedup_key(title: str, body: str) -> str:

@@ -20,8 +20,11 @@ import click
 from . import render
 from .errors import IndexLocked, NewsearchError, QueryError
 from .indexer import index_paths
+from .related import DEFAULT_RELATED, MAX_RELATED
 from .searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PER_PAGE, SORTS, open_index
 from .stats import index_stats
+from .trends import BY
+from .watches import add_watch, check_watches, remove_watch, watches
 
 __all__ = ["main"]
 
@@ -33,8 +36,8 @@ EXIT_INTERRUPTED = 130
 INDEX_HELP = "Index folder (default: $NEWSEARCH_INDEX, else ./index)."
 # The library's search parameters as `newsearch search` spells them, for error messages.
 _OPTIONS = {"since": "--since", "until": "--until", "sort": "--sort", "page": "--page",
-            "per_page": "--limit", "half_life_days": "--half-life"}
-_OPTION_NAME = re.compile(r"^(?:since|until|sort|page|per_page|half_life_days)\b|"
+            "per_page": "--limit", "half_life_days": "--half-life", "by": "--by"}
+_OPTION_NAME = re.compile(r"^(?:since|until|sort|page|per_page|half_life_days|by)\b|"
                           r"(?<= after )until\b")
 
 
@@ -109,6 +112,8 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs
     elif not quiet:
         render.echo_skips(report.skipped, report.skipped_total)
         click.echo(report.summary())
+        if report.alerts:
+            click.echo(render.alerts_text(report.alerts))
     if strict and (report.skipped_total or report.skipped_before):
         sys.exit(EXIT_SKIPPED)  # also what earlier runs skipped: the index still lacks it
 
@@ -142,10 +147,12 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
               metavar="N", help="Hits per page.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, metavar="P",
               help="Which page of hits to show (with --limit 10, page 2 is hits 11-20).")
+@click.option("--all-versions", is_flag=True,
+              help="List every version of a story (default: the best one, with a count).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], since: str | None,
                until: str | None, sort: str, half_life: float, limit: int, page: int,
-               as_json: bool) -> None:
+               all_versions: bool, as_json: bool) -> None:
     """Search the index.
 
     \b
@@ -164,7 +171,7 @@ def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], sin
     """
     results = _run(lambda: _search(index_dir, query, sections=list(sections), since=since,
                                    until=until, sort=sort, page=page, per_page=limit,
-                                   half_life_days=half_life))
+                                   half_life_days=half_life, all_versions=all_versions))
     if as_json:
         _print_json(results.to_dict())
     else:
@@ -182,17 +189,131 @@ def _search(index_dir: str | None, query: str, **kwargs: Any) -> Any:
 @click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def show_cmd(article_id: str, index_dir: str | None, as_json: bool) -> None:
-    """Print one article in full."""
-    article = _run(lambda: _get(index_dir, article_id))
+    """Print one article in full, and the other versions of its story."""
+    article, versions = _run(lambda: _get(index_dir, article_id))
     if as_json:
-        _print_json(article.to_dict())
+        _print_json(render.article_dict(article, versions))
     else:
-        click.echo(render.article_text(article))
+        click.echo(render.article_text(article, versions))
 
 
 def _get(index_dir: str | None, article_id: str) -> Any:
     with open_index(index_dir) as ix:
-        return ix.get(article_id)
+        return ix.get(article_id), ix.versions(article_id)
+
+
+@main.command("similar")
+@click.argument("article_id", metavar="ID")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--limit", type=click.IntRange(1, MAX_RELATED), default=DEFAULT_RELATED,
+              show_default=True, metavar="N", help="How many related stories.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def similar_cmd(article_id: str, index_dir: str | None, limit: int, as_json: bool) -> None:
+    """Stories related to article ID (its most distinctive words), best first."""
+    related = _run(lambda: _similar(index_dir, article_id, limit))
+    if as_json:
+        _print_json(related.to_dict())
+    else:
+        click.echo(render.related_text(related, color=render.use_color()))
+
+
+def _similar(index_dir: str | None, article_id: str, limit: int) -> Any:
+    with open_index(index_dir) as ix:
+        return ix.similar(article_id, limit=limit)
+
+
+@main.command("trend", context_settings={"ignore_unknown_options": True})
+@click.argument("queries", nargs=-1, required=True, metavar="QUERY...")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--by", type=click.Choice(BY), default="month", show_default=True,
+              help="Count per day, ISO week, month or year (UTC).")
+@click.option("--section", "sections", multiple=True, metavar="S",
+              help="Only articles in this section (repeatable; any of them).")
+@click.option("--since", metavar="DATE", help="From this day on (YYYY-MM-DD, YYYY-MM, YYYY).")
+@click.option("--until", metavar="DATE", help="Up to this day (YYYY-MM-DD, YYYY-MM, YYYY).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV: period,<query>,...")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def trend_cmd(queries: tuple[str, ...], index_dir: str | None, by: str,
+              sections: tuple[str, ...], since: str | None, until: str | None, as_csv: bool,
+              as_json: bool) -> None:
+    """Articles matching each QUERY per period, as a bar chart (several queries side by
+    side: trend oil gas). Empty periods count 0; undated articles are not counted."""
+    if as_csv and as_json:
+        _fail("choose one of --csv and --json", EXIT_USER)
+    trend = _run(lambda: _trend(index_dir, list(queries), by=by, sections=list(sections),
+                                since=since, until=until))
+    if as_json:
+        _print_json(trend.to_dict())
+    elif as_csv:
+        click.echo(trend.to_csv(), nl=False)
+    else:
+        tty = sys.stdout.isatty()
+        width = shutil.get_terminal_size().columns if tty else 80
+        click.echo(render.trend_text(trend, color=render.use_color(), width=width,
+                                     bars="█" if tty else "#"))
+
+
+def _trend(index_dir: str | None, queries: list[str], **kwargs: Any) -> Any:
+    with open_index(index_dir) as ix:
+        return ix.trend(queries, **kwargs)
+
+
+@main.group("watch")
+def watch_group() -> None:
+    """Saved searches: matched against the articles every index run adds."""
+
+
+@watch_group.command("add", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("query")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--section", "sections", multiple=True, metavar="S",
+              help="Only articles in this section (repeatable; any of them).")
+def watch_add_cmd(name: str, query: str, index_dir: str | None,
+                  sections: tuple[str, ...]) -> None:
+    """Save QUERY as the watch NAME."""
+    _run(lambda: add_watch(index_dir, name, query, sections=list(sections)))
+    click.echo(f"watching “{query}” as {name}")
+
+
+@watch_group.command("list")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def watch_list_cmd(index_dir: str | None, as_json: bool) -> None:
+    """The saved searches."""
+    items = _run(lambda: watches(index_dir))
+    if as_json:
+        _print_json({"watches": [w.to_dict() for w in items]})
+    else:
+        click.echo(render.watches_text(items))
+
+
+@watch_group.command("remove")
+@click.argument("name")
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+def watch_remove_cmd(name: str, index_dir: str | None) -> None:
+    """Delete the watch NAME."""
+    _run(lambda: remove_watch(index_dir, name))
+
+
+@watch_group.command("check")
+@click.argument("name", required=False)
+@click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
+@click.option("--since-last", is_flag=True,
+              help="Articles indexed since the last check (the default); moves the mark.")
+@click.option("--since", metavar="DATE",
+              help="Articles indexed since DATE (YYYY-MM-DD, or an ISO date and time).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def watch_check_cmd(name: str | None, index_dir: str | None, since_last: bool,
+                    since: str | None, as_json: bool) -> None:
+    """New articles that the watches (or watch NAME) find."""
+    if since_last and since:
+        _fail("choose one of --since-last and --since", EXIT_USER)
+    alerts = _run(lambda: check_watches(index_dir, [name] if name else None, since=since))
+    if as_json:
+        _print_json({"alerts": [a.to_dict() for a in alerts]})
+    else:
+        click.echo(render.alerts_text(alerts) if alerts else "No watches.")
 
 
 @main.command("serve")

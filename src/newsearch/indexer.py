@@ -45,6 +45,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR
 
 from .article import Article, RecordSkip
+from .clusters import Clusters, sketch
 from .corpus import CorpusFile, load, printable_path, walk
 from .errors import (
     IndexDamaged,
@@ -70,6 +71,7 @@ from .storage import (
     remove_temporary,
     write_toc,
 )
+from .watches import WATCHES_FILE, WatchAlert, check_watches
 
 __all__ = ["BATCH_ARTICLES", "IndexReport", "Skip", "index_paths"]
 
@@ -137,6 +139,8 @@ class IndexReport:
     skipped_before: list[Skip] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     skipped_total: int = 0
+    # What each saved search (watches.py) found among the articles this run indexed.
+    alerts: list[WatchAlert] = field(default_factory=list)
 
     def add_skip(self, skip: Skip) -> None:
         if len(self.skipped) < MAX_SKIPS_LISTED:
@@ -159,6 +163,7 @@ class IndexReport:
             "formats": dict(sorted(self.formats.items(), key=lambda kv: (-kv[1], kv[0]))),
             "skipped_before": [s.to_dict() for s in self.skipped_before],
             "notices": list(self.notices),
+            "alerts": [a.to_dict() for a in self.alerts],
         }
 
     def summary(self) -> str:
@@ -241,6 +246,7 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
             articles.append((item, key))
             meta.docs.append((item.id, key))
             chars += len(item.title) + len(item.body) + len(item.subtitle or "")
+            meta.sketches.append(sketch(item.title, item.body))
     except SkippedInput as exc:
         meta.failed = Skip(exc.path, exc.reason)
     except (MemoryError, RecursionError) as exc:
@@ -248,7 +254,7 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
     except Exception as exc:  # a reader bug must not stop the run; report it as a skip
         meta.failed = Skip(f.path, f"reader error: {type(exc).__name__}: {exc}")
     if meta.failed and meta.part == 0:
-        meta.docs, meta.dups, articles = [], [], []
+        meta.docs, meta.dups, meta.sketches, articles = [], [], [], []
     meta.final = True
     yield meta, articles
 
@@ -272,8 +278,12 @@ class _Run:
     """State of one index run: the manifest, who owns which dedup key, what is pending."""
 
     def __init__(self, ix: whoosh_index.FileIndex, folder: Path, manifest: Manifest,
-                 report: IndexReport, batch_articles: int, clear: bool = False) -> None:
+                 report: IndexReport, batch_articles: int, clear: bool = False,
+                 clusters: Clusters | None = None) -> None:
         self.ix = ix
+        self.clusters = clusters or Clusters()
+        self.added = 0  # the last index time given (UTC microseconds)
+        self.started = time.time_ns() // 1000
         self.folder = folder
         self.manifest = manifest
         self.report = report
@@ -297,6 +307,7 @@ class _Run:
         if st.ids:
             self.deletes.append(path)
             self.dirty = True
+            self.clusters.remove(st.ids)
         freed = set()
         for k in st.keys:
             if self.key_owner.get(k) == path:
@@ -366,6 +377,14 @@ class _Run:
         self.dirty = True
         return keep
 
+    def marks(self, meta: FileMeta, keep: list[int]) -> list[tuple[int, int]]:
+        """The story cluster (decided here, in order of arrival) and the index time of each
+        kept article. Index times only grow, file by file, so that a watch's mark (the
+        newest time it has seen) never hides an article committed after it."""
+        self.added = max(time.time_ns() // 1000, self.added + 1)
+        return [(self.clusters.assign(meta.docs[i][0], meta.sketches[i]), self.added)
+                for i in keep]
+
     def should_commit(self) -> bool:
         """Every :data:`BATCH_ARTICLES` articles, or after :data:`COMMIT_SECONDS` of work,
         doubling with each commit up to :data:`MAX_COMMIT_SECONDS` (a rebuild commits once,
@@ -393,12 +412,14 @@ class _Run:
                 w._close_segment()
             generation = w.generation
             self.manifest.save(self.folder, generation)
+            self.clusters.save(self.folder, generation)
             write_toc(w, final)
         except BaseException:
             w.cancel()
             raise
         w._finish()
         Manifest.prune(self.folder, keep=generation)
+        Clusters.prune(self.folder, keep=generation)
         self.pending = 0
         self.deletes = []
         self.dirty = False
@@ -422,6 +443,22 @@ def _load_manifest(ix: whoosh_index.FileIndex, folder: Path) -> Manifest:
             st.ids.append(fields["id"])
             st.keys.append(fields.get("dedup", ""))
     return Manifest(files, trusted=False)
+
+
+def _load_clusters(ix: whoosh_index.FileIndex, folder: Path) -> Clusters:
+    clusters = Clusters.load(folder, ix.latest_generation())
+    if clusters is not None:
+        return clusters
+    # No cluster file for this generation (lost, or copied by hand): sketch the indexed
+    # articles again, keeping the cluster numbers they carry.
+    with ix.searcher() as s:
+        reader = s.reader()
+        if not reader.doc_count() or not reader.has_column("cluster"):
+            return Clusters()
+        col = reader.column_reader("cluster")
+        return Clusters.from_articles(
+            (fields["id"], int(col[docnum]), fields.get("title", ""), fields.get("body", ""))
+            for docnum, fields in reader.iter_docs())
 
 
 def _open_or_create(folder: Path, rebuild: bool, allow_other: bool) -> whoosh_index.FileIndex:
@@ -540,7 +577,8 @@ def _locked_run(folder: Path, lock: WriteLock, roots: list[str], report: IndexRe
     ix = _open_or_create(folder, rebuild, allow_other)
     _remove_leftovers(ix, folder)
     manifest = Manifest() if rebuild else _load_manifest(ix, folder)
-    run = _Run(ix, folder, manifest, report, batch_articles, clear=rebuild)
+    clusters = Clusters() if rebuild else _load_clusters(ix, folder)
+    run = _Run(ix, folder, manifest, report, batch_articles, clear=rebuild, clusters=clusters)
     builders = BuilderPool(str(folder), jobs, inherited=[lock.fileno()])
     # See segments._worker_main: the cyclic collector only slows a run down (with
     # --jobs 1 the builder runs in this process).
@@ -560,6 +598,9 @@ def _locked_run(folder: Path, lock: WriteLock, roots: list[str], report: IndexRe
     builders.close()
     with open_whoosh_index(folder).searcher() as s:
         report.documents = s.doc_count()
+    if (folder / WATCHES_FILE).exists() and (report.added or report.updated) \
+            and not rebuild:  # a rebuild adds nothing new, only everything again
+        report.alerts = check_watches(folder, after=run.started - 1)
 
 
 def _index(run: _Run, builders: BuilderPool, roots: list[str],
@@ -624,7 +665,8 @@ def _process(run: _Run, builders: BuilderPool, files: list[CorpusFile], freed: s
         while not last:
             seq, metas, last = builders.next_part(cid)
             keep = [run.decide(meta, freed) for meta in metas]
-            builders.write(cid, seq, keep)
+            builders.write(cid, seq, keep,
+                           [run.marks(m, k) for m, k in zip(metas, keep, strict=True)])
             tick(sum(1 for meta in metas if meta.final))
             if run.should_commit():
                 run.commit(builders.flush())

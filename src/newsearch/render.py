@@ -164,6 +164,8 @@ def results_text(results: Any, *, color: bool, width: int | None = None) -> str:
             meta.append(", ".join(hit.section))
         meta.append(source_label(hit.source))
         meta.append(f"id {hit.id}")
+        if hit.versions > 1 and results.stories is not None:
+            meta.append(f"{hit.versions - 1} more version{'s' if hit.versions > 2 else ''}")
         out.append("     " + " · ".join(meta))
         for snip in hit.snippets:
             out.append(snippet_text(snip, color=color, width=width, indent="     "))
@@ -172,7 +174,9 @@ def results_text(results: Any, *, color: bool, width: int | None = None) -> str:
     if results.total:
         last = first + len(results.hits) - 1
         shown = f"{first}-{last} of " if results.hits else "page beyond the last; "
-        out.append(f"{shown}{results.total:,} articles (page {results.page} of "
+        stories = (f" in {results.stories:,} stories" if results.stories is not None
+                   and results.stories != results.total else "")
+        out.append(f"{shown}{results.total:,} articles{stories} (page {results.page} of "
                    f"{results.pages:,}), {results.took_ms:.0f} ms, sorted by {results.sort}")
     else:
         out.append(f"No articles found ({results.took_ms:.0f} ms).")
@@ -197,7 +201,79 @@ def results_text(results: Any, *, color: bool, width: int | None = None) -> str:
     return "\n".join(out)
 
 
-def article_text(article: Any) -> str:
+SERIES_COLORS = ("cyan", "yellow", "magenta", "green", "blue", "red")
+
+
+def trend_text(trend: Any, *, color: bool, width: int = 80, bars: str = "#") -> str:
+    """``newsearch trend``: a bar per period (one per query, side by side), scaled to the
+    largest count, with the count after it."""
+    series = trend.series
+    if not series or not series[0].periods:
+        return "No dated articles match."
+    labels = [p for p, _c in series[0].periods]
+    peak = max(c for s in series for _p, c in s.periods) or 1
+    qw = max(len(s.query) for s in series) if len(series) > 1 else 0
+    lw = max(len(label) for label in labels)
+    cw = len(f"{peak:,}")
+    room = max(10, width - lw - (qw + 1 if qw else 0) - cw - 4)
+    out = [f"Articles by {trend.by}: " + ", ".join(
+        f"{s.query} ({sum(c for _p, c in s.periods):,})" for s in series)]
+    for i, label in enumerate(labels):
+        for k, s in enumerate(series):
+            n = s.periods[i][1]
+            bar = bars * (round(n / peak * room) if n else 0)
+            if color:
+                bar = click.style(bar, fg=SERIES_COLORS[k % len(SERIES_COLORS)])
+            head = label if k == 0 else " " * lw
+            name = f" {s.query:<{qw}}" if qw else ""
+            out.append(f"{head}{name} {n:>{cw},} {bar}")
+    return "\n".join(out)
+
+
+def alerts_text(alerts: Sequence[Any]) -> str:
+    """A line per watch: how many new articles it found and the first titles."""
+    out = []
+    for a in alerts:
+        titles = "; ".join(h.title or "(untitled)" for h in a.hits)
+        more = "" if a.count <= len(a.hits) else f"; +{a.count - len(a.hits):,} more"
+        out.append(f"watch {a.watch}: {a.count:,} new" + (f": {titles}{more}" if a.count else ""))
+    return "\n".join(out)
+
+
+def watches_text(items: Sequence[Any]) -> str:
+    if not items:
+        return "No watches."
+    return "\n".join(f"{w.name}: {w.query}" + (f" (sections: {', '.join(w.sections)})"
+                                                 if w.sections else "") for w in items)
+
+
+def related_text(related: Any, *, color: bool) -> str:
+    """``newsearch similar``: one line per related story, then its best snippet."""
+    if not related.hits:
+        return f"No related stories found for {related.id}."
+    out = []
+    for hit in related.hits:
+        title = hit.title or "(untitled)"
+        when = hit.date.strftime("%Y-%m-%d") if hit.date else "undated"
+        out.append(f"{hit.rank:>3}. {click.style(title, bold=True) if color else title}")
+        more = f" · {hit.versions - 1} more version{'s' if hit.versions > 2 else ''}" \
+            if hit.versions > 1 else ""
+        section = f" · {', '.join(hit.section)}" if hit.section else ""
+        out.append(f"     {when}{section} · id {hit.id}{more}")
+        if hit.snippets:
+            out.append("     " + snippet_text(hit.snippets[0], color=color))
+    return "\n".join(out)
+
+
+def article_dict(article: Any, versions: Sequence[Any]) -> dict[str, Any]:
+    """``show --json``: the article, its story cluster and every version of the story (this
+    one included), oldest first."""
+    own = next((v for v in versions if v.id == article.id), None)
+    return {**article.to_dict(), "cluster": own.cluster if own else None,
+            "versions": [v.to_dict() for v in versions]}
+
+
+def article_text(article: Any, versions: Sequence[Any] = ()) -> str:
     lines = [article.title or "(untitled)"]
     meta = [article.date.isoformat() if article.date else "undated"]
     if article.sections:
@@ -214,4 +290,10 @@ def article_text(article: Any) -> str:
     if article.subtitle:
         lines.extend([article.subtitle, ""])
     lines.append(article.body)
+    if len(versions) > 1:
+        lines.extend(["", f"{len(versions)} versions of this story:"])
+        for v in versions:
+            mark = "*" if v.id == article.id else " "
+            when = v.date.strftime("%Y-%m-%d %H:%M") if v.date else "undated"
+            lines.append(f" {mark} {when}  {v.title or '(untitled)'}  (id {v.id})")
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["FacetValue", "Hit", "SearchResults"]
+__all__ = ["FacetValue", "Hit", "RelatedResults", "SearchResults"]
 
 
 @dataclass(slots=True)
@@ -28,6 +28,8 @@ class Hit:
     score: float
     snippets: list[str] = field(default_factory=list)
     rank: int = 0
+    cluster: int = -1  # the story cluster (clusters.py)
+    versions: int = 1  # articles in that cluster, this one included
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +42,8 @@ class Hit:
             "score": round(self.score, 4),
             "snippets": list(self.snippets),
             "rank": self.rank,
+            "cluster": self.cluster,
+            "versions": self.versions,
         }
 
 
@@ -69,10 +73,14 @@ class SearchResults:
     # "any-word" when requiring every word found too little and the words were ORed instead.
     fallback: str | None = None
     notices: list[str] = field(default_factory=list)
+    # Distinct stories among the hits (versions of one story count once): what the pages
+    # hold when versions are collapsed (the default); None with ``all_versions``.
+    stories: int | None = None
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+        shown = self.total if self.stories is None else self.stories
+        return max(1, -(-shown // self.per_page)) if self.per_page else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,4 +99,17 @@ class SearchResults:
                 name: [v.to_dict() for v in values] for name, values in self.facets.items()
             },
             "date_granularity": self.date_granularity,
+            "stories": self.stories,
         }
+
+
+@dataclass(slots=True)
+class RelatedResults:
+    """Stories related to the article ``id`` (``NewsIndex.similar``), best first."""
+
+    id: str
+    hits: list[Hit] = field(default_factory=list)
+    took_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "hits": [h.to_dict() for h in self.hits]}

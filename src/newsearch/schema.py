@@ -18,6 +18,8 @@
 | source    | ExactID, stored              | display; deletes a file's articles               |
 | lang      | ExactID, stored              | ``lang:`` filter and facet, the analysis language |
 | dedup     | ExactID, stored              | exact-duplicate detection across runs            |
+| cluster   | column (int64), not indexed  | story cluster number (clusters.py): collapsing    |
+| added     | column (int64), not indexed  | when it was indexed (UTC µs): watches' new ones   |
 
 :class:`NewsText` accepts either a string (analysed here) or a :class:`PreAnalyzed` value
 built ahead of the writer. :class:`ExactID` indexes a value as one term without running a
@@ -44,6 +46,7 @@ from .analysis import ANALYZER_NAME, NewsAnalyzer, positions
 from .article import Article
 
 __all__ = [
+    "NO_CLUSTER",
     "NO_DATE",
     "SCHEMA_VERSION",
     "NewsText",
@@ -56,14 +59,18 @@ __all__ = [
 
 # Bump when the schema, the analyzer's output or the stored layout changes; indexes with
 # another version refuse to open and ask for --rebuild.
-SCHEMA_VERSION = 5  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
+SCHEMA_VERSION = 6  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
 # 3: utc_offset stored (dates shown at the source's local time); Reuters topics by name
 # 4: Cyrillic lemmas (pymorphy3), stems per article language, cut-short stems marked (kiev~)
 # 5: postings as arrays (codec.py)
+# 6: cluster and added columns (story clusters, saved-search alerts)
 
 # Column value for articles without a date: below every real date, so "newest first" puts
 # them last and date ranges never include them.
 NO_DATE = -(2**62)
+# Cluster column value of documents written without one (never the case for newsearch's own
+# writers; see clusters.py).
+NO_CLUSTER = -1
 
 
 @dataclass(slots=True)
@@ -137,6 +144,23 @@ class DateColumn(fields.COLUMN):
         return int(value)
 
 
+class ClusterColumn(fields.COLUMN):
+    """The story cluster number (see :mod:`newsearch.clusters`) in a numeric column."""
+
+    def __init__(self) -> None:
+        super().__init__(columns.NumericColumn("q", default=NO_CLUSTER))
+
+    def to_column_value(self, value: Any) -> int:
+        return int(value)
+
+    def from_column_value(self, value: Any) -> int:
+        return int(value)
+
+
+class AddedColumn(ClusterColumn):
+    """When the article was indexed, UTC microseconds (see :mod:`newsearch.watches`)."""
+
+
 def make_schema() -> fields.Schema:
     return fields.Schema(
         id=ExactID(stored=True, unique=True),
@@ -154,6 +178,8 @@ def make_schema() -> fields.Schema:
         key=fields.STORED(),
         lang=ExactID(stored=True),
         dedup=ExactID(stored=True),
+        cluster=ClusterColumn(),
+        added=AddedColumn(),
     )
 
 
@@ -162,7 +188,8 @@ def _labels(values: list[str]) -> str:
 
 
 def document_fields(a: Article, *, analysed: bool = True, dedup: str | None = None,
-                    lang: str | None = None) -> dict[str, Any]:
+                    lang: str | None = None, cluster: int | None = None,
+                    added: int | None = None) -> dict[str, Any]:
     """Keyword arguments for ``writer.add_document``. With ``analysed``, text fields are
     :class:`PreAnalyzed` (picklable, so a worker process can build them). ``lang`` is the
     article's language when the source declares none (detected), else ``a.lang``."""
@@ -190,6 +217,8 @@ def document_fields(a: Article, *, analysed: bool = True, dedup: str | None = No
         "key": a.key,
         "lang": lang or None,
         "dedup": dedup,
+        "cluster": cluster,
+        "added": added,
     }
     for f in ("title", "subtitle", "body", "author"):
         v = doc[f]

@@ -37,6 +37,7 @@ from whoosh.searching import Searcher
 
 from .analysis import TOKEN_RE, is_stop_word, query_terms, tokens
 from .article import Article, section_key, section_keys
+from .clusters import collapse, count_stories, story_leaders, story_members
 from .errors import ArticleNotFound, IndexDamaged, IndexNotFound, QueryError
 from .facets import GRANULARITIES, date_facet, lang_facet, section_facet
 from .feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
@@ -44,6 +45,7 @@ from .plan import (
     DEFAULT_FIELDS,
     CompiledQuery,
     Evaluator,
+    Leaf,
     PFuzzy,
     PNothing,
     POr,
@@ -65,14 +67,24 @@ from .query import (
     parse_query,
 )
 from .ranking import bm25_scores, recency_factors, top_k
-from .results import Hit, SearchResults
+from .related import (
+    DEFAULT_RELATED,
+    MAX_RELATED,
+    MAX_VERSIONS_READ,
+    distinctive_terms,
+    story_terms,
+)
+from .results import Hit, RelatedResults, SearchResults
 from .schema import epoch_to_datetime
 from .snippets import SnippetQuery, lead, snippets
 from .stats import IndexStats, stats_from_reader
 from .storage import index_path, open_whoosh_index
 from .suggest import KEEP_FROM, Vocabulary, replace_word
 from .textnorm import CYRILLIC_CHAR
+from .trends import BY, TrendResults, TrendSeries
+from .trends import counts as trend_counts
 from .view import (
+    NO_DAY,
     POSITIONS_CACHE_ENTRIES,
     POSTINGS_CACHE_ENTRIES,
     SegmentData,
@@ -249,6 +261,7 @@ class NewsIndex:
         date_granularity: str | None = None,
         snippets: bool = True,
         strict: bool = False,
+        all_versions: bool = False,
     ) -> SearchResults:
         """Run ``query`` (see :mod:`newsearch.query` for the syntax).
 
@@ -259,7 +272,9 @@ class NewsIndex:
         section counts and a date histogram over all hits (``date_granularity`` ``day``,
         ``month`` or ``year``; by default from the span of the hits). ``snippets=False``
         leaves them out (for callers that only need ids and counts); ``per_page=0`` returns
-        no hits, only the total and the facets.
+        no hits, only the total and the facets. Versions of one story (see
+        :mod:`newsearch.clusters`) are shown once, by their best-ranked article, unless
+        ``all_versions``; ``total`` and the facets count every article either way.
         Raises :class:`~newsearch.errors.QueryError` for a query or option that cannot be
         used.
         """
@@ -291,7 +306,8 @@ class NewsIndex:
         # Repeated queries (a front page, a popular story) are answered from a cache keyed by
         # the index generation, so a new commit is never answered from stale results.
         key = (view.generation, query, tuple(sections or ()), since_d, until_d, sort, page,
-               per_page, facets, half_life_days, date_granularity, snippets, strict)
+               per_page, facets, half_life_days, date_granularity, snippets, strict,
+               all_versions)
         cached = self._results.get(key)
         if cached is not None:
             return _fresh_copy(cached, (time.perf_counter() - started) * 1000)
@@ -328,8 +344,10 @@ class NewsIndex:
         hit_ids = np.flatnonzero(mask)  # once: ranking and facets work on the hits
         total = len(hit_ids)
         start = (page - 1) * per_page
-        ranked = self._rank(compiled, ctx, mask, sort, start + per_page, half_life_days,
-                            hit_ids, evaluator if fallback else None) if per_page else []
+        ranked, stories = self._rank(
+            compiled, ctx, mask, sort, start + per_page, half_life_days, hit_ids,
+            evaluator if fallback else None, one_per_story=not all_versions) if per_page else \
+            ([], None if all_versions else count_stories(view.clusters, view.cluster_size, mask))
         shown = ranked[start:]
         # Where the page's hits have the query's terms: one look-up per term for the page.
         at = self._match_positions(ctx, [d for d, _sc in shown], "body", compiled.highlight) \
@@ -349,7 +367,7 @@ class NewsIndex:
             query=query, total=total, page=page, per_page=per_page,
             took_ms=(time.perf_counter() - started) * 1000, hits=hits, facets=facet_data,
             suggestion=suggestion, sort=sort, date_granularity=granularity, fallback=fallback,
-            notices=notices,
+            notices=notices, stories=stories,
         )
         if self._results.size <= 0:
             return results  # nothing cached: no copy to protect
@@ -364,6 +382,147 @@ class NewsIndex:
             raise ArticleNotFound(article_id)
         return _article(ctx.view.stored_fields(ctx.readers, docnum),
                         int(ctx.view.dates[docnum]))
+
+    def versions(self, article_id: str) -> list[Hit]:
+        """Every version of the article's story (see :mod:`newsearch.clusters`), the article
+        itself included, oldest first (undated last); raises
+        :class:`~newsearch.errors.ArticleNotFound`."""
+        ctx = self._context()
+        docnum = self._docnum(ctx, article_id)
+        return [self._hit(ctx, int(d), 0.0, SnippetQuery(), 0, False)
+                for d in story_members(ctx.view, docnum, oldest_first=True)]
+
+    def similar(self, article_id: str, *, limit: int = DEFAULT_RELATED) -> RelatedResults:
+        """Stories related to an article (more-like-this over its most distinctive terms, see
+        :mod:`newsearch.related`): best first, newest first among equals, one article per
+        story, never the article's own story. Raises
+        :class:`~newsearch.errors.ArticleNotFound`, or
+        :class:`~newsearch.errors.QueryError` for a ``limit`` outside 1-100."""
+        started = time.perf_counter()
+        if not (1 <= limit <= MAX_RELATED):
+            raise QueryError(article_id, f"limit must be between 1 and {MAX_RELATED}",
+                             parameter="limit")
+        ctx = self._context()
+        view = ctx.view
+        docnum = self._docnum(ctx, article_id)
+        stored = ctx.searcher.stored_fields(docnum)
+        story = story_members(view, docnum)
+        own = story_terms((f.get("title", ""), f.get("body", ""), f.get("lang"))
+                          for d in story[:MAX_VERSIONS_READ + 1] if d != docnum
+                          for f in [ctx.searcher.stored_fields(int(d))])
+
+        def df(term: str) -> int:  # articles outside the story holding the term
+            return max(view.doc_frequency(ctx.readers, "title", term),
+                       view.doc_frequency(ctx.readers, "body", term)) - 1 - own[term]
+
+        terms = distinctive_terms(stored.get("title", ""), stored.get("body", ""),
+                                  stored.get("lang"), view.live_count - len(story), df)
+        hits: list[Hit] = []
+        if terms:
+            top = terms[0][1]
+            leaves = [Leaf(("title", "body"), t, w / top) for t, w in terms]
+            others = view.live & (view.clusters != view.clusters[docnum])
+            scores = bm25_scores(view, ctx.readers, leaves, others)
+            ids = np.flatnonzero(scores > 0)
+            ids, keys = collapse(ids, scores[ids].astype(np.float64), view.clusters,
+                                 view.cluster_size)
+            order = np.lexsort((ids, -view.dates[ids], -keys))[:limit]
+            # The lead as the snippet: marking 25 terms costs more than finding the stories.
+            hits = [self._hit(ctx, int(ids[i]), float(keys[i]), SnippetQuery(), rank, True)
+                    for rank, i in enumerate(order, 1)]
+        return RelatedResults(id=article_id, hits=hits,
+                              took_ms=(time.perf_counter() - started) * 1000)
+
+    def trend(self, queries: str | Sequence[str], *, by: str = "month",
+              sections: Sequence[str] | None = None, since: date | str | None = None,
+              until: date | str | None = None) -> TrendResults:
+        """Matching articles per period (``by``: day, week, month or year) for each query,
+        over one range of periods with empty ones as zeros (see :mod:`newsearch.trends`).
+        A query counts the articles that hold all its words (no any-word fallback: a count
+        must mean one thing); ``sections``, ``since`` and ``until`` filter as in
+        :meth:`search`."""
+        started = time.perf_counter()
+        queries = [queries] if isinstance(queries, str) else list(queries)
+        if not queries:
+            raise QueryError("", "give at least one query")
+        if by not in BY:
+            raise QueryError(queries[0], f"by must be one of {', '.join(BY)}", parameter="by")
+        if isinstance(sections, str):
+            sections = [sections]
+        since_d = _as_date(since, queries[0], "since", end=False)
+        until_d = _as_date(until, queries[0], "until", end=True)
+        if since_d and until_d and since_d > until_d:
+            raise QueryError(queries[0], f"since {since_d} is after until {until_d}",
+                             parameter="since")
+        lo = (since_d - _EPOCH).days if since_d else None
+        hi = (until_d - _EPOCH).days if until_d else None
+        ctx = self._context()
+        view = ctx.view
+        allowed = view.filter_mask(tuple(x for x in (sections or ()) if x and x.strip()), lo, hi)
+        evaluator = Evaluator(view, ctx.readers)
+        day_lists, totals = [], []
+        for q in queries:
+            mask = self._matches(self._compile(parse_query(q), ctx), evaluator, allowed)
+            days = view.days[mask]
+            day_lists.append(days[days != NO_DAY])
+            totals.append(int(mask.sum()))
+        try:
+            labels, table = trend_counts(day_lists, by, lo, hi)
+        except ValueError as exc:
+            raise QueryError(queries[0], str(exc), parameter="by") from None
+        series = [TrendSeries(q, list(zip(labels, row, strict=True)), total)
+                  for q, row, total in zip(queries, table, totals, strict=True)]
+        return TrendResults(by, series, (time.perf_counter() - started) * 1000)
+
+    def newest_added(self) -> int:
+        """The newest index time (UTC µs) of the articles in the index (0: none)."""
+        view = self._context().view
+        return max((int(seg.added.max()) for seg, _off in view.segments if seg.n), default=0)
+
+    def new_matches(self, query: str, *, sections: Sequence[str] | None = None, after: int,
+                    first: int = 0) -> tuple[list[str], list[Hit]]:
+        """Ids of the articles indexed after ``after`` (UTC µs) that ``query`` finds (in
+        the order they were indexed), and the first ``first`` of them as hits. Only the
+        segments holding such articles are read: the query never runs over the archive."""
+        ctx = self._context()
+        view = ctx.view
+        segs, where = [], []
+        off = 0
+        for seg, global_off in view.segments:
+            if not seg.n or int(seg.added.max()) <= after:
+                continue
+            segs.append((seg, off, ctx.readers[seg.key]))
+            where.append((off, global_off, seg))
+            off += seg.n
+        if not segs:
+            return [], []
+        # A view of the new segments alone, with caches of its own (its doc numbers are not
+        # the generation's).
+        sub = View(view.generation, segs, _PostingsCache(POSTINGS_CACHE_ENTRIES // 16),
+                   _PostingsCache(POSITIONS_CACHE_ENTRIES // 16))
+        reader = ctx.searcher.reader()
+        compiled = compile_query(
+            parse_query(query).node, sub, lambda: self._vocabulary(ctx),
+            lambda fields, prefix, limit: _prefixed(reader, fields, prefix, limit))
+        mask = self._matches(compiled, Evaluator(sub, ctx.readers), sub.filter_mask(
+            tuple(s for s in sections or () if s and s.strip()), None, None))
+        added = np.concatenate([seg.added for _o, _g, seg in where])
+        mask &= added > after
+        local = np.flatnonzero(mask)
+        order = local[np.lexsort((local, added[local]))]
+        starts = np.array([o for o, _g, _s in where])
+        seg_i = np.searchsorted(starts, order, side="right") - 1
+        docs = [int(where[i][1] + d - where[i][0]) for i, d in zip(seg_i, order, strict=True)]
+        ids = [ctx.searcher.stored_fields(d)["id"] for d in docs]
+        hits = [self._hit(ctx, d, 0.0, compiled.highlight, n, True)
+                for n, d in enumerate(docs[:first], 1)]
+        return ids, hits
+
+    def _docnum(self, ctx: _Context, article_id: str) -> int:
+        docnum = ctx.searcher.document_number(id=article_id) if article_id else None
+        if docnum is None:
+            raise ArticleNotFound(article_id)
+        return int(docnum)
 
     def stats(self) -> IndexStats:
         return stats_from_reader(self._context().searcher.reader(), str(self.path))
@@ -411,18 +570,26 @@ class NewsIndex:
 
     def _rank(self, compiled: CompiledQuery, ctx: _Context, mask: np.ndarray, sort: str,
               limit: int, half_life_days: float,
-              ids: np.ndarray | None = None,
-              any_word: Evaluator | None = None) -> list[tuple[int, float]]:
+              ids: np.ndarray | None = None, any_word: Evaluator | None = None, *,
+              one_per_story: bool = False) -> tuple[list[tuple[int, float]], int | None]:
+        """The top ``limit`` (doc number, score) pairs, and how many stories the hits hold
+        when versions are collapsed (``one_per_story``; else None)."""
         view = ctx.view
         ids = np.flatnonzero(mask) if ids is None else ids
         if not len(ids):
-            return []
+            return [], 0 if one_per_story else None
         leaves = scoring_leaves(compiled.plan)
         if sort == "date":
-            top = top_k(ids, view.dates[ids].astype(np.float64), limit)
+            keys = view.dates[ids].astype(np.float64)
+            if one_per_story:
+                keep = story_leaders(ids, keys, view.clusters, view.cluster_size)
+                if keep is not None:
+                    ids, keys = ids[keep], keys[keep]
+            top = top_k(ids, keys, limit)
             page_mask = view.mask_of(top)
             scores = bm25_scores(view, ctx.readers, leaves, page_mask)
-            return [(int(d), float(scores[d])) for d in top]
+            return [(int(d), float(scores[d])) for d in top], \
+                len(ids) if one_per_story else None
         scores = bm25_scores(view, ctx.readers, leaves, mask)
         keys = scores[ids].astype(np.float64)
         words = _words(compiled.plan) if any_word is not None else ()
@@ -445,9 +612,15 @@ class NewsIndex:
             keys = scores[ids].astype(np.float64)
         if sort == "recency":
             keys = keys * recency_factors(view, ids, half_life_days)
-        order = top_k(ids, _above(keys, tier), limit)
+        rank_keys = _above(keys, tier)
+        if one_per_story:
+            keep = story_leaders(ids, rank_keys, view.clusters, view.cluster_size)
+            if keep is not None:
+                ids, keys, rank_keys = ids[keep], keys[keep], rank_keys[keep]
+        order = top_k(ids, rank_keys, limit)
         final = dict(zip(ids.tolist(), keys.tolist(), strict=True)) if sort == "recency" else None
-        return [(int(d), float(final[int(d)] if final else scores[d])) for d in order]
+        return [(int(d), float(final[int(d)] if final else scores[d])) for d in order], \
+            len(ids) if one_per_story else None
 
     def _hit(self, ctx: _Context, docnum: int, score: float, highlight: SnippetQuery,
              rank: int, with_snippets: bool,
@@ -474,7 +647,8 @@ class NewsIndex:
             id=f["id"], title=f.get("title", ""),
             date=epoch_to_datetime(int(ctx.view.dates[docnum]), f.get("utc_offset")),
             section=_labels(f.get("section")), url=f.get("url"), source=f.get("source", ""),
-            score=score, snippets=snips, rank=rank,
+            score=score, snippets=snips, rank=rank, cluster=int(ctx.view.clusters[docnum]),
+            versions=int(ctx.view.cluster_size[docnum]),
         )
 
     @staticmethod

@@ -202,7 +202,8 @@ class NewsSegmentWriter(SegmentWriter):
     def has_documents(self) -> bool:
         return bool(self._added)
 
-    def add_article(self, article: Article, dedup: str) -> None:
+    def add_article(self, article: Article, dedup: str, cluster: int | None = None,
+                    added: int | None = None) -> None:
         """``add_document`` for an Article, writing postings straight into the pool.
 
         The same postings, stored fields, lengths and columns as
@@ -212,7 +213,8 @@ class NewsSegmentWriter(SegmentWriter):
         """
         self._check_state()
         lang = article_language(article)
-        values = document_fields(article, analysed=False, dedup=dedup, lang=lang)
+        values = document_fields(article, analysed=False, dedup=dedup, lang=lang,
+                                 cluster=cluster, added=added)
         schema = self.schema
         pdw = self.perdocwriter
         docnum = self.docnum
@@ -282,6 +284,7 @@ class FileMeta:
     more_skips: int = 0
     part: int = 0
     final: bool = True
+    sketches: list[Any] = field(default_factory=list)  # clusters.sketch() of each of docs
 
 
 Held = list[list[tuple[Article, str]]]
@@ -337,16 +340,18 @@ class SegmentBuilder:
     def over_budget(self) -> bool:
         return self.held_chars > HELD_CHARS
 
-    def write(self, chunk_id: int, seq: int, keep: list[list[int]]) -> None:
-        """Analyse and add the articles the main process kept."""
+    def write(self, chunk_id: int, seq: int, keep: list[list[int]],
+              marks: list[list[tuple[int, int]]] | None = None) -> None:
+        """Analyse and add the articles the main process kept (with their cluster numbers
+        and index times, parallel to ``keep``)."""
         held, chars = self.held.pop((chunk_id, seq))
         self.held_chars -= chars
-        for articles, idxs in zip(held, keep, strict=True):
-            for i in idxs:
+        for f, (articles, idxs) in enumerate(zip(held, keep, strict=True)):
+            for n, i in enumerate(idxs):
                 article, key = articles[i]
                 if self.writer is None:
                     self.writer = NewsSegmentWriter(self.ix, _lk=False, limitmb=256)
-                self.writer.add_article(article, key)
+                self.writer.add_article(article, key, *(marks[f][n] if marks else ()))
                 self._chars += _chars(article)
                 self._articles += 1
                 if self._chars >= SEGMENT_CHARS or self._articles >= SEGMENT_ARTICLES:
@@ -433,7 +438,7 @@ def _worker_main(conn: Any, index_dir: str, inherited: list[int], parent_pid: in
                 if kind == "read":
                     reads.append((msg[1], msg[2]))
                 elif kind == "write":
-                    builder.write(msg[1], msg[2], msg[3])
+                    builder.write(msg[1], msg[2], msg[3], msg[4])
                 elif kind == "flush":
                     conn.send(("segments", builder.flush()))
                 else:
@@ -564,11 +569,12 @@ class BuilderPool:
                     return msg[2], msg[3], msg[4]
                 self.stash.setdefault(msg[1], deque()).append((msg[2], msg[3], msg[4]))
 
-    def write(self, chunk_id: int, seq: int, keep: list[list[int]]) -> None:
+    def write(self, chunk_id: int, seq: int, keep: list[list[int]],
+              marks: list[list[tuple[int, int]]] | None = None) -> None:
         if self.local is not None:
-            self.local.write(chunk_id, seq, keep)
+            self.local.write(chunk_id, seq, keep, marks)
         else:
-            self._send(self._worker(chunk_id), ("write", chunk_id, seq, keep))
+            self._send(self._worker(chunk_id), ("write", chunk_id, seq, keep, marks))
 
     def flush(self) -> list[Any]:
         """Finished segments of every builder (parts of reads still in flight are kept)."""

@@ -3,11 +3,13 @@ its write lock.
 
 An index folder holds Whoosh's files (``_MAIN_<gen>.toc``, ``MAIN_<segment>.seg``), the marker
 ``newsearch.json`` (format and schema version, checked on every open), the file manifests
-(:mod:`newsearch.manifest`) and the writer lock. :data:`OWN_NAMES` lists every name newsearch
-(or Whoosh for it) ever writes there; newsearch deletes nothing else, and a folder holding
-anything else is someone else's (:func:`inspect_folder`). Whoosh errors on open become one of
-:class:`~newsearch.errors.IndexNotFound`, :class:`~newsearch.errors.IndexVersionError`,
-:class:`~newsearch.errors.IndexDamaged` or :class:`~newsearch.errors.IndexIOError`.
+(:mod:`newsearch.manifest`), the story clusters (:mod:`newsearch.clusters`), the saved
+searches (:mod:`newsearch.watches`) and the writer lock. :data:`OWN_NAMES` lists every name
+newsearch (or Whoosh for it) ever writes there; newsearch deletes nothing else, and a folder
+holding anything else is someone else's (:func:`inspect_folder`). Whoosh errors on open
+become one of :class:`~newsearch.errors.IndexNotFound`,
+:class:`~newsearch.errors.IndexVersionError`, :class:`~newsearch.errors.IndexDamaged` or
+:class:`~newsearch.errors.IndexIOError`.
 
 The marker is written last when an index is created, so it is the creation's commit point: a
 folder without it is either not ours, a newsearch index that lost its marker (it still holds
@@ -74,9 +76,17 @@ _TOC_TEMP = re.compile(rf"^_{INDEX_NAME}_\d+\.toc\.[0-9.]+$")  # ... before its 
 _SEGMENT = re.compile(
     rf"^({INDEX_NAME}_[0-9a-z]{{16}})\.(seg|trm|pst|vps|ntd|npo|nps|[A-Za-z_][A-Za-z0-9_]*\.col)$")
 _MANIFEST = re.compile(r"^newsearch-manifest-(\d+)\.json$")
+# Story clusters of a generation (clusters.py), and the saved searches (watches.py), which
+# are the user's and outlive a rebuild.
+_CLUSTERS = re.compile(r"^newsearch-clusters-(\d+)\.pkl$")
+_CLUSTERS_TEMP = re.compile(r"^newsearch-clusters-\d+\.pkl\.tmp$")
+WATCHES_NAME = "newsearch-watches.json"
+_WATCHES_TEMP = re.compile(rf"^{re.escape(WATCHES_NAME)}\.\w+\.tmp$")  # tempfile.mkstemp's
 _FILES = [
     _TOC, _TOC_TEMP, _SEGMENT, _MANIFEST,
     re.compile(r"^newsearch-manifest-\d+\.json\.tmp$"),
+    _CLUSTERS, _CLUSTERS_TEMP,
+    re.compile(rf"^{re.escape(WATCHES_NAME)}$"), _WATCHES_TEMP,
     re.compile(rf"^{re.escape(MARKER)}(\.tmp)?$"),
     re.compile(rf"^{INDEX_NAME}_WRITELOCK$"),  # Whoosh's lock, held while a commit is written
     re.compile(rf"^{re.escape(WRITER_LOCK)}(\.\d+\.tmp)?$"),  # ours, and its takeover copy
@@ -253,10 +263,10 @@ def clean_generations(folder: Path, generation: int, segments: list[Any]) -> Non
 
 
 def clean_manifests(folder: Path, generation: int) -> None:
-    """Delete the manifests of generations other than ``generation`` (and their temporary
-    files): those of older generations, or of a commit that never happened."""
+    """Delete the manifests and cluster files of generations other than ``generation`` (and
+    their temporary files): those of older generations, or of a commit that never happened."""
     for p in folder.iterdir():
-        m = _MANIFEST.match(p.name)
+        m = _MANIFEST.match(p.name) or _CLUSTERS.match(p.name)
         stale = (m is not None and int(m.group(1)) != generation) or p.name.endswith(".json.tmp")
         if stale and is_own_entry(p):
             with contextlib.suppress(OSError):
@@ -278,17 +288,19 @@ def remove_temporary(folder: Path) -> None:
             elif _WRITER_TMP.match(p.name):
                 shutil.rmtree(p)
             elif _TOC_TEMP.match(p.name) or p.name.endswith(".json.tmp") or p.name == (
-                    MARKER + ".tmp"):
+                    MARKER + ".tmp") or _CLUSTERS_TEMP.match(p.name) or _WATCHES_TEMP.match(
+                    p.name):
                 p.unlink()
 
 
 def clear_index_files(folder: Path) -> None:
     """Delete every file of an unusable index (damaged, of another schema version, or a
     creation cut short) for a fresh start: only names newsearch writes, never anything else
-    in the folder, and never the writer lock its caller holds."""
+    in the folder, never the writer lock its caller holds, and never the saved searches."""
     remove_temporary(folder)
     for p in folder.iterdir():
-        if p.name == WRITER_LOCK or p.name.startswith(WRITER_LOCK) or not is_own_entry(p):
+        if p.name == WRITER_LOCK or p.name.startswith(WRITER_LOCK) or not is_own_entry(p) \
+                or p.name == WATCHES_NAME:
             continue
         with contextlib.suppress(OSError):
             if p.is_dir():

@@ -38,6 +38,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from .article import section_key, section_keys
+from .clusters import cluster_sizes
 from .codec import NewsTermsReader, SegmentPostings, buffer_of, ranges
 from .schema import NO_DATE
 
@@ -201,6 +202,8 @@ class SegmentData:
             np.full(self.n, NO_DATE, dtype=np.int64)
         self.dates = dates
         self.days = np.where(dates > NO_DATE // 2, dates // DAY, NO_DAY).astype(np.int32)
+        self.clusters = read_column(seg_reader, "cluster", self.n, -1)
+        self.added = read_column(seg_reader, "added", self.n, 0)  # index time, UTC µs
         self.lengths: dict[str, np.ndarray] = {}
         self.field_totals: dict[str, int] = {}
         perdoc = seg_reader._perdoc  # the W3 per-document reader holds the length columns
@@ -221,6 +224,7 @@ class SegmentData:
         self._lock = threading.Lock()
         self._initial: dict[str, frozenset[str]] = {}
         self._keywords: dict[str, dict[str, set[str]]] = {}
+        self._dfs: dict[str, dict[str, int]] = {}
         self._stored: _StoredFields | None = None
 
     def stored_fields(self, seg_reader: Any, docnum: int) -> dict[str, Any]:
@@ -246,6 +250,19 @@ class SegmentData:
                 self._keywords[field] = table
             return table
 
+    def doc_frequencies(self, seg_reader: Any, field: str) -> dict[str, int]:
+        """Term → number of documents holding it in ``field`` (deleted ones included), read
+        once from the term table (more-like-this asks for hundreds of terms at a time)."""
+        with self._lock:
+            table = self._dfs.get(field)
+            if table is None:
+                table = {}
+                if field in seg_reader.indexed_field_names():
+                    for btext, info in seg_reader.iter_field(field):
+                        table[btext.decode("utf-8")] = info.doc_frequency()
+                self._dfs[field] = table
+            return table
+
     def terms_starting(self, seg_reader: Any, fields: Sequence[str],
                        letter: str) -> frozenset[str]:
         """The segment's terms in ``fields`` that start with ``letter`` (for fuzzy matching
@@ -263,6 +280,23 @@ class SegmentData:
             with self._lock:
                 self._initial[letter] = found
         return found
+
+
+def read_column(seg_reader: Any, name: str, n: int, default: int) -> np.ndarray:
+    """A numeric column of a segment (the story cluster, the index time) as an array."""
+    if name not in seg_reader.schema or not seg_reader.has_column(name):
+        return np.full(n, default, dtype=np.int64)
+    return np.fromiter(seg_reader.column_reader(name), dtype=np.int64, count=n)
+
+
+def view_clusters(clusters: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster numbers over a generation (a document without one alone in its own, numbered
+    below -1) and each document's number of live versions."""
+    missing = clusters < 0
+    if missing.any():
+        clusters = clusters.copy()
+        clusters[missing] = -2 - np.flatnonzero(missing)
+    return clusters, cluster_sizes(clusters, live)
 
 
 def _labels(seg_reader: Any, field: str) -> dict[str, np.ndarray]:
@@ -378,6 +412,8 @@ class View:
 
         self.dates = cat([s.dates for s, _, _ in segs], np.int64)
         self.days = cat([s.days for s, _, _ in segs], np.int32)
+        self.clusters, self.cluster_size = view_clusters(
+            cat([s.clusters for s, _, _ in segs], np.int64), live)
         self.lengths = {f: cat([s.lengths[f] for s, _, _ in segs], np.float32)
                         for f in TEXT_FIELDS}
         docs = max(1, self.live_count)
@@ -670,6 +706,10 @@ class View:
         """The stored fields of a document (global doc number)."""
         seg, off = self.segments[bisect_right(self._starts, docnum) - 1]
         return seg.stored_fields(readers[seg.key], docnum - off)
+
+    def doc_frequency(self, readers: dict[str, Any], field: str, term: str) -> int:
+        return sum(seg.doc_frequencies(readers[seg.key], field).get(term, 0)
+                   for seg, _off in self.segments)
 
     def mask_of(self, ids: np.ndarray) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)

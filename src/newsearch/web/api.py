@@ -20,8 +20,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ..query import MAX_QUERY_CHARS
+from ..render import article_dict
 from ..searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE, NewsIndex
 from ..stats import IndexStats
+from ..watches import WatchError, check_watches, micros_iso
 
 __all__ = ["DEFAULT_PER_PAGE", "MAX_ID_CHARS", "MAX_SECTIONS", "StatsCache", "index_of", "router"]
 
@@ -61,6 +63,8 @@ class HitOut(BaseModel):
     snippets: list[str] = Field(
         description="HTML-safe: the text is escaped, matches are wrapped in <mark>.")
     rank: int
+    cluster: int = Field(description="The story cluster: versions of one story share it.")
+    versions: int = Field(description="Articles in the cluster (1 for a lone article).")
 
 
 class SearchResultsOut(BaseModel):
@@ -79,6 +83,9 @@ class SearchResultsOut(BaseModel):
         description='"section": counts per section; "lang": counts per article language; '
                     '"date": a histogram over all hits.')
     date_granularity: Literal["day", "month", "year"] | None
+    stories: int | None = Field(
+        description="Distinct stories among the hits (null with all_versions): versions of "
+                    "one story are shown once unless all_versions is true.")
 
 
 class ArticleOut(BaseModel):
@@ -93,6 +100,18 @@ class ArticleOut(BaseModel):
     lang: str | None
     tags: list[str]
     source: str
+    cluster: int | None
+    versions: list[HitOut] = Field(
+        description="Every version of the story, this article included, oldest first.")
+
+
+class WatchNewOut(BaseModel):
+    watch: str
+    count: int = Field(description="New articles the watch's query finds.")
+    ids: list[str] = Field(description="All of them, in the order they were indexed.")
+    since: str
+    next_since: str = Field(description="Pass as since in the next poll.")
+    hits: list[HitOut] = Field(description="The first 100 of them.")
 
 
 class StatsOut(BaseModel):
@@ -165,11 +184,13 @@ def router() -> APIRouter:
             gt=0, le=MAX_HALF_LIFE_DAYS, allow_inf_nan=False,
             description="Half-life in days of the decay of sort=recency.")
         ] = DEFAULT_HALF_LIFE_DAYS,
+        all_versions: Annotated[bool, Query(
+            description="List every version of a story (default: the best one).")] = False,
     ) -> JSONResponse:
         sections = [s[:MAX_SECTION_CHARS] for s in section or ()]
         results = index_of(request).search(
             q, sections=sections, since=since, until=until, sort=sort, page=page,
-            per_page=per_page, half_life_days=half_life)
+            per_page=per_page, half_life_days=half_life, all_versions=all_versions)
         return JSONResponse(results.to_dict())
 
     @r.get("/articles/{article_id}", response_model=ArticleOut,
@@ -178,7 +199,29 @@ def router() -> APIRouter:
            summary="One article in full (the JSON of `newsearch show --json`)")
     def article(request: Request,
                 article_id: Annotated[str, Path(max_length=MAX_ID_CHARS)]) -> JSONResponse:
-        return JSONResponse(index_of(request).get(article_id).to_dict())
+        index = index_of(request)
+        return JSONResponse(article_dict(index.get(article_id), index.versions(article_id)))
+
+    @r.get("/watches/{name}/new", response_model=WatchNewOut,
+           responses={404: {"model": ErrorOut, "description": "No watch with this name."},
+                      422: ERRORS[422]},
+           summary="Articles indexed since `since` that a saved search finds")
+    def watch_new(request: Request, name: Annotated[str, Path(max_length=64)],
+                  since: Annotated[str | None, Query(
+                      max_length=40, description="Indexed after this moment: an ISO date-time "
+                      "(UTC unless it has an offset) or a day, month or year; by default since "
+                      "the watch's last check. Poll again with next_since.")] = None
+                  ) -> JSONResponse:
+        index = index_of(request)
+        try:
+            newest = index.newest_added()
+            alert = check_watches(index, [name], since=since, update=False,
+                                  first=MAX_PER_PAGE)[0]
+        except WatchError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        return JSONResponse({**alert.to_dict(), "since": micros_iso(alert.since),
+                             "next_since": micros_iso(max(newest, alert.since)),
+                             "hits": [h.to_dict() for h in alert.hits]})
 
     @r.get("/stats", response_model=StatsOut,
            summary="Articles, sections and date range (the JSON of `newsearch stats --json`)")

@@ -3,7 +3,7 @@
     GET /                 ─▶ SearchForm (lenient parsing of the query string)
                           ─▶ NewsIndex.search ─▶ SearchView (facet links, histogram, pages)
                           ─▶ templates/search.html
-    GET /articles/{id}    ─▶ NewsIndex.get ─▶ templates/article.html
+    GET /articles/{id}    ─▶ NewsIndex.get, .versions, .similar ─▶ templates/article.html
     GET /static/{name}    ─▶ bytes loaded from the package's static/ folder at import
 
 Everything a page needs is computed here (every link is built from the parsed form, never
@@ -35,11 +35,15 @@ from ..errors import ArticleNotFound, QueryError
 from ..query import MAX_QUERY_CHARS, day_bound
 from ..results import FacetValue, SearchResults
 from ..searcher import MAX_PAGE, MAX_PER_PAGE, SORTS
+from ..trends import BY
 from .api import DEFAULT_PER_PAGE, MAX_ID_CHARS, MAX_SECTIONS, index_of
+from .charts import SERIES_CLASSES, trend_svg
 
 __all__ = ["SearchForm", "error_page", "router"]
 
 MAX_FACETS_SHOWN = 30
+MAX_TREND_QUERIES = 4  # query boxes on the trend page
+RELATED_SHOWN = 5  # stories in the article page's Related list
 HISTOGRAM_LEVELS = 20  # bar heights in 5 % steps: CSS classes h0 ... h20
 MAX_BARS = 120  # periods drawn with their gaps; longer spans keep only non-empty ones
 PAGE_WINDOW = 2  # page links shown either side of the current page
@@ -450,6 +454,16 @@ def paragraphs(text: str) -> list[str]:
 # --- routes --------------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class TrendOptions:
+    """The trend page's form, as given."""
+
+    by: str
+    sections: list[str]
+    since: str | None
+    until: str | None
+
+
 def router() -> APIRouter:
     r = APIRouter()
 
@@ -495,8 +509,9 @@ def router() -> APIRouter:
             view.tips = zero_hit_tips(form, root, without)
         hits = [(hit, article_href(root, hit.id, form), external_url(hit.url))
                 for hit in results.hits]
+        trend_query = urlencode([("q", form.q)] + [("section", s) for s in form.sections])
         return _render(request, "search.html", form=form, error=None, view=view, hits=hits,
-                        stats=None)
+                       stats=None, trend_query=trend_query)
 
     @r.api_route("/articles/{article_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def article_page(request: Request, article_id: str) -> HTMLResponse:
@@ -506,15 +521,65 @@ def router() -> APIRouter:
         try:
             if len(article_id) > MAX_ID_CHARS:
                 raise ArticleNotFound(article_id[:MAX_ID_CHARS] + "…")
-            article = index_of(request).get(article_id)
+            index = index_of(request)
+            article = index.get(article_id)
+            versions = [(v, article_href(root, v.id, form)) for v in index.versions(article_id)]
+            related = [(h, article_href(root, h.id, form))
+                       for h in index.similar(article_id, limit=RELATED_SHOWN).hits]
         except ArticleNotFound:
             return error_page(request, 404, "There is no article with this id in the index.")
         sections = [(name, form.url(root, q=q, sections=[]) if (q := section_query(name))
                      else None) for name in article.sections]
         return _render(request, "article.html", form=form, article=article,
                        body=paragraphs(article.body), sections=sections,
-                       link=external_url(article.url),
+                       link=external_url(article.url), versions=versions, related=related,
                        back=form.url(root, page=form.page) if form.q else None)
+
+    @r.api_route("/trend", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    def trend_page(request: Request) -> HTMLResponse:
+        form = SearchForm()
+        root = _root(request)
+        params = request.query_params
+        queries = [q.strip()[:MAX_QUERY_CHARS] for q in params.getlist("q") if q.strip()]
+        queries = queries[:MAX_TREND_QUERIES]
+        by = params.get("by", "month")
+        options = TrendOptions(by if by in BY else "month", params.getlist("section"),
+                               params.get("since") or None, params.get("until") or None)
+        context: dict[str, Any] = {"queries": queries, "slots": max(0, MAX_TREND_QUERIES - len(
+            queries)), "by_values": BY, "options": options, "trend": None, "svg": "",
+                                   "error": None, "csv_href": None}
+        if queries:
+            try:
+                trend = index_of(request).trend(queries, by=options.by,
+                                                sections=options.sections,
+                                                since=options.since, until=options.until)
+            except QueryError as exc:
+                context["error"] = str(exc)
+                return _render(request, "trend.html", 400, form=form, **context)
+            query = urlencode([("q", q) for q in queries] + [
+                (k, v) for k, v in (("by", options.by), ("since", options.since),
+                                    ("until", options.until)) if v]
+                + [("section", s) for s in options.sections])
+            context.update(trend=trend, svg=trend_svg(trend),
+                           csv_href=f"{root}/trend.csv?{query}",
+                           classes=SERIES_CLASSES)
+        return _render(request, "trend.html", form=form, **context)
+
+    @r.api_route("/trend.csv", methods=["GET", "HEAD"])
+    def trend_csv(request: Request) -> Response:
+        params = request.query_params
+        queries = [q.strip()[:MAX_QUERY_CHARS] for q in params.getlist("q")
+                   if q.strip()][:MAX_TREND_QUERIES]
+        if not queries:
+            return Response("give at least one query (q=...)\n", 422, media_type="text/plain")
+        try:
+            trend = index_of(request).trend(
+                queries, by=params.get("by", "month"), sections=params.getlist("section"),
+                since=params.get("since") or None, until=params.get("until") or None)
+        except QueryError as exc:
+            return Response(f"{exc}\n", 400, media_type="text/plain")
+        return Response(trend.to_csv(), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="trend-{trend.by}.csv"'})
 
     @r.get("/static/{name}")
     def static(request: Request, name: str) -> Response:

@@ -1,0 +1,203 @@
+"""Saved searches ("watches") and the alerts they raise for newly indexed articles.
+
+    watch add/remove/list ─▶ newsearch-watches.json in the index folder (atomic rewrites)
+    index run / watch check ─▶ for each watch: its query evaluated over the segments holding
+        articles indexed after a mark (NewsIndex.new_matches), never over the whole archive
+        ─▶ WatchAlert (watch, count, ids, the first hits)
+
+Every article carries the time it was indexed (UTC microseconds, the ``added`` column; see
+:mod:`newsearch.indexer`), and those times only grow. "New" means indexed after a mark: the
+start of an index run, a date (``--since``), or the newest index time the watch's previous
+check saw (``--since-last``, the default), which no article committed later can be under.
+An article re-indexed because its file changed counts as new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import NewsearchError, QueryError
+from .query import day_bound
+from .results import Hit
+from .storage import WATCHES_NAME, index_path
+
+if TYPE_CHECKING:
+    from .searcher import NewsIndex
+
+__all__ = ["WATCHES_FILE", "Watch", "WatchAlert", "WatchError", "add_watch", "check_watches",
+           "load_watches", "micros_iso", "remove_watch", "watches"]
+
+WATCHES_FILE = WATCHES_NAME
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FIRST_HITS = 3  # titles shown per watch
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class WatchError(NewsearchError):
+    """A watch that cannot be added, removed or found."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+@dataclass(slots=True)
+class Watch:
+    name: str
+    query: str
+    sections: list[str] = field(default_factory=list)
+    created: int = 0  # UTC µs
+    checked: int | None = None  # the newest index time the last --since-last check saw
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "query": self.query, "sections": list(self.sections),
+                "created": micros_iso(self.created),
+                "checked": micros_iso(self.checked) if self.checked is not None else None}
+
+
+@dataclass(slots=True)
+class WatchAlert:
+    """The articles a watch matched among those indexed after ``since`` (UTC µs)."""
+
+    watch: str
+    count: int
+    ids: list[str]
+    hits: list[Hit] = field(default_factory=list)  # the first few, for display
+    since: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"watch": self.watch, "count": self.count, "ids": list(self.ids)}
+
+
+def micros_iso(us: int) -> str:
+    """UTC microseconds as an ISO date-time (what ``since`` takes back, exactly)."""
+    return (_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds")
+
+
+def _path(index: str | os.PathLike[str] | None) -> Path:
+    return index_path(index) / WATCHES_FILE
+
+
+def load_watches(index: str | os.PathLike[str] | None = None) -> list[Watch]:
+    try:
+        raw = json.loads(_path(index).read_text("utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        raise WatchError(f"cannot read the saved searches in {_path(index)}: {exc}") from None
+    return [Watch(w["name"], w["query"], list(w.get("sections", [])), int(w.get("created", 0)),
+                  w.get("checked")) for w in raw.get("watches", [])]
+
+
+def _save(index: str | os.PathLike[str] | None, items: list[Watch]) -> None:
+    target = _path(index)
+    data = {"watches": [{"name": w.name, "query": w.query, "sections": w.sections,
+                         "created": w.created, "checked": w.checked} for w in items]}
+    fd, tmp = tempfile.mkstemp(prefix=WATCHES_FILE + ".", suffix=".tmp", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+def watches(index: str | os.PathLike[str] | None = None) -> list[Watch]:
+    """The saved searches of the index at ``index``, in the order they were added."""
+    from .searcher import open_index
+
+    open_index(index, results_cache=0).close()  # a typed error when there is no index
+    return load_watches(index)
+
+
+def add_watch(index: str | os.PathLike[str] | None, name: str, query: str, *,
+              sections: list[str] | None = None) -> Watch:
+    """Save a search under ``name`` (letters, digits, ``_ . -``; at most 64)."""
+    from .query import parse_query
+    from .searcher import open_index
+
+    if not NAME_RE.match(name):
+        raise WatchError(f"“{name}” is not a watch name: use up to 64 letters, digits, "
+                         "'_', '.' or '-', starting with a letter or digit")
+    parse_query(query, strict=True)  # a QueryError now, not at every index run
+    open_index(index, results_cache=0).close()
+    items = load_watches(index)
+    if any(w.name == name for w in items):
+        raise WatchError(f"a watch named “{name}” exists already; remove it first")
+    watch = Watch(name, query, [s for s in sections or [] if s.strip()],
+                  since_micros(datetime.now(UTC)))
+    _save(index, [*items, watch])
+    return watch
+
+
+def remove_watch(index: str | os.PathLike[str] | None, name: str) -> None:
+    items = load_watches(index)
+    if not any(w.name == name for w in items):
+        raise WatchError(f"there is no watch named “{name}”")
+    _save(index, [w for w in items if w.name != name])
+
+
+def since_micros(value: date | datetime | str, *, parameter: str = "since") -> int:
+    """A ``since`` bound as UTC µs: a datetime (naive = UTC), an ISO date-time, or a day,
+    month or year (its start)."""
+    moment: date | None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value \
+                else day_bound(value, end=False)
+        except ValueError as exc:
+            raise QueryError(value, f"{parameter} {exc}", parameter=parameter) from None
+    else:
+        moment = value
+    if moment is None:
+        raise QueryError(str(value), f"{parameter} is not a date", parameter=parameter)
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def check_watches(index: NewsIndex | str | os.PathLike[str] | None = None,
+                  names: list[str] | None = None, *, since: date | datetime | str | None = None,
+                  after: int | None = None, update: bool = True,
+                  first: int = FIRST_HITS) -> list[WatchAlert]:
+    """Match the watches (all, or ``names``) against the articles indexed after a mark:
+    ``after`` (UTC µs), else ``since``, else each watch's last check (``--since-last``; the
+    watch's creation the first time). With ``update`` and no explicit mark, each watch's
+    mark moves to the newest index time seen, so the next check reports only what came
+    later. ``first`` hits per watch are kept for display."""
+    from .searcher import NewsIndex, open_index
+
+    own = not isinstance(index, NewsIndex)
+    ix = index if isinstance(index, NewsIndex) else open_index(index, results_cache=0)
+    try:
+        items = load_watches(ix.path)
+        if names:
+            missing = [n for n in names if not any(w.name == n for w in items)]
+            if missing:
+                raise WatchError(f"there is no watch named “{missing[0]}”")
+        chosen = [w for w in items if not names or w.name in names]
+        mark = after if after is not None else (since_micros(since) if since is not None
+                                                else None)
+        alerts = []
+        newest = ix.newest_added()
+        for w in chosen:
+            start = mark if mark is not None else (w.checked if w.checked is not None
+                                                   else w.created)
+            docs, hits = ix.new_matches(w.query, sections=w.sections, after=start,
+                                        first=first)
+            alerts.append(WatchAlert(w.name, len(docs), docs, hits, start))
+            if mark is None and update:
+                w.checked = max(newest, start)
+        if mark is None and update and chosen:
+            _save(ix.path, items)
+        return alerts
+    finally:
+        if own:
+            ix.close()
