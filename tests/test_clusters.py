@@ -80,6 +80,22 @@ def test_versions_collapse_into_one_hit_with_a_count(archive: tuple[Path, Path])
                                                "Bank lifts rates again, more rises possible"}
 
 
+def test_versions_are_listed_oldest_first_even_before_1970(tmp_path: Path) -> None:
+    # Day numbers before 1970 are negative: only the undated version goes last.
+    path = _write(tmp_path / "f.jsonl", [
+        {"id": "late", "title": "Central bank raises rates", "body": WIRE,
+         "date": "1987-05-07T08:00:00Z"},
+        {"id": "undated", "title": "Bank lifts rates", "body": UPDATE},
+        {"id": "early", "title": "Bank lifts rates again",
+         "body": WIRE.replace("stubborn", "high"), "date": "1965-05-07T08:00:00Z"},
+    ])
+    index_paths([path], tmp_path / "index", jobs=1)
+    with open_index(tmp_path / "index") as ix:
+        hit = ix.search("interest rate").hits[0]
+        assert hit.versions == 3
+        assert [ix.get(v.id).key for v in ix.versions(hit.id)] == ["early", "late", "undated"]
+
+
 def test_deleting_a_file_dissolves_its_articles_from_clusters(
         archive: tuple[Path, Path]) -> None:
     root, index = archive

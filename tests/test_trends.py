@@ -107,3 +107,18 @@ def test_reuters_cocoa_by_month_equals_monthly_searches(corpora: Path, tmp_path:
                                      "--index", str(index), "--json"],
                               catch_exceptions=False).output
         assert json.loads(found)["total"] == p["count"], month
+
+
+def test_articles_before_1970_are_counted(tmp_path: Path) -> None:
+    """Day numbers before 1970 are negative; only the undated ones stay out of a trend."""
+    rows = [("a", "1965-07-01T10:00:00Z"), ("b", "1969-12-31T10:00:00Z"),
+            ("c", "1970-01-02T10:00:00Z"), ("d", None)]
+    (tmp_path / "f.jsonl").write_text("\n".join(json.dumps(
+        {"id": i, "title": f"Copper report {i}", "body": f"Copper output, part {i}.",
+         "date": d}) for i, d in rows), encoding="utf-8")
+    index_paths([tmp_path / "f.jsonl"], tmp_path / "index", jobs=1)
+    with open_index(tmp_path / "index") as ix:
+        t = ix.trend("copper", by="year")
+    assert t.series[0].total == 4
+    assert t.series[0].periods == [("1965", 1), ("1966", 0), ("1967", 0), ("1968", 0),
+                                   ("1969", 1), ("1970", 1)]
