@@ -31,6 +31,7 @@ import contextlib
 import os
 import pickle
 import re
+import threading
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,6 +59,7 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 # Odd multipliers that mix three word hashes into one shingle hash (order matters).
 _MIX = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77))
 _TEMPLATE = MinHash(num_perm=NUM_PERM, hashfunc=int)  # permutations computed once
+_scratch = threading.local()
 
 
 class _WordHashes(dict[str, int]):
@@ -84,9 +86,19 @@ def sketch(title: str, body: str) -> np.ndarray | None:
         return None
     h = np.fromiter(map(_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
     shingles = (h[:-2] * _MIX[0] + h[1:-1] * _MIX[1] + h[2:]) & _MASK32
-    m = _TEMPLATE.copy()
+    m = _scratch_minhash()
+    m.clear()
     m.update_batch(shingles.tolist())
     return m.hashvalues.astype(np.uint32)
+
+
+def _scratch_minhash() -> MinHash:
+    # One MinHash per thread, cleared for each article: MinHash.copy() re-validates the
+    # permutations every time (a fifth of the sketch's cost).
+    m: MinHash | None = getattr(_scratch, "minhash", None)
+    if m is None:
+        m = _scratch.minhash = _TEMPLATE.copy()
+    return m
 
 
 def _minhash(sig: np.ndarray) -> LeanMinHash:
