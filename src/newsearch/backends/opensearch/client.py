@@ -20,6 +20,7 @@ Two layers of retrying, for two kinds of trouble:
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -49,6 +50,12 @@ MAX_BACKOFF = 30.0
 REQUEST_TIMEOUT = 30.0
 
 T = TypeVar("T")
+
+# opensearch-py logs every failed request (a 404 for an index that is not there yet, a dead
+# node) as a warning; without this handler Python's last resort prints them on the terminal
+# of a CLI whose errors are one sentence. An application that configures logging still
+# receives them.
+logging.getLogger("opensearch").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True, slots=True)
