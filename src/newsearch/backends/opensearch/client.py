@@ -48,6 +48,7 @@ RETRY_SECONDS = 180.0
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 REQUEST_TIMEOUT = 30.0
+POOL_MAXSIZE = 32
 
 T = TypeVar("T")
 
@@ -153,6 +154,9 @@ class Cluster:
             # A node that went away is tried again after a second (opensearch-py's default,
             # 60 s, would keep a restarted node idle for a minute).
             dead_timeout=1,
+            # Connections kept open per node: urllib3 keeps one by default, so a web server's
+            # threads each opened (and threw away) a connection per request.
+            pool_maxsize=POOL_MAXSIZE,
         )
 
     @property
