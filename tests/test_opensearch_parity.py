@@ -6,8 +6,9 @@ fallback.
 
 What must agree (the issue's tolerances): totals exactly, the top 10 overlapping in at least
 9 of 10 on average (a hit tied with Whoosh's tenth counts: ties are ordered by document
-number there and by id in the cluster), section, language and date facets exactly, the fallback, the notices and
-"did you mean", and for every hit both return, the snippets character for character.
+number there and by id in the cluster), section, language and date facets exactly, the
+fallback, the notices and "did you mean", and for every hit both return, the snippets
+character for character.
 """
 
 from __future__ import annotations

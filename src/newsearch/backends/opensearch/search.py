@@ -139,7 +139,10 @@ class _Generation:
             buckets = aggs.get("df", {}).get("buckets", {})
             for i, (f, t, _b) in enumerate(missing):
                 self.df[(f, t)] = int(buckets[str(i)]["doc_count"])
-        return LeafStats(self.documents, tuple(self.df[k] for k in keys), self.newest)
+        # A running index run's documents can be searchable before its generation is
+        # raised: a frequency above this generation's count would make idf meaningless.
+        return LeafStats(self.documents, tuple(min(self.df[k], self.documents) for k in keys),
+                         self.newest)
 
 
 def _regex_prefix(prefix: str) -> str:
