@@ -201,7 +201,7 @@ def index_stats(index: str | os.PathLike[str] | None = None, *, backend: str | N
     target = resolve(index, backend, opensearch_url)
     if target.backend == "opensearch":
         with open_index(index, backend=backend, opensearch_url=opensearch_url) as ix:
-            return ix.stats()  # type: ignore[no-any-return]
+            return ix.stats()
     from .stats import index_stats as whoosh_index_stats
 
     return whoosh_index_stats(target.index)
