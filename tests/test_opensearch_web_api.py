@@ -23,7 +23,14 @@ from newsearch.backends.opensearch import Cluster, OpenSearchIndex
 
 from .conftest import SAMPLE
 from .opensearch_support import LocalCluster
-from .web_support import ARTICLES, EVIL_URL, LiveServer, live_server, write_articles
+from .web_support import (
+    ARTICLES,
+    EVIL_URL,
+    LiveServer,
+    live_server,
+    served_by_cli,
+    write_articles,
+)
 
 httpx = pytest.importorskip("httpx")
 
@@ -47,6 +54,7 @@ from .test_web_api import (  # noqa: E402, F401 - collected again here, over the
     test_stats_is_the_json_of_stats,
     test_unknown_api_path_is_json,
     test_unknown_article_is_a_json_404,
+    without_timing,
 )
 
 pytestmark = pytest.mark.opensearch
@@ -90,6 +98,18 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
 def test_the_app_serves_the_cluster(client: httpx.Client, index: str) -> None:
     assert index.startswith("opensearch+http://")
     assert client.get("/api/stats").json()["index"] == index
+
+
+def test_serve_takes_the_backend_options(opensearch: LocalCluster, index: str,
+                                        client: httpx.Client) -> None:
+    name = index.rsplit("/", 1)[1]
+    # `newsearch serve --index NAME --backend opensearch --opensearch-url URLS`
+    with served_by_cli(Path(name), "--backend", "opensearch", "--opensearch-url",
+                       opensearch.urls) as served:
+        res = httpx.get(served.url + "/api/search", params={"q": "harbour"}, timeout=60)
+        assert res.status_code == 200
+        assert without_timing(res.json()) == without_timing(
+            client.get("/api/search", params={"q": "harbour"}).json())
 
 
 def test_articles_indexed_while_serving_appear_without_restart(
