@@ -96,6 +96,8 @@ def compare(indexes, queries: list[str]) -> None:
                 assert wb[i].snippets == wa[i].snippets, (q, i)
                 assert (wb[i].title, wb[i].date, wb[i].section) == \
                     (wa[i].title, wa[i].date, wa[i].section)
+    print(f"{len(queries)} queries, top-10 overlap {sum(overlaps) / len(overlaps):.3f} on "
+          f"average, lowest {min(overlaps):.1f}")  # the figure for bench/README.md (-s)
     assert len(overlaps) >= len(queries) - 2  # nearly every query finds something
     assert sum(overlaps) / len(overlaps) >= 0.9, overlaps
 
