@@ -289,9 +289,14 @@ def read_meta(cluster: Cluster, index: str) -> dict[str, Any] | None:
 
 
 def set_generation(cluster: Cluster, index: str, generation: int) -> None:
-    """Record that ``index`` (its documents made searchable) is now at ``generation``."""
+    """Record that ``index`` (its documents made searchable) is now at ``generation``, and
+    the bytes it takes on the cluster's disks then (every copy of every shard): ``newsearch
+    stats`` reports that figure, which background merges would otherwise change between
+    two asks."""
     meta = read_meta(cluster, index) or {}
-    meta = {**meta, "generation": int(generation)}
+    store = cluster.call(cluster.client.indices.stats, index=index, metric="store")
+    meta = {**meta, "generation": int(generation),
+            "index_bytes": int(store["_all"]["total"]["store"]["size_in_bytes"])}
     # _meta is replaced as a whole by a mapping update: send all of it.
     cluster.call(cluster.client.indices.put_mapping, index=index,
                  body={"_meta": {"newsearch": meta}})

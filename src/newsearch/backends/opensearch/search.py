@@ -378,7 +378,8 @@ class OpenSearchIndex:
         return article_from_source(found[0]["_source"])
 
     def stats(self) -> IndexStats:
-        """As ``newsearch stats``: articles, sections by count, date range, undated."""
+        """As ``newsearch stats``: articles, sections by count, date range, undated, and
+        the bytes the index took in the cluster after the last batch (replicas included)."""
         resp = self._search({
             "size": 0, "track_total_hits": True,
             "aggs": {"section": {"terms": {"field": "section", "size": LABELS_MAX,
@@ -393,11 +394,14 @@ class OpenSearchIndex:
             return when.strftime("%Y-%m-%d") if when else None
 
         sections = {b["key"]: int(b["doc_count"]) for b in aggs["section"]["buckets"]}
+        meta = read_meta(self.cluster, self.name) or {}
         return IndexStats(
             documents=int(resp["hits"]["total"]["value"]),
             sections=dict(sorted(sections.items(), key=lambda kv: (-kv[1], kv[0]))),
             date_min=day("lo"), date_max=day("hi"),
-            undated=int(aggs["undated"]["doc_count"]), index=self.path)
+            undated=int(aggs["undated"]["doc_count"]), index=self.path,
+            # As the last index batch left it (see mapping.set_generation).
+            index_bytes=int(meta.get("index_bytes", 0)))
 
     def close(self) -> None:
         self.cluster.close()
