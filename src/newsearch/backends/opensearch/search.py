@@ -31,7 +31,7 @@ from ...article import Article, section_key, section_keys
 from ...errors import ArticleNotFound, QueryError
 from ...facets import GRANULARITIES
 from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, compile_query
-from ...query import Or, ParsedQuery, Word, parse_query
+from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
 from ...results import FacetValue, Hit, SearchResults
 from ...schema import epoch_to_datetime
 from ...searcher import (
@@ -54,7 +54,7 @@ from ...searcher import (
 )
 from ...snippets import SnippetQuery, lead, snippets
 from ...stats import IndexStats
-from ...suggest import Vocabulary, edit_distance, replace_word
+from ...suggest import KEEP_FROM, MIN_NEAR_CHARS, Vocabulary, edit_distance, replace_word
 from ...textnorm import CYRILLIC_CHAR
 from .aggs import facet_aggs, facets_from_response
 from .client import Address, Cluster, parse_url
@@ -130,19 +130,26 @@ class _Generation:
     def leaf_stats(self, leaves: Sequence[Leaf]) -> LeafStats:
         """Document count, each leaf's document frequency (asked for only once per
         generation) and the newest date."""
-        keys = [(f, t) for f, t, _b in leaves]
-        missing = [leaf for leaf, k in zip(leaves, keys, strict=True) if k not in self.df]
+        # A leaf's frequency depends on its field and term only (dsl._df_query).
+        keys = [(leaf.fields[0], leaf.term) for leaf in leaves]
+        missing = list({k: leaf for leaf, k in zip(leaves, keys, strict=True)
+                        if k not in self.df}.items())
         if missing:
-            missing = list(dict.fromkeys(missing))
-            body = stats_body(missing)
+            body = stats_body([leaf for _k, leaf in missing])
             aggs = self.index._search(body).get("aggregations", {})
             buckets = aggs.get("df", {}).get("buckets", {})
-            for i, (f, t, _b) in enumerate(missing):
-                self.df[(f, t)] = int(buckets[str(i)]["doc_count"])
+            for i, (k, _leaf) in enumerate(missing):
+                self.df[k] = int(buckets[str(i)]["doc_count"])
         # A running index run's documents can be searchable before its generation is
         # raised: a frequency above this generation's count would make idf meaningless.
         return LeafStats(self.documents, tuple(min(self.df[k], self.documents) for k in keys),
                          self.newest)
+
+
+def _holding(terms: Sequence[str]) -> dict[str, Any]:
+    """The articles holding any of ``terms`` in a searched field."""
+    return {"bool": {"should": [{"terms": {terms_field(f): list(terms)}} for f in VOCAB_FIELDS],
+                     "minimum_should_match": 1}}
 
 
 def _regex_prefix(prefix: str) -> str:
@@ -151,14 +158,14 @@ def _regex_prefix(prefix: str) -> str:
 
 
 class _ClusterVocabulary(Vocabulary):
-    """:class:`newsearch.suggest.Vocabulary` with its candidates from the cluster: the term
+    """:class:`newsearch.suggest.Vocabulary` with its look-alikes from the cluster: the term
     suggester reads each shard's term dictionary for words within the edits asked for (same
-    first letter, most documents first), and the rules of ``Vocabulary`` decide as for
-    Whoosh (the edit distance checked again with newsearch's own function)."""
+    first letter), and the rules of ``Vocabulary`` decide as for Whoosh (the edit distance
+    checked again with newsearch's own function, closest first, then most frequent)."""
 
     def __init__(self, index: OpenSearchIndex) -> None:
         self.index = index
-        super().__init__((), self._count)
+        super().__init__(lambda _letter: (), self._count)
 
     def _count(self, term: str) -> int:
         """Documents holding ``term``, summed over the text fields (as the Whoosh side)."""
@@ -168,7 +175,7 @@ class _ClusterVocabulary(Vocabulary):
         buckets = resp["aggregations"]["df"]["buckets"]
         return sum(int(b["doc_count"]) for b in buckets.values())
 
-    def _near(self, term: str, maxdist: int) -> list[str]:
+    def _near(self, term: str, maxdist: int) -> list[tuple[str, int]]:
         if not term:
             return []
         suggest = {f"s{i}": {"text": term, "term": {
@@ -183,12 +190,15 @@ class _ClusterVocabulary(Vocabulary):
             for entry in entries:
                 for opt in entry.get("options", []):
                     freq[opt["text"]] = freq.get(opt["text"], 0) + int(opt.get("freq", 0))
-        out = [c for c in freq if c != term and c.isalpha() and c[:1] == term[:1]
-               and abs(len(c) - len(term)) <= maxdist
-               and edit_distance(term, c, maxdist) <= maxdist]
-        for c in out:
-            self._df_cache.setdefault(c, freq[c])
-        out.sort(key=lambda t: (-self.df(t), t))
+        out = []
+        for c in freq:
+            if c == term or not c.isalpha() or c[:1] != term[:1] or \
+                    len(c) <= MIN_NEAR_CHARS or abs(len(c) - len(term)) > maxdist:
+                continue
+            d = edit_distance(term, c, maxdist)
+            if d <= maxdist:
+                out.append((c, d))
+        out.sort(key=lambda c: (c[1], -self.df(c[0]), c[0]))
         return out
 
 
@@ -420,19 +430,9 @@ class OpenSearchIndex:
 
     def _counts(self, plans: Sequence[Any], filters: Sequence[Any]) -> list[int]:
         """How many articles each plan matches under the filters (one request)."""
-        lines: list[dict[str, Any]] = []
-        for plan in plans:
-            query = {"bool": {"filter": [compile_plan(plan), *map(compile_plan, filters)]}}
-            lines += [{}, {"size": 0, "track_total_hits": True, "query": query}]
-        resp = self.cluster.call(self.cluster.client.msearch, index=self.name, body=lines)
-        out = []
-        for r in resp["responses"]:
-            if "error" in r:
-                status = int(r.get("status", 500))
-                raise TransportError(status, str(r["error"].get("type", "error")), r["error"])
-            self._check_shards(r)
-            out.append(int(r["hits"]["total"]["value"]))
-        return out
+        return self._count_queries(
+            [{"bool": {"filter": [compile_plan(plan), *map(compile_plan, filters)]}}
+             for plan in plans])
 
     def _hit(self, h: dict[str, Any], highlight: SnippetQuery, rank: int,
              with_snippets: bool) -> Hit:
@@ -460,6 +460,8 @@ class OpenSearchIndex:
         )
 
     def _suggest(self, parsed: ParsedQuery, gen: _Generation) -> str | None:
+        """As NewsIndex._suggest: rare or absent words replaced by a better-attested
+        look-alike, preferring one found with the query's other words."""
         langs = gen.languages
         words = [w for w in parsed.node.words()
                  if (toks := TOKEN_RE.findall(w)) and len(toks) == 1
@@ -467,18 +469,48 @@ class OpenSearchIndex:
         if not words:
             return None
         vocab = gen.vocabulary
+        held = {w: _holding(query_terms(TOKEN_RE.findall(w)[0], langs))
+                for w in dict.fromkeys(words)}
+        matched_by = dict(zip(held, self._count_queries(list(held.values())), strict=True))
+        found = [w for w, m in matched_by.items() if m]
         text = parsed.text
         changed = False
-        for w in dict.fromkeys(words):
+        for w in held:
+            matched = matched_by[w]
+            if matched >= KEEP_FROM:
+                continue
             token = TOKEN_RE.findall(w)[0]
-            best = vocab.correction(query_terms(token, langs)[0])
+            others = [held[o] for o in found if o != w]
+
+            def together(term: str, others: list[dict[str, Any]] = others) -> int:
+                return self._count_queries([{"bool": {"filter": [*others,
+                                                                 _holding((term,))]}}])[0]
+
+            best = vocab.correction(query_terms(token, langs)[0], matched,
+                                    together if others else None)
             surface = self._surface(best, cyrillic=bool(CYRILLIC_CHAR.search(token))) \
                 if best else None
             if surface is None:
                 continue
-            text = replace_word(text, w, surface)
-            changed = True
+            new_text = replace_word(text, w, surface, TEXT_FIELDS)
+            changed |= new_text != text
+            text = new_text
         return text if changed else None
+
+    def _count_queries(self, queries: Sequence[dict[str, Any]]) -> list[int]:
+        """How many articles each query matches (one request)."""
+        lines: list[dict[str, Any]] = []
+        for q in queries:
+            lines += [{}, {"size": 0, "track_total_hits": True, "query": q}]
+        resp = self.cluster.call(self.cluster.client.msearch, index=self.name, body=lines)
+        out = []
+        for r in resp["responses"]:
+            if "error" in r:
+                raise TransportError(int(r.get("status", 500)),
+                                     str(r["error"].get("type", "error")), r["error"])
+            self._check_shards(r)
+            out.append(int(r["hits"]["total"]["value"]))
+        return out
 
     def _surface(self, term: str, *, cyrillic: bool) -> str | None:
         """A word as articles spell it for an index term (as NewsIndex._surface)."""
