@@ -29,7 +29,8 @@ from pathlib import Path
 from newsearch import index_paths, open_index
 from newsearch.backends.opensearch import Cluster
 from newsearch.corpus import CorpusFile, walk
-from newsearch.indexer import read_file
+from newsearch.indexer import read_file_parts
+from newsearch.segments import PART_ARTICLES, PART_CHARS
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 URLS = "http://127.0.0.1:9200,http://127.0.0.1:9201,http://127.0.0.1:9202"
@@ -71,7 +72,8 @@ def replicate(out: Path, copies: int) -> int:
     for f in walk([str(CORPORA)]):
         if not isinstance(f, CorpusFile):
             continue
-        for a, _key in read_file(f)[1]:
+        for a, _key in (a for _m, part in read_file_parts(f, PART_ARTICLES, PART_CHARS)
+                        for a in part):
             for k in range(1, copies + 1):
                 batch.append(json.dumps({
                     "id": f"{a.id}-c{k}", "title": f"[copy {k}] {a.title}", "body": a.body,

@@ -32,7 +32,7 @@ from newsearch.backends.opensearch import (
 )
 from newsearch.corpus import CorpusFile, walk
 from newsearch.facets import date_facet, section_facet
-from newsearch.indexer import index_paths, read_file
+from newsearch.indexer import index_paths, read_file_parts
 from newsearch.plan import (
     Evaluator,
     PAll,
@@ -49,6 +49,7 @@ from newsearch.plan import (
 )
 from newsearch.query import parse_query
 from newsearch.ranking import bm25_scores
+from newsearch.segments import PART_ARTICLES, PART_CHARS
 
 pytestmark = pytest.mark.opensearch
 
@@ -139,7 +140,8 @@ def cluster(opensearch, archive: Path):
     docs = []
     for f in walk([str(archive / "feed.jsonl")]):
         assert isinstance(f, CorpusFile), f
-        _meta, arts = read_file(f)
+        arts = [a for _meta, part in read_file_parts(f, PART_ARTICLES, PART_CHARS)
+                for a in part]
         docs += [(a.id, document(a, key)) for a, key in arts]
     assert len(docs) == len(ARTICLES)
     names = {}

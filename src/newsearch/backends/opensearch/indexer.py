@@ -32,9 +32,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...corpus import CorpusFile
-from ...indexer import BATCH_ARTICLES, IndexReport, ProgressFn, _index, _Run, read_file
+from ...indexer import BATCH_ARTICLES, IndexReport, ProgressFn, _index, _Run, read_file_parts
 from ...manifest import Manifest
-from ...segments import FileMeta
+from ...segments import PART_ARTICLES, PART_CHARS, FileMeta
 from .bulk import BulkWriter, loading
 from .client import Address, Cluster, parse_url
 from .lock import ClusterLock
@@ -58,18 +58,19 @@ CLUSTER_BATCH_ARTICLES = BATCH_ARTICLES // 4
 
 
 def _read_chunk(files: list[CorpusFile]) -> list[tuple[FileMeta, list[tuple[str, Any]]]]:
-    """A worker's part: read each file and analyse its articles into documents."""
+    """A worker's part: read each file (in parts, as the Whoosh builders do) and analyse its
+    articles into documents."""
     out = []
     for f in files:
-        meta, articles = read_file(f)
-        out.append((meta, [(a.id, document(a, key)) for a, key in articles]))
+        for meta, articles in read_file_parts(f, PART_ARTICLES, PART_CHARS):
+            out.append((meta, [(a.id, document(a, key)) for a, key in articles]))
     return out
 
 
 class DocumentPool:
     """Reads and analyses files on ``jobs`` processes, with the interface of
-    newsearch.segments.BuilderPool (submit, result, write, flush), writing to a bulk writer
-    instead of segments."""
+    newsearch.segments.BuilderPool (submit, next_part, write, flush), writing to a bulk
+    writer instead of segments."""
 
     def __init__(self, writer: BulkWriter, jobs: int) -> None:
         self.writer = writer
@@ -88,13 +89,14 @@ class DocumentPool:
         else:
             self.pending[chunk_id] = self.pool.apply_async(_read_chunk, (files,))
 
-    def result(self, chunk_id: int) -> list[FileMeta]:
+    def next_part(self, chunk_id: int) -> tuple[int, list[FileMeta], bool]:
+        """All of a chunk's file parts at once: ``(seq, metas, last)``."""
         got = self.pending.pop(chunk_id)
         done = got if self.pool is None else got.get()
         self.docs[chunk_id] = [docs for _meta, docs in done]
-        return [meta for meta, _docs in done]
+        return 0, [meta for meta, _docs in done], True
 
-    def write(self, chunk_id: int, keep: list[list[int]]) -> None:
+    def write(self, chunk_id: int, seq: int, keep: list[list[int]]) -> None:
         for docs, indices in zip(self.docs.pop(chunk_id), keep, strict=True):
             for i in indices:
                 self.writer.index_doc(*docs[i])
