@@ -20,11 +20,11 @@ pytestmark = [pytest.mark.opensearch, pytest.mark.slow]
 
 WORDS = ("oil wheat bank rates coffee gold talks strike export grain dollar yen market "
          "minister reserve budget tariff crude shipping harvest").split()
-FILES, PER_FILE = 80, 100
+FILES, PER_FILE = 160, 100
 
 
 def archive(root: Path) -> Path:
-    """8,000 short articles in 80 JSON Lines files, some copies among them."""
+    """16,000 short articles in 160 JSON Lines files, some copies among them."""
     root.mkdir(parents=True, exist_ok=True)
     for f in range(FILES):
         rows = []
@@ -101,8 +101,9 @@ def test_node_killed_during_an_index_run_and_searches(opensearch: LocalCluster, 
         assert not done.is_set(), "the run ended before the node could be killed"
         manager = cluster.client.cat.cluster_manager(format="json")[0]["node"]
         victim = next(n for n in range(3) if f"node{n}" != manager)
+        killed.set()  # searches from here on meet a dying or dead node
         opensearch.kill_node(victim)
-        killed.set()
+        assert not done.is_set(), "the run ended before the node was killed"
         for t in threads:
             t.join(timeout=600)
     finally:
@@ -113,7 +114,7 @@ def test_node_killed_during_an_index_run_and_searches(opensearch: LocalCluster, 
     assert searches["errors"] == 0, errors[:3]
     assert after_kill[0] >= 5  # searches went on after the kill
     report = reports[0]
-    assert report.documents == expected.documents == 7_840  # 160 copies of the one before
+    assert report.documents == expected.documents == 15_680  # 320 copies of the one before
     cluster.client.cluster.health(wait_for_status="green", params={"timeout": "120s"},
                                   request_timeout=130)
     # Counted as a clean run would (the first file was indexed before: unchanged).
