@@ -23,7 +23,8 @@ from pathlib import Path
 from newsearch.backends.opensearch import BulkWriter, Cluster, create_news_index, document
 from newsearch.backends.opensearch.bulk import loading
 from newsearch.corpus import CorpusFile, walk
-from newsearch.indexer import read_file
+from newsearch.indexer import read_file_parts
+from newsearch.segments import PART_ARTICLES, PART_CHARS
 
 REUTERS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "reuters21578"
 URLS = "http://127.0.0.1:9200,http://127.0.0.1:9201,http://127.0.0.1:9202"
@@ -43,7 +44,8 @@ def main(rounds: int) -> None:
     cluster = Cluster(URLS)
     started = time.perf_counter()
     articles = [a for f in walk([str(REUTERS)]) if isinstance(f, CorpusFile)
-                for a in read_file(f)[1]]
+                for _meta, part in read_file_parts(f, PART_ARTICLES, PART_CHARS)
+                for a in part]
     read = time.perf_counter() - started
     started = time.perf_counter()
     docs = [(a.id, document(a, key)) for a, key in articles]

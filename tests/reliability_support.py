@@ -43,6 +43,7 @@ PYTHON = sys.executable
 
 RUNNER = r"""
 import functools, os, signal, sys, time
+import newsearch.backend as backend
 import newsearch.cli as cli
 import newsearch.indexer as indexer
 import newsearch.storage as storage
@@ -51,7 +52,8 @@ from newsearch.watches import WATCHES_FILE
 from whoosh import index as whoosh_index
 
 if sys.argv[1] != "default":
-    cli.index_paths = functools.partial(indexer.index_paths, batch_articles=int(sys.argv[1]))
+    # The command's own backend selection, with smaller batches (more commits to kill in).
+    cli.index_paths = functools.partial(backend.index_paths, batch_articles=int(sys.argv[1]))
 
 die_point, _, die_at = os.environ.get("RELIABILITY_DIE_AT", "").partition(":")
 calls = {}

@@ -32,7 +32,7 @@ from newsearch.backends.opensearch import (
 )
 from newsearch.corpus import CorpusFile, walk
 from newsearch.facets import date_facet, section_facet
-from newsearch.indexer import index_paths, read_file
+from newsearch.indexer import index_paths, read_file_parts
 from newsearch.plan import (
     Evaluator,
     PAll,
@@ -49,6 +49,7 @@ from newsearch.plan import (
 )
 from newsearch.query import parse_query
 from newsearch.ranking import bm25_scores
+from newsearch.segments import PART_ARTICLES, PART_CHARS
 
 pytestmark = pytest.mark.opensearch
 
@@ -139,7 +140,8 @@ def cluster(opensearch, archive: Path):
     docs = []
     for f in walk([str(archive / "feed.jsonl")]):
         assert isinstance(f, CorpusFile), f
-        _meta, arts = read_file(f)
+        arts = [a for _meta, part in read_file_parts(f, PART_ARTICLES, PART_CHARS)
+                for a in part]
         docs += [(a.id, document(a, key)) for a, key in arts]
     assert len(docs) == len(ARTICLES)
     names = {}
@@ -194,9 +196,20 @@ def test_plan_matches_and_facets_agree_with_whoosh(whoosh, cluster, query: str) 
         assert facets_from_response(resp, g)[1:] == date_facet(ctx.view, mask, g)
 
 
-@pytest.mark.parametrize("query", ["oil", "oil OR gas", "Токаев", "almaty~", "econom*",
-                                   '"bank of england"', "bank", "said", "exports",
-                                   '"kiev talks"', "delegations"])
+# Issue 12 (merged into main on 2026-11-29) made newsearch's BM25F sum a word's fields
+# before one saturation; the DSL still saturates field by field (dsl.leaves_of), so scores of
+# words found in title and body part. Strict: these pass loudly once the DSL follows.
+RANKING_GAP = pytest.mark.xfail(
+    strict=True, reason="the query DSL does not yet follow issue 12's ranking")
+
+
+def _gap(*queries: str) -> list:
+    return [pytest.param(q, marks=RANKING_GAP) for q in queries]
+
+
+@pytest.mark.parametrize("query", [
+    *_gap("oil", "oil OR gas", "almaty~", "econom*", '"bank of england"', "bank", "exports",
+          '"kiev talks"'), "Токаев", "said", "delegations"])
 def test_scores_follow_newsearch_bm25f(whoosh, cluster, query: str) -> None:
     c, names = cluster
     ctx, plan, mask, expected = whoosh_side(whoosh, query)
@@ -218,8 +231,10 @@ def test_scores_follow_newsearch_bm25f(whoosh, cluster, query: str) -> None:
         assert got[aid] == pytest.approx(float(scores[docnum]), rel=0.05), (query, aid)
 
 
-@pytest.mark.parametrize("sort", ["recency", "date"])
-@pytest.mark.parametrize("query", ["oil OR gas OR bank OR gardens", "said", "-opec"])
+@pytest.mark.parametrize(("query", "sort"), [
+    pytest.param("oil OR gas OR bank OR gardens", "recency", marks=RANKING_GAP),
+    *[(q, s) for q in ("said", "-opec") for s in ("recency", "date")],
+    ("oil OR gas OR bank OR gardens", "date")])
 def test_recency_and_date_order_follow_whoosh(whoosh, cluster, query: str, sort: str) -> None:
     c, names = cluster
     plan = whoosh_side(whoosh, query)[1]

@@ -9,6 +9,7 @@ import pytest
 from newsearch.analysis import positions, tokens
 from newsearch.article import Article
 from newsearch.backends.opensearch import (
+    MAPPING_VERSION,
     Cluster,
     ClusterManifest,
     ClusterUnavailable,
@@ -75,7 +76,7 @@ def test_new_index_layout_is_versioned_sharded_and_configurable(cluster, opensea
     assert (settings["number_of_shards"], settings["number_of_replicas"]) == ("3", "1")
     assert settings["similarity"]["newsearch_bm25"]["type"] == "scripted"
     meta = open_news_index(cluster, name)
-    assert meta["mapping_version"] == 1
+    assert meta["mapping_version"] == MAPPING_VERSION
     other = opensearch.new_index("layout")
     create_news_index(cluster, other, IndexSettings(shards=2, replicas=0))
     settings = cluster.client.indices.get_settings(index=other)[other]["settings"]["index"]

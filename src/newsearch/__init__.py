@@ -1,6 +1,7 @@
 """newsearch: full-text search for news archives.
 
-    readers ─▶ Article ─▶ analysis ─▶ index (Whoosh) ─▶ search ─▶ results ─▶ CLI / web
+    readers ─▶ Article ─▶ analysis ─▶ index (Whoosh, or an OpenSearch cluster) ─▶ search
+            ─▶ results ─▶ CLI / web
 
 The public API is what ``__all__`` lists; everything else is internal.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from .article import Article
+from .backend import BackendError, SearchIndex, index_paths, index_stats, open_index
 from .errors import (
     ArticleNotFound,
     IndexDamaged,
@@ -22,16 +24,17 @@ from .errors import (
     SkippedInput,
     WorkerDied,
 )
-from .indexer import IndexReport, Skip, index_paths
+from .indexer import IndexReport, Skip
 from .results import FacetValue, Hit, RelatedResults, SearchResults
-from .searcher import NewsIndex, open_index
-from .stats import IndexStats, index_stats
+from .searcher import NewsIndex
+from .stats import IndexStats
 from .trends import TrendResults, TrendSeries
 from .watches import Watch, WatchAlert, WatchError, add_watch, check_watches, remove_watch, watches
 
 __all__ = [
     "Article",
     "ArticleNotFound",
+    "BackendError",
     "FacetValue",
     "Hit",
     "IndexDamaged",
@@ -45,6 +48,7 @@ __all__ = [
     "NewsearchError",
     "QueryError",
     "RelatedResults",
+    "SearchIndex",
     "SearchResults",
     "Skip",
     "SkippedInput",

@@ -18,11 +18,10 @@ from typing import Any, NoReturn
 import click
 
 from . import render
+from .backend import BACKENDS, index_paths, index_stats, open_index
 from .errors import IndexLocked, NewsearchError, QueryError
-from .indexer import index_paths
 from .related import DEFAULT_RELATED, MAX_RELATED
-from .searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PER_PAGE, SORTS, open_index
-from .stats import index_stats
+from .searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PER_PAGE, SORTS
 from .trends import BY
 from .watches import add_watch, check_watches, remove_watch, watches
 
@@ -33,7 +32,8 @@ EXIT_USER = 2
 EXIT_LOCKED = 3
 EXIT_INTERRUPTED = 130
 
-INDEX_HELP = "Index folder (default: $NEWSEARCH_INDEX, else ./index)."
+INDEX_HELP = ("Index folder (default: $NEWSEARCH_INDEX, else ./index); with --backend "
+              "opensearch the index name in the cluster (default: the URL's, else news).")
 # The library's search parameters as `newsearch search` spells them, for error messages.
 _OPTIONS = {"since": "--since", "until": "--until", "sort": "--sort", "page": "--page",
             "per_page": "--limit", "half_life_days": "--half-life", "by": "--by"}
@@ -63,6 +63,19 @@ def _run(fn: Callable[[], Any]) -> Any:
         _fail("interrupted; the index keeps everything committed before", EXIT_INTERRUPTED)
 
 
+def backend_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--backend and --opensearch-url, the same on every command that opens an index."""
+    fn = click.option(
+        "--opensearch-url", metavar="URL",
+        help="OpenSearch node(s), comma-separated: http://host:9200,host2:9200 (default: "
+             "$NEWSEARCH_OPENSEARCH_URL, else http://127.0.0.1:9200); implies "
+             "--backend opensearch.")(fn)
+    return click.option(
+        "--backend", type=click.Choice(BACKENDS),
+        help="Where the index is: whoosh, a folder (the default), or opensearch, a cluster "
+             "(default: $NEWSEARCH_BACKEND, else whoosh).")(fn)
+
+
 def _print_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=None))
 
@@ -87,9 +100,10 @@ def main() -> None:
 @click.option("--allow-other-files", is_flag=True,
               help="Create the index in a folder that holds other files too (newsearch never "
                    "touches them; by default it only creates an index in an empty folder).")
+@backend_options
 def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs: int | None,
               strict: bool, quiet: bool, as_json: bool, wait: float,
-              allow_other_files: bool) -> None:
+              allow_other_files: bool, backend: str | None, opensearch_url: str | None) -> None:
     """Index the articles in PATH... (folders are read recursively).
 
     Reads plain-text pages, Reuters SGML, CSV, JSON / JSON Lines and HTML, gzipped or not.
@@ -101,8 +115,10 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs
         _fail(f"no such file or folder: {missing[0]}", EXIT_USER)
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     with render.Progress("Indexing", enabled=show_progress) as progress:
-        report = _run(lambda: index_paths(list(paths), index_dir, rebuild=rebuild, jobs=jobs,
-                                          wait=wait, allow_other_files=allow_other_files,
+        report = _run(lambda: index_paths(list(paths), index_dir, backend=backend,
+                                          opensearch_url=opensearch_url, rebuild=rebuild,
+                                          jobs=jobs, wait=wait,
+                                          allow_other_files=allow_other_files,
                                           progress=progress.update))
     if not quiet:
         for notice in report.notices:
@@ -121,9 +137,11 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool, jobs
 @main.command("stats")
 @click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def stats_cmd(index_dir: str | None, as_json: bool) -> None:
+@backend_options
+def stats_cmd(index_dir: str | None, as_json: bool, backend: str | None,
+              opensearch_url: str | None) -> None:
     """Articles, sections and date range of the index."""
-    stats = _run(lambda: index_stats(index_dir))
+    stats = _run(lambda: index_stats(index_dir, backend=backend, opensearch_url=opensearch_url))
     if as_json:
         _print_json(stats.to_dict())
     else:
@@ -150,9 +168,11 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
 @click.option("--all-versions", is_flag=True,
               help="List every version of a story (default: the best one, with a count).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@backend_options
 def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], since: str | None,
                until: str | None, sort: str, half_life: float, limit: int, page: int,
-               all_versions: bool, as_json: bool) -> None:
+               all_versions: bool, as_json: bool, backend: str | None,
+               opensearch_url: str | None) -> None:
     """Search the index.
 
     \b
@@ -169,9 +189,11 @@ def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], sin
       econom*  almaty~      word beginnings; spelling variants
       (wheat OR corn) export    grouping
     """
-    results = _run(lambda: _search(index_dir, query, sections=list(sections), since=since,
-                                   until=until, sort=sort, page=page, per_page=limit,
-                                   half_life_days=half_life, all_versions=all_versions))
+    where = {"backend": backend, "opensearch_url": opensearch_url}
+    results = _run(lambda: _search(index_dir, where, query, sections=list(sections),
+                                   since=since, until=until, sort=sort, page=page,
+                                   per_page=limit, half_life_days=half_life,
+                                   all_versions=all_versions))
     if as_json:
         _print_json(results.to_dict())
     else:
@@ -179,8 +201,8 @@ def search_cmd(query: str, index_dir: str | None, sections: tuple[str, ...], sin
         click.echo(render.results_text(results, color=render.use_color(), width=width))
 
 
-def _search(index_dir: str | None, query: str, **kwargs: Any) -> Any:
-    with open_index(index_dir) as ix:
+def _search(index_dir: str | None, where: dict[str, Any], query: str, **kwargs: Any) -> Any:
+    with open_index(index_dir, **where) as ix:
         return ix.search(query, **kwargs)
 
 
@@ -188,17 +210,20 @@ def _search(index_dir: str | None, query: str, **kwargs: Any) -> Any:
 @click.argument("article_id", metavar="ID")
 @click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def show_cmd(article_id: str, index_dir: str | None, as_json: bool) -> None:
+@backend_options
+def show_cmd(article_id: str, index_dir: str | None, as_json: bool, backend: str | None,
+             opensearch_url: str | None) -> None:
     """Print one article in full, and the other versions of its story."""
-    article, versions = _run(lambda: _get(index_dir, article_id))
+    where = {"backend": backend, "opensearch_url": opensearch_url}
+    article, versions = _run(lambda: _get(index_dir, where, article_id))
     if as_json:
         _print_json(render.article_dict(article, versions))
     else:
         click.echo(render.article_text(article, versions))
 
 
-def _get(index_dir: str | None, article_id: str) -> Any:
-    with open_index(index_dir) as ix:
+def _get(index_dir: str | None, where: dict[str, Any], article_id: str) -> Any:
+    with open_index(index_dir, **where) as ix:
         return ix.get(article_id), ix.versions(article_id)
 
 
@@ -322,7 +347,9 @@ def watch_check_cmd(name: str | None, index_dir: str | None, since_last: bool,
               help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on.")
-def serve_cmd(index_dir: str | None, host: str, port: int) -> None:
+@backend_options
+def serve_cmd(index_dir: str | None, host: str, port: int, backend: str | None,
+              opensearch_url: str | None) -> None:
     """Serve the search page and the JSON API (needs the web extra: in the checkout,
     `.venv/bin/pip install -e '.[web]'`)."""
     try:
@@ -330,7 +357,8 @@ def serve_cmd(index_dir: str | None, host: str, port: int) -> None:
     except ImportError as exc:
         _fail(f"serving needs the web extra ({exc}): in the newsearch checkout, run "
               f"`{_pip()} install -e '.[web]'`", EXIT_USER)
-    _run(lambda: serve(index_dir, host=host, port=port))
+    _run(lambda: serve(index_dir, host=host, port=port, backend=backend,
+                       opensearch_url=opensearch_url))
 
 
 def _pip() -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "IndexNotFound",
     "IndexVersionError",
     "NewsearchError",
+    "NotAvailable",
     "QueryError",
     "SkippedInput",
     "WorkerDied",
@@ -136,3 +137,13 @@ class ArticleNotFound(NewsearchError):
     def __init__(self, article_id: str) -> None:
         self.article_id = article_id
         super().__init__(f"no article with id {article_id!r} in the index")
+
+
+class NotAvailable(NewsearchError):
+    """A feature this backend does not offer yet (story clusters, related stories and trends
+    are the Whoosh backend's so far)."""
+
+    def __init__(self, feature: str, backend: str) -> None:
+        self.feature = feature
+        super().__init__(f"{feature} are not available on the {backend} backend yet; "
+                         "use the whoosh backend (an index folder)")

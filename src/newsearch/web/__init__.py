@@ -3,16 +3,18 @@
     HTTP request ─▶ create_app() (FastAPI) ─┬─ api.py    /api/search, /api/articles/{id},
                                             │            /api/stats, /openapi.json  (JSON)
                                             └─ pages.py  /, /articles/{id}, /static/*   (HTML)
-                       both call one shared NewsIndex (searcher.py) ─▶ SearchResults.to_dict()
+                       both call one shared index (a SearchIndex: NewsIndex over a folder, or
+                       OpenSearchIndex over a cluster) ─▶ SearchResults.to_dict()
 
-One :class:`~newsearch.NewsIndex` serves every request: it is thread-safe, FastAPI runs the
+One index object serves every request: it is thread-safe, FastAPI runs the
 (synchronous) endpoints in its thread pool, and the index picks up new commits by itself, so
 articles indexed while the server runs appear without a restart.
 
 Library errors become HTTP statuses here and nowhere else: ``QueryError`` → 400
 ``{"error": message}`` (422 when it names a parameter: a malformed date), ``ArticleNotFound`` →
 404, invalid parameters → 422 with ``error`` and FastAPI's ``detail``, an index that cannot be
-read → 503, anything unexpected → 500 (logged, never a dropped connection). No request path
+read or a cluster that does not answer → 503, anything unexpected → 500 (logged, never a
+dropped connection). No request path
 reaches the file system: articles are looked up by id in the index, static files come from
 package data loaded at start-up.
 
@@ -35,8 +37,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..backend import SearchIndex, open_index
 from ..errors import ArticleNotFound, NewsearchError, QueryError
-from ..searcher import NewsIndex, open_index
 from . import api, pages
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "create_app", "serve"]
@@ -58,15 +60,21 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(index: NewsIndex | str | os.PathLike[str] | None = None) -> FastAPI:
-    """The ASGI application over ``index``: an open :class:`~newsearch.NewsIndex`, or the path
-    of an index folder (default ``$NEWSEARCH_INDEX``, else ``./index``).
+def create_app(index: SearchIndex | str | os.PathLike[str] | None = None, *,
+               backend: str | None = None, opensearch_url: str | None = None) -> FastAPI:
+    """The ASGI application over ``index``: an open index (:func:`newsearch.open_index`), or
+    where to open one, as :func:`newsearch.open_index` takes it: the path of an index folder
+    (default ``$NEWSEARCH_INDEX``, else ``./index``), an ``opensearch+http://...`` URL, or an
+    index name with ``backend="opensearch"``.
 
-    The index is opened here, so a missing or unreadable index raises
-    :class:`~newsearch.IndexNotFound` (or another :class:`~newsearch.NewsearchError`) at once,
-    not on the first request.
+    The index is opened here, so a missing or unreadable index or an unreachable cluster
+    raises :class:`~newsearch.IndexNotFound` (or another :class:`~newsearch.NewsearchError`)
+    at once, not on the first request.
     """
-    ix = index if isinstance(index, NewsIndex) else open_index(index)
+    if index is None or isinstance(index, str | os.PathLike):
+        ix = open_index(index, backend=backend, opensearch_url=opensearch_url)
+    else:
+        ix = index
     app = FastAPI(
         title="newsearch",
         summary="Full-text search for news archives.",
@@ -181,7 +189,8 @@ def _route_path(scope: Scope) -> str:
 
 
 def serve(index: str | os.PathLike[str] | None = None, *, host: str = DEFAULT_HOST,
-          port: int = DEFAULT_PORT, **uvicorn_options: Any) -> None:
+          port: int = DEFAULT_PORT, backend: str | None = None,
+          opensearch_url: str | None = None, **uvicorn_options: Any) -> None:
     """Run the application with uvicorn until interrupted (``newsearch serve``).
 
     The index is opened before the server starts: a missing index raises
@@ -189,7 +198,7 @@ def serve(index: str | os.PathLike[str] | None = None, *, host: str = DEFAULT_HO
     """
     import uvicorn
 
-    app = create_app(index)
+    app = create_app(index, backend=backend, opensearch_url=opensearch_url)
     log.info("serving %s on http://%s:%d/", app.state.index.path, host, port)
     # No "server: uvicorn" header: it tells a client nothing it needs and an attacker which
     # server to probe.

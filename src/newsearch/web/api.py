@@ -1,7 +1,7 @@
 """The JSON API: ``/api/search``, ``/api/articles/{id}``, ``/api/stats``.
 
 Each endpoint validates its parameters (FastAPI: 422 on a bad one), makes one library call on
-the shared :class:`~newsearch.NewsIndex` and returns the library's own ``to_dict()`` — the
+the shared index (:class:`~newsearch.SearchIndex`) and returns the library's own ``to_dict()`` — the
 same JSON as ``newsearch search --json``, ``show --json`` and ``stats --json``. The pydantic
 models below only document that JSON in ``/openapi.json``; responses are not re-serialised
 through them.
@@ -19,6 +19,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from ..backend import SearchIndex
+from ..errors import NotAvailable
 from ..query import MAX_QUERY_CHARS
 from ..render import article_dict
 from ..searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE, NewsIndex
@@ -132,13 +134,13 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 
 class StatsCache:
-    """``NewsIndex.stats()`` reads every section's postings; compute it once per generation."""
+    """``stats()`` reads every section's postings; compute it once per generation."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entry: tuple[int, IndexStats] | None = None
 
-    def stats(self, index: NewsIndex) -> IndexStats:
+    def stats(self, index: SearchIndex) -> IndexStats:
         generation = index.generation
         entry = self._entry
         if entry is None or entry[0] != generation:
@@ -151,8 +153,8 @@ class StatsCache:
 # --- endpoints -----------------------------------------------------------------------------------
 
 
-def index_of(request: Request) -> NewsIndex:
-    index: NewsIndex = request.app.state.index
+def index_of(request: Request) -> SearchIndex:
+    index: SearchIndex = request.app.state.index
     return index
 
 
@@ -213,6 +215,9 @@ def router() -> APIRouter:
                       "the watch's last check. Poll again with next_since.")] = None
                   ) -> JSONResponse:
         index = index_of(request)
+        if not isinstance(index, NewsIndex):  # saved searches live in an index folder
+            return JSONResponse({"error": str(NotAvailable("saved searches", "opensearch"))},
+                                status_code=501)
         try:
             newest = index.newest_added()
             alert = check_watches(index, [name], since=since, update=False,

@@ -31,7 +31,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..article import section_key, section_keys
-from ..errors import ArticleNotFound, QueryError
+from ..errors import ArticleNotFound, NotAvailable, QueryError
 from ..query import MAX_QUERY_CHARS, day_bound
 from ..results import FacetValue, SearchResults
 from ..searcher import MAX_PAGE, MAX_PER_PAGE, SORTS
@@ -524,8 +524,11 @@ def router() -> APIRouter:
             index = index_of(request)
             article = index.get(article_id)
             versions = [(v, article_href(root, v.id, form)) for v in index.versions(article_id)]
-            related = [(h, article_href(root, h.id, form))
-                       for h in index.similar(article_id, limit=RELATED_SHOWN).hits]
+            try:
+                related = [(h, article_href(root, h.id, form))
+                           for h in index.similar(article_id, limit=RELATED_SHOWN).hits]
+            except NotAvailable:  # a backend without related stories: the page without them
+                related = []
         except ArticleNotFound:
             return error_page(request, 404, "There is no article with this id in the index.")
         sections = [(name, form.url(root, q=q, sections=[]) if (q := section_query(name))
@@ -553,7 +556,7 @@ def router() -> APIRouter:
                 trend = index_of(request).trend(queries, by=options.by,
                                                 sections=options.sections,
                                                 since=options.since, until=options.until)
-            except QueryError as exc:
+            except (QueryError, NotAvailable) as exc:
                 context["error"] = str(exc)
                 return _render(request, "trend.html", 400, form=form, **context)
             query = urlencode([("q", q) for q in queries] + [
@@ -576,7 +579,7 @@ def router() -> APIRouter:
             trend = index_of(request).trend(
                 queries, by=params.get("by", "month"), sections=params.getlist("section"),
                 since=params.get("since") or None, until=params.get("until") or None)
-        except QueryError as exc:
+        except (QueryError, NotAvailable) as exc:
             return Response(f"{exc}\n", 400, media_type="text/plain")
         return Response(trend.to_csv(), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="trend-{trend.by}.csv"'})

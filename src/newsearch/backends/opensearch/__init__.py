@@ -1,12 +1,17 @@
 """The OpenSearch backend: newsearch's index kept in an OpenSearch cluster.
 
     client     node list, retries with back-off, health ─▶ Cluster
-    mapping    the index layout and its version; Article ⇄ document
+    mapping    the index layout and its version, alias and generation; Article ⇄ document
     bulk       batched writes that survive a lost node ─▶ BulkWriter
     manifest   which source file produced which articles, in the cluster ─▶ ClusterManifest
+    lock       one index run at a time, from any machine ─▶ ClusterLock
+    indexer    index runs (newsearch.indexer's plan and counts) ─▶ index_paths_opensearch
     dsl        query plan ─▶ query DSL, newsearch's BM25F weights
     aggs       section and date facets from aggregations
+    search     OpenSearchIndex: NewsIndex's methods and results over the cluster
     errors     unreachable, red, other mapping version, refused documents
+
+Chosen by :mod:`newsearch.backend` (``--backend opensearch``, an ``opensearch+http://`` URL).
 
 Needs the ``opensearch`` extra (``pip install 'newsearch[opensearch]'``, the official
 opensearch-py client). The analysis is newsearch's own (see :mod:`.mapping`), so the cluster
@@ -27,6 +32,8 @@ from .bulk import BulkWriter
 from .client import Address, Cluster, parse_url
 from .dsl import compile_plan, leaves_of, search_body, stats_body, stats_from_response
 from .errors import BulkRejected, ClusterUnavailable, ClusterUnhealthy, MappingVersionError
+from .indexer import index_paths_opensearch
+from .lock import ClusterLock
 from .manifest import ClusterManifest
 from .mapping import (
     MAPPING_VERSION,
@@ -34,8 +41,10 @@ from .mapping import (
     article_from_source,
     create_news_index,
     document,
+    index_body,
     open_news_index,
 )
+from .search import OpenSearchIndex
 
 __all__ = [
     "MAPPING_VERSION",
@@ -43,17 +52,21 @@ __all__ = [
     "BulkRejected",
     "BulkWriter",
     "Cluster",
+    "ClusterLock",
     "ClusterManifest",
     "ClusterUnavailable",
     "ClusterUnhealthy",
     "IndexSettings",
     "MappingVersionError",
+    "OpenSearchIndex",
     "article_from_source",
     "compile_plan",
     "create_news_index",
     "document",
     "facet_aggs",
     "facets_from_response",
+    "index_body",
+    "index_paths_opensearch",
     "leaves_of",
     "open_news_index",
     "parse_url",

@@ -20,6 +20,7 @@ Two layers of retrying, for two kinds of trouble:
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -47,8 +48,15 @@ RETRY_SECONDS = 180.0
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 REQUEST_TIMEOUT = 30.0
+POOL_MAXSIZE = 32
 
 T = TypeVar("T")
+
+# opensearch-py logs every failed request (a 404 for an index that is not there yet, a dead
+# node) as a warning; without this handler Python's last resort prints them on the terminal
+# of a CLI whose errors are one sentence. An application that configures logging still
+# receives them.
+logging.getLogger("opensearch").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +154,9 @@ class Cluster:
             # A node that went away is tried again after a second (opensearch-py's default,
             # 60 s, would keep a restarted node idle for a minute).
             dead_timeout=1,
+            # Connections kept open per node: urllib3 keeps one by default, so a web server's
+            # threads each opened (and threw away) a connection per request.
+            pool_maxsize=POOL_MAXSIZE,
         )
 
     @property

@@ -18,6 +18,7 @@ holds. Each node's meaning follows :class:`newsearch.plan.Evaluator`:
 | node       | DSL                                                                          |
 |------------|------------------------------------------------------------------------------|
 | PTerms     | ``terms`` on each field, any of them                                         |
+| PFuzzy     | ``terms`` on each field: the word's terms and its look-alikes                |
 | PPhrase    | ``intervals`` ``all_of``, each word ``any_of`` its terms: slop 0 ordered,     |
 |            | ``max_gaps`` 0 (``match_phrase`` when every word has one term); slop N        |
 |            | unordered, ``max_gaps`` N (the words in any order, at most N others among    |
@@ -51,6 +52,7 @@ from ...plan import (
     PAnd,
     PDays,
     PExact,
+    PFuzzy,
     PNot,
     PNothing,
     POr,
@@ -96,6 +98,12 @@ def compile_plan(node: Any) -> dict[str, Any]:
         return _any([{"terms": {terms_field(f): list(node.terms)}} for f in node.fields])
     if isinstance(node, PPhrase):
         return _any([_phrase(f, node.terms, node.slop) for f in node.fields])
+    if isinstance(node, PFuzzy):
+        # Matching only: the word or any of its look-alikes (the Whoosh searcher then puts
+        # the articles holding the word itself first, which this backend does not).
+        terms = list(dict.fromkeys([*node.word, *node.forms]))
+        return _any([{"terms": {terms_field(f): terms}} for f in node.fields]) if terms \
+            else MATCH_NONE
     if isinstance(node, PDays):
         return _days(node.lo, node.hi)
     if isinstance(node, PSections):

@@ -2,7 +2,7 @@
 
     index "news"        the articles
     index "news-files"  one document per source file: path, signature, article ids, dedup
-                        keys, keys of copies skipped as duplicates (a
+                        keys, keys of copies skipped as duplicates, why it was skipped (a
                         :class:`~newsearch.manifest.FileState`)
 
 Kept in the cluster rather than beside a local index, so any machine can continue an index
@@ -53,7 +53,7 @@ def _body(settings: IndexSettings) -> dict[str, Any]:
             "dynamic": "strict",
             "_meta": {"newsearch": {"mapping_version": MAPPING_VERSION}},
             "properties": {"path": {"type": "keyword"}, "sig": stored, "ids": stored,
-                           "keys": stored, "dups": stored},
+                           "keys": stored, "dups": stored, "skip": stored},
         },
     }
 
@@ -94,7 +94,7 @@ class ClusterManifest:
                 s = h["_source"]
                 files[s["path"]] = FileState(s["sig"], list(s.get("ids") or []),
                                              list(s.get("keys") or []),
-                                             list(s.get("dups") or []))
+                                             list(s.get("dups") or []), s.get("skip"))
             if len(hits) < PAGE:
                 return Manifest(files)
             after = hits[-1]["sort"]
@@ -104,7 +104,10 @@ class ClusterManifest:
         """Write the entries of ``changed`` files and drop those of ``removed`` ones."""
         with BulkWriter(self.cluster, self.index, refresh=refresh) as w:
             for path, st in changed.items():
-                w.index_doc(_doc_id(path), {"path": path, "sig": st.sig, "ids": st.ids,
-                                            "keys": st.keys, "dups": st.dups})
+                doc = {"path": path, "sig": st.sig, "ids": st.ids, "keys": st.keys,
+                       "dups": st.dups}
+                if st.skip:
+                    doc["skip"] = st.skip  # a skipped file is remembered until it changes
+                w.index_doc(_doc_id(path), doc)
             for path in removed:
                 w.delete_doc(_doc_id(path))

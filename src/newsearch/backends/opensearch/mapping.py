@@ -14,6 +14,8 @@
 | section, tags,   | keyword                                | facets and display               |
 | lang             |                                        |                                  |
 | fold.<field>     | keyword: the keys newsearch matches by | ``section:`` ``tags:`` ``lang:``  |
+| vocab            | keyword (doc values only): the distinct | prefix and family expansion      |
+|                  | terms of title, subtitle and body      | (``econom*``, ``kiev~``)          |
 | source, dedup    | keyword                                | a file's articles, duplicates    |
 | url, key         | keyword, not indexed                   | display                          |
 | utc_offset       | integer, not indexed                   | the date at the source's offset  |
@@ -38,7 +40,13 @@ Whoosh's, and ``avglen`` is the field's total length over the documents *having*
 
 **Version.** ``_meta.newsearch`` holds :data:`MAPPING_VERSION` (this layout) and the
 analysis version (:data:`newsearch.schema.SCHEMA_VERSION`, bumped whenever analysis output
-changes); :func:`open_news_index` refuses an index with other numbers.
+changes); :func:`open_news_index` refuses an index with other numbers. It also holds the
+index's ``generation``, raised by every batch an index run makes searchable
+(:func:`set_generation`): searchers key their caches by it, as by a Whoosh generation.
+
+**Names.** An index run creates a concrete index ``<name>-<hex>`` and the alias ``<name>``
+pointing at it, so ``--rebuild`` can fill a new concrete index while searches still read the
+old one, then move the alias in one step (:func:`concrete_index`).
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from opensearchpy.exceptions import TransportError
+from opensearchpy.exceptions import NotFoundError, TransportError
 
 from ...analysis import ANALYZER_NAME, tokens
 from ...article import Article, section_key, section_keys
@@ -67,21 +75,25 @@ __all__ = [
     "TEXT_FIELDS",
     "IndexSettings",
     "article_from_source",
+    "concrete_index",
     "create_news_index",
     "document",
     "folded",
     "index_body",
     "match_key",
     "open_news_index",
+    "read_meta",
+    "set_generation",
     "term_string",
     "terms_field",
 ]
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 DEFAULT_SHARDS = 3
 DEFAULT_REPLICAS = 1
 TEXT_FIELDS = ("title", "subtitle", "body", "author")
 KEYWORD_FIELDS = ("section", "tags", "lang")
+VOCAB_FIELDS = ("title", "subtitle", "body")  # as newsearch.plan.DEFAULT_FIELDS
 STACK = "¦"  # joins the terms that share one position
 ANALYSER = "newsearch_terms"
 SIMILARITY = "newsearch_bm25"
@@ -169,7 +181,7 @@ def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
                                     "analysis_version": SCHEMA_VERSION,
                                     "analyzer": ANALYZER_NAME}},
             # Terms and folded keywords are derived: kept in the index, not in the documents.
-            "_source": {"excludes": ["terms", "fold"]},
+            "_source": {"excludes": ["terms", "fold", "vocab"]},
             "properties": {
                 "id": {"type": "keyword"},
                 **{f: {"type": "text", "index": False} for f in TEXT_FIELDS},
@@ -177,6 +189,9 @@ def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
                 "date": {"type": "date", "format": "epoch_second"},
                 **{f: {"type": "keyword"} for f in KEYWORD_FIELDS},
                 "fold": {"properties": {f: {"type": "keyword"} for f in KEYWORD_FIELDS}},
+                # Prefix expansion reads this column's terms (an aggregation over doc
+                # values), which the text fields cannot give without fielddata on the heap.
+                "vocab": {"type": "keyword", "index": False},
                 "source": {"type": "keyword"},
                 "dedup": {"type": "keyword"},
                 "url": {"type": "keyword", "index": False, "doc_values": False},
@@ -194,12 +209,16 @@ def document(article: Article, dedup: str | None = None) -> dict[str, Any]:
     lang = article_language(article)
     doc: dict[str, Any] = {"id": article.id}
     terms: dict[str, str] = {}
+    vocab: set[str] = set()
     for name in TEXT_FIELDS:
         value = getattr(article, name)
         if value:
             doc[name] = value
             terms[name] = term_string(value, lang)
+            if name in VOCAB_FIELDS:
+                vocab.update(t for entry in terms[name].split() for t in entry.split(STACK))
     doc["terms"] = terms
+    doc["vocab"] = sorted(vocab)
     if article.date is not None:
         doc["date"] = int(article.date.timestamp())  # the UTC instant
         offset = article.date.utcoffset()
@@ -248,12 +267,46 @@ def create_news_index(cluster: Cluster, index: str,
         open_news_index(cluster, index)
 
 
+def concrete_index(cluster: Cluster, name: str) -> str | None:
+    """The concrete index ``name`` stands for (itself, or the one its alias points at); None
+    when there is neither."""
+    try:
+        found = cluster.call(cluster.client.indices.get, index=name,
+                             params={"filter_path": "*.settings.index.provided_name"})
+    except NotFoundError:
+        return None
+    names = sorted(found)
+    return names[0] if names else None
+
+
+def read_meta(cluster: Cluster, index: str) -> dict[str, Any] | None:
+    """``_meta.newsearch`` of ``index`` (a name or an alias), None when it has none."""
+    mapping = cluster.call(cluster.client.indices.get_mapping, index=index)
+    for body in mapping.values():  # keyed by the concrete index, also when asked by alias
+        meta = (body.get("mappings", {}).get("_meta") or {}).get("newsearch")
+        return meta if isinstance(meta, dict) else None
+    return None
+
+
+def set_generation(cluster: Cluster, index: str, generation: int) -> None:
+    """Record that ``index`` (its documents made searchable) is now at ``generation``, and
+    the bytes it takes on the cluster's disks then (every copy of every shard): ``newsearch
+    stats`` reports that figure, which background merges would otherwise change between
+    two asks."""
+    meta = read_meta(cluster, index) or {}
+    store = cluster.call(cluster.client.indices.stats, index=index, metric="store")
+    meta = {**meta, "generation": int(generation),
+            "index_bytes": int(store["_all"]["total"]["store"]["size_in_bytes"])}
+    # _meta is replaced as a whole by a mapping update: send all of it.
+    cluster.call(cluster.client.indices.put_mapping, index=index,
+                 body={"_meta": {"newsearch": meta}})
+
+
 def open_news_index(cluster: Cluster, index: str) -> dict[str, Any]:
     """Check that ``index`` exists, is not red and has this newsearch's mapping; return its
     ``_meta.newsearch``. Raises IndexNotFound, ClusterUnhealthy or MappingVersionError."""
     cluster.check_index(index)
-    mapping = cluster.call(cluster.client.indices.get_mapping, index=index)
-    meta = (mapping.get(index, {}).get("mappings", {}).get("_meta") or {}).get("newsearch")
+    meta = read_meta(cluster, index)
     if not isinstance(meta, dict):
         raise IndexNotFound(index, f"the OpenSearch index {index} at {cluster.urls} is not "
                                    "a newsearch index")

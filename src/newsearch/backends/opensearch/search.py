@@ -1,0 +1,553 @@
+"""Searching an index kept in a cluster: :class:`OpenSearchIndex`, with ``NewsIndex``'s
+methods and result types.
+
+    query string ─▶ parse_query ─▶ compile_query (newsearch.plan; its inputs from the cluster:
+        languages, prefix and family expansion, fuzzy neighbours) ─▶ plan
+        ─▶ counts for the any-word fallback (one _msearch, only for queries of several words)
+        ─▶ one _search: the plan as a filter, newsearch's BM25F as scoring clauses (dsl),
+           facets as aggregations (aggs), one page of hits with their original text
+        ─▶ snippets by newsearch's highlighter ─▶ SearchResults
+
+The index's ``generation`` (in its ``_meta``, raised by every batch an index run makes
+searchable) keys everything derived from the index: the result pages, the languages and
+sections, the expansions and each scoring leaf's document frequency, so repeated words cost no
+request and a new batch is never answered from stale data. One request per search reads the
+generation (a cluster-state read on the node asked, no shard work).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, cast
+
+from opensearchpy.exceptions import TransportError
+
+from ...analysis import TOKEN_RE, query_terms, tokens
+from ...article import Article, section_key, section_keys
+from ...errors import ArticleNotFound, NotAvailable, QueryError
+from ...facets import GRANULARITIES
+from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, compile_query
+from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
+from ...results import FacetValue, Hit, RelatedResults, SearchResults
+from ...schema import epoch_to_datetime
+from ...searcher import (
+    DEFAULT_HALF_LIFE_DAYS,
+    FALLBACK_BELOW,
+    FALLBACK_MIN_WORDS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    RESULTS_CACHE_BYTES,
+    RESULTS_CACHE_SIZE,
+    SORTS,
+    SUGGEST_BELOW,
+    SURFACE_DOCS,
+    _as_date,
+    _content_words,
+    _fresh_copy,
+    _ResultsCache,
+    _section_values,
+    _unknown_sections,
+)
+from ...snippets import SnippetQuery, lead, snippets
+from ...stats import IndexStats
+from ...suggest import KEEP_FROM, MIN_NEAR_CHARS, Vocabulary, edit_distance, replace_word
+from ...textnorm import CYRILLIC_CHAR
+from ...trends import TrendResults
+from .aggs import facet_aggs, facets_from_response
+from .client import Address, Cluster, parse_url
+from .dsl import Leaf, LeafStats, compile_plan, leaves_of, search_body, stats_body
+from .errors import ClusterUnhealthy
+from .mapping import VOCAB_FIELDS, article_from_source, open_news_index, read_meta, terms_field
+
+__all__ = ["DEFAULT_INDEX", "SEARCH_RETRY_SECONDS", "OpenSearchIndex", "location"]
+
+DEFAULT_INDEX = "news"
+# A search is repeated with back-off for this long while the cluster recovers (a node lost,
+# a new manager elected) before it becomes ClusterUnavailable (a web request: 503). Shorter
+# than an index run's patience: someone is waiting for the answer.
+SEARCH_RETRY_SECONDS = 30.0
+SCORED_SEARCH_TYPE = "dfs_query_then_fetch"
+# Languages and sections an index holds, read once per generation.
+LABELS_MAX = 10_000
+_EPOCH = date(1970, 1, 1)
+
+
+def location(address: Address, name: str) -> str:
+    """How an index in a cluster is named to users: ``opensearch+http://h:9200,.../news``."""
+    return f"opensearch+{address.display}/{name}"
+
+
+class _Generation:
+    """What one generation of the index gives the query compiler (the part of a Whoosh
+    ``View`` that :func:`newsearch.plan.compile_query` and the section notices read)."""
+
+    def __init__(self, index: OpenSearchIndex, generation: int) -> None:
+        self.index = index
+        self.generation = generation
+        resp = index._search({
+            "size": 0, "track_total_hits": True,
+            "aggs": {"lang": {"terms": {"field": "lang", "size": LABELS_MAX}},
+                     "section": {"terms": {"field": "section", "size": LABELS_MAX}},
+                     "newest": {"max": {"field": "date"}}}})
+        aggs = resp.get("aggregations", {})
+        self.documents = int(resp["hits"]["total"]["value"])
+        newest = aggs.get("newest", {}).get("value")
+        self.newest = int(newest) // 1000 if newest is not None else None
+        self.lang_names = sorted(b["key"] for b in aggs.get("lang", {}).get("buckets", []))
+        self.languages = frozenset(n.lower() for n in self.lang_names)
+        self.sec_names = sorted(b["key"] for b in aggs.get("section", {}).get("buckets", []))
+        self.sections_by_key: dict[str, list[int]] = {}
+        for i, n in enumerate(self.sec_names):
+            for key in section_keys(n):
+                self.sections_by_key.setdefault(key, []).append(i)
+        self.families: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self.df: dict[tuple[str, Any], int] = {}  # a scoring leaf's (field, term) → df
+        self.vocabulary = _ClusterVocabulary(index)
+
+    def section_indexes(self, name: str) -> list[int]:
+        return self.sections_by_key.get(section_key(name), [])
+
+    def expand_prefix(self, fields: Sequence[str], prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` terms starting with ``prefix``, most documents first (from the
+        ``vocab`` column: the title, subtitle and body terms of each article)."""
+        if limit <= 0 or not prefix:
+            return []
+        query: dict[str, Any] = {"match_all": {}}
+        if tuple(fields) != VOCAB_FIELDS:
+            # One field (title:econ*): terms of the articles that have such a word there.
+            query = {"bool": {"should": [{"prefix": {terms_field(f): prefix}} for f in fields],
+                              "minimum_should_match": 1}}
+        resp = self.index._search({
+            "size": 0, "query": query,
+            "aggs": {"t": {"terms": {"field": "vocab", "include": _regex_prefix(prefix),
+                                     "size": limit, "shard_size": max(limit * 4, 100),
+                                     "order": [{"_count": "desc"}, {"_key": "asc"}]}}}})
+        return [b["key"] for b in resp["aggregations"]["t"]["buckets"]]
+
+    def leaf_stats(self, leaves: Sequence[Leaf]) -> LeafStats:
+        """Document count, each leaf's document frequency (asked for only once per
+        generation) and the newest date."""
+        # A leaf's frequency depends on its field and term only (dsl._df_query).
+        keys = [(leaf.fields[0], leaf.term) for leaf in leaves]
+        missing = list({k: leaf for leaf, k in zip(leaves, keys, strict=True)
+                        if k not in self.df}.items())
+        if missing:
+            body = stats_body([leaf for _k, leaf in missing])
+            aggs = self.index._search(body).get("aggregations", {})
+            buckets = aggs.get("df", {}).get("buckets", {})
+            for i, (k, _leaf) in enumerate(missing):
+                self.df[k] = int(buckets[str(i)]["doc_count"])
+        # A running index run's documents can be searchable before its generation is
+        # raised: a frequency above this generation's count would make idf meaningless.
+        return LeafStats(self.documents, tuple(min(self.df[k], self.documents) for k in keys),
+                         self.newest)
+
+
+def _holding(terms: Sequence[str]) -> dict[str, Any]:
+    """The articles holding any of ``terms`` in a searched field."""
+    return {"bool": {"should": [{"terms": {terms_field(f): list(terms)}} for f in VOCAB_FIELDS],
+                     "minimum_should_match": 1}}
+
+
+def _regex_prefix(prefix: str) -> str:
+    """A Lucene regular expression for the terms starting with ``prefix``."""
+    return "".join(c if c.isalnum() else "\\" + c for c in prefix) + ".*"
+
+
+class _ClusterVocabulary(Vocabulary):
+    """:class:`newsearch.suggest.Vocabulary` with its look-alikes from the cluster: the term
+    suggester reads each shard's term dictionary for words within the edits asked for (same
+    first letter), and the rules of ``Vocabulary`` decide as for Whoosh (the edit distance
+    checked again with newsearch's own function, closest first, then most frequent)."""
+
+    def __init__(self, index: OpenSearchIndex) -> None:
+        self.index = index
+        super().__init__(lambda _letter: (), self._count)
+
+    def _count(self, term: str) -> int:
+        """Documents holding ``term``, summed over the text fields (as the Whoosh side)."""
+        resp = self.index._search({
+            "size": 0, "aggs": {"df": {"filters": {"filters": {
+                f: {"term": {terms_field(f): term}} for f in VOCAB_FIELDS}}}}})
+        buckets = resp["aggregations"]["df"]["buckets"]
+        return sum(int(b["doc_count"]) for b in buckets.values())
+
+    def _near(self, term: str, maxdist: int) -> list[tuple[str, int]]:
+        if not term:
+            return []
+        suggest = {f"s{i}": {"text": term, "term": {
+            "field": terms_field(f), "suggest_mode": "always", "max_edits": max(1, maxdist),
+            "prefix_length": 1, "min_word_length": 1, "size": 4 * FUZZY_MAX_TERMS,
+            "shard_size": 4 * FUZZY_MAX_TERMS, "max_inspections": 100, "accuracy": 0.0,
+            "max_term_freq": 2**31 - 1, "min_doc_freq": 0, "sort": "frequency",
+            "string_distance": "damerau_levenshtein"}} for i, f in enumerate(VOCAB_FIELDS)}
+        resp = self.index._search({"size": 0, "suggest": suggest})
+        freq: dict[str, int] = {}
+        for entries in resp.get("suggest", {}).values():
+            for entry in entries:
+                for opt in entry.get("options", []):
+                    freq[opt["text"]] = freq.get(opt["text"], 0) + int(opt.get("freq", 0))
+        out = []
+        for c in freq:
+            if c == term or not c.isalpha() or c[:1] != term[:1] or \
+                    len(c) <= MIN_NEAR_CHARS or abs(len(c) - len(term)) > maxdist:
+                continue
+            d = edit_distance(term, c, maxdist)
+            if d <= maxdist:
+                out.append((c, d))
+        out.sort(key=lambda c: (c[1], -self.df(c[0]), c[0]))
+        return out
+
+
+class OpenSearchIndex:
+    """A newsearch index in an OpenSearch cluster, searched like a
+    :class:`~newsearch.NewsIndex`. Thread-safe (one client, shared); sees new batches of a
+    running index run without reopening."""
+
+    def __init__(self, url: str | Address, index: str | None = None, *,
+                 results_cache: int = RESULTS_CACHE_SIZE,
+                 results_cache_bytes: int = RESULTS_CACHE_BYTES,
+                 retry_seconds: float = SEARCH_RETRY_SECONDS) -> None:
+        address = parse_url(url) if isinstance(url, str) else url
+        self.name = index or address.index or DEFAULT_INDEX
+        self.address = address
+        self.path = location(address, self.name)
+        self.cluster = Cluster(address, retry_seconds=retry_seconds)
+        try:
+            self.cluster.ping()  # an unreachable cluster is one sentence now, not in 30 s
+            open_news_index(self.cluster, self.name)
+        except BaseException:
+            self.cluster.close()
+            raise
+        self._lock = threading.Lock()
+        self._gens: dict[int, _Generation] = {}
+        self._results = _ResultsCache(results_cache, results_cache_bytes)
+
+    # -- requests --
+
+    def _search(self, body: dict[str, Any], **params: str) -> dict[str, Any]:
+        resp: dict[str, Any] = self.cluster.call(self.cluster.client.search, index=self.name,
+                                                 body=body, params=params or None)
+        self._check_shards(resp)
+        return resp
+
+    def _check_shards(self, resp: dict[str, Any]) -> None:
+        # A shard without any copy on a running node: its documents would be silently missing.
+        if int(resp.get("_shards", {}).get("failed", 0)):
+            raise ClusterUnhealthy(self.cluster.urls, self.name, "red")
+
+    def committed_generation(self) -> int:
+        """The generation the index's last index batch made searchable (a cheap read)."""
+        meta = read_meta(self.cluster, self.name) or {}
+        return int(meta.get("generation", 0))
+
+    @property
+    def generation(self) -> int:
+        return self.committed_generation()
+
+    def _generation(self, generation: int) -> _Generation:
+        gen = self._gens.get(generation)
+        if gen is None:
+            gen = _Generation(self, generation)
+            with self._lock:
+                self._gens[generation] = gen
+                for old in sorted(self._gens)[:-2]:  # this one and the one before it
+                    del self._gens[old]
+        return gen
+
+    # -- public API (as NewsIndex) --
+
+    def search(
+        self,
+        query: str,
+        *,
+        sections: Sequence[str] | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 10,
+        facets: bool = True,
+        half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+        date_granularity: str | None = None,
+        snippets: bool = True,
+        strict: bool = False,
+        all_versions: bool = True,
+    ) -> SearchResults:
+        """As :meth:`newsearch.NewsIndex.search`, over the cluster. Story clusters are not
+        kept in the cluster yet: every article is its own story (``all_versions`` is
+        accepted and changes nothing)."""
+        started = time.perf_counter()
+        if not isinstance(query, str):
+            raise QueryError(repr(query), "the query must be a string")
+        if isinstance(sections, str):
+            sections = [sections]
+        if sort not in SORTS:
+            raise QueryError(query, f"sort must be one of {', '.join(SORTS)}", parameter="sort")
+        if date_granularity not in (None, *GRANULARITIES):
+            raise QueryError(query, "date_granularity must be day, month or year",
+                             parameter="date_granularity")
+        if not (0 <= per_page <= MAX_PER_PAGE):
+            raise QueryError(query, f"per_page must be between 0 and {MAX_PER_PAGE}",
+                             parameter="per_page")
+        if not (1 <= page <= MAX_PAGE):
+            raise QueryError(query, f"page must be between 1 and {MAX_PAGE}", parameter="page")
+        if half_life_days <= 0 or not math.isfinite(half_life_days):
+            raise QueryError(query, "half_life_days must be a positive number of days",
+                             parameter="half_life_days")
+        since_d = _as_date(since, query, "since", end=False)
+        until_d = _as_date(until, query, "until", end=True)
+        if since_d and until_d and since_d > until_d:
+            raise QueryError(query, f"since {since_d} is after until {until_d}",
+                             parameter="since")
+        generation = self.committed_generation()
+        key = (generation, query, tuple(sections or ()), since_d, until_d, sort, page,
+               per_page, facets, half_life_days, date_granularity, snippets, strict)
+        cached = self._results.get(key)
+        if cached is not None:
+            return _fresh_copy(cached, (time.perf_counter() - started) * 1000)
+        parsed = parse_query(query, strict=strict)
+        gen = self._generation(generation)
+
+        filters: list[Any] = []
+        wanted = tuple(x for x in (sections or ()) if x and x.strip())
+        if wanted:
+            filters.append(PSections(wanted))
+        if since_d or until_d:
+            filters.append(PDays((since_d - _EPOCH).days if since_d else None,
+                                 (until_d - _EPOCH).days if until_d else None))
+
+        compiled = self._compile(parsed, gen)
+        notices = list(parsed.repairs) + compiled.notices
+        notices += _unknown_sections(cast(Any, gen),
+                                     [*(sections or ()), *_section_values(parsed.node)])
+        if compiled.dropped:
+            notices.append("ignored common words: " + ", ".join(compiled.dropped))
+        fallback = None
+        words = _content_words(parsed)
+        matched: int | None = None
+        if len(words) > 1:
+            any_words = self._compile(ParsedQuery(Or(tuple(Word(w) for w in words)),
+                                                  parsed.text), gen)
+            matched, any_count = self._counts([compiled.plan, any_words.plan], filters)
+            if (not matched or (len(words) >= FALLBACK_MIN_WORDS and matched < FALLBACK_BELOW)) \
+                    and any_count > matched:
+                fallback = "any-word"
+                notices.append(
+                    ("no article has all the words" if not matched else
+                     f"only {matched} article{'s' if matched > 1 else ''} have all the words")
+                    + "; showing articles with any of them, best first")
+                compiled = any_words
+
+        leaves = leaves_of(compiled.plan)
+        stats = gen.leaf_stats(leaves)
+        aggs = None
+        if facets:
+            aggs = {**facet_aggs(),
+                    "lang": {"terms": {"field": "lang", "size": LABELS_MAX,
+                                       "order": [{"_count": "desc"}, {"_key": "asc"}]}}}
+        start = (page - 1) * per_page
+        body = search_body(compiled.plan, leaves=leaves, stats=stats, filters=filters,
+                           sort=sort, size=per_page, offset=start,
+                           half_life_days=half_life_days, aggs=aggs)
+        # The similarity's average field length from every shard (the DFS phase), as one
+        # Whoosh index has it, rather than each shard's own.
+        resp = self._search(body, search_type=SCORED_SEARCH_TYPE) if leaves else \
+            self._search(body)
+        total = int(resp["hits"]["total"]["value"])
+        if matched is None:
+            matched = total
+        hits = [self._hit(h, compiled.highlight, start + i + 1, snippets)
+                for i, h in enumerate(resp["hits"]["hits"])]
+        facet_data: dict[str, list[FacetValue]] = {}
+        granularity = None
+        if facets:
+            section_values, dates, granularity = facets_from_response(resp, date_granularity)
+            langs = [FacetValue(b["key"], int(b["doc_count"]))
+                     for b in resp["aggregations"]["lang"]["buckets"]]
+            langs.sort(key=lambda f: (-f.count, f.value))
+            facet_data = {"section": section_values, "lang": langs, "date": dates}
+        suggestion = self._suggest(parsed, gen) if matched < SUGGEST_BELOW else None
+        results = SearchResults(
+            query=query, total=total, page=page, per_page=per_page,
+            took_ms=(time.perf_counter() - started) * 1000, hits=hits, facets=facet_data,
+            suggestion=suggestion, sort=sort, date_granularity=granularity, fallback=fallback,
+            notices=notices,
+        )
+        self._results.put(key, results)
+        return _fresh_copy(results, results.took_ms)
+
+    def get(self, article_id: str) -> Article:
+        """The article with this id; raises :class:`~newsearch.errors.ArticleNotFound`."""
+        if not article_id:
+            raise ArticleNotFound(article_id)
+        resp = self._search({"size": 1, "query": {"ids": {"values": [article_id]}}})
+        found = resp["hits"]["hits"]
+        if not found:
+            raise ArticleNotFound(article_id)
+        return article_from_source(found[0]["_source"])
+
+    def versions(self, article_id: str) -> list[Hit]:
+        """No story clusters in the cluster yet: no versions listed (the article exists, or
+        :class:`~newsearch.errors.ArticleNotFound`)."""
+        self.get(article_id)
+        return []
+
+    def similar(self, article_id: str, *, limit: int = 5) -> RelatedResults:
+        raise NotAvailable("related stories", "opensearch")
+
+    def trend(self, queries: str | Sequence[str], *, by: str = "month",
+              sections: Sequence[str] | None = None, since: date | str | None = None,
+              until: date | str | None = None) -> TrendResults:
+        raise NotAvailable("trends", "opensearch")
+
+    def stats(self) -> IndexStats:
+        """As ``newsearch stats``: articles, sections by count, date range, undated, and
+        the bytes the index took in the cluster after the last batch (replicas included)."""
+        resp = self._search({
+            "size": 0, "track_total_hits": True,
+            "aggs": {"section": {"terms": {"field": "section", "size": LABELS_MAX,
+                                           "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+                     "lo": {"min": {"field": "date"}}, "hi": {"max": {"field": "date"}},
+                     "undated": {"missing": {"field": "date"}}}})
+        aggs = resp["aggregations"]
+
+        def day(agg: str) -> str | None:
+            value = aggs[agg].get("value")
+            when = epoch_to_datetime(int(value) // 1000) if value is not None else None
+            return when.strftime("%Y-%m-%d") if when else None
+
+        sections = {b["key"]: int(b["doc_count"]) for b in aggs["section"]["buckets"]}
+        meta = read_meta(self.cluster, self.name) or {}
+        return IndexStats(
+            documents=int(resp["hits"]["total"]["value"]),
+            sections=dict(sorted(sections.items(), key=lambda kv: (-kv[1], kv[0]))),
+            date_min=day("lo"), date_max=day("hi"),
+            undated=int(aggs["undated"]["doc_count"]), index=self.path,
+            # As the last index batch left it (see mapping.set_generation).
+            index_bytes=int(meta.get("index_bytes", 0)))
+
+    def close(self) -> None:
+        self.cluster.close()
+
+    def __enter__(self) -> OpenSearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals --
+
+    def _compile(self, parsed: ParsedQuery, gen: _Generation) -> CompiledQuery:
+        return compile_query(parsed.node, cast(Any, gen), lambda: gen.vocabulary,
+                             gen.expand_prefix)
+
+    def _counts(self, plans: Sequence[Any], filters: Sequence[Any]) -> list[int]:
+        """How many articles each plan matches under the filters (one request)."""
+        return self._count_queries(
+            [{"bool": {"filter": [compile_plan(plan), *map(compile_plan, filters)]}}
+             for plan in plans])
+
+    def _hit(self, h: dict[str, Any], highlight: SnippetQuery, rank: int,
+             with_snippets: bool) -> Hit:
+        src = h["_source"]
+        snips: list[str] = []
+        if with_snippets:
+            body, subtitle = src.get("body") or "", src.get("subtitle") or ""
+            langs = src.get("lang") or []
+            lang = langs[0] if langs else None
+            snips = snippets(body, highlight, lang=lang) if body else []
+            if highlight and subtitle and not any("<mark>" in s for s in snips):
+                marked = snippets(subtitle, highlight, lang=lang)
+                if not snips or any("<mark>" in s for s in marked):
+                    snips = marked
+            if not snips and src.get("title"):
+                snips = [lead(src["title"])]
+        date_value = src.get("date")
+        return Hit(
+            id=src["id"], title=src.get("title", ""),
+            date=epoch_to_datetime(int(date_value), src.get("utc_offset"))
+            if date_value is not None else None,
+            section=list(src.get("section") or []), url=src.get("url"),
+            source=src.get("source", ""), score=float(h.get("_score") or 0.0),
+            snippets=snips, rank=rank,
+        )
+
+    def _suggest(self, parsed: ParsedQuery, gen: _Generation) -> str | None:
+        """As NewsIndex._suggest: rare or absent words replaced by a better-attested
+        look-alike, preferring one found with the query's other words."""
+        langs = gen.languages
+        words = [w for w in parsed.node.words()
+                 if (toks := TOKEN_RE.findall(w)) and len(toks) == 1
+                 and query_terms(toks[0], langs)]
+        if not words:
+            return None
+        vocab = gen.vocabulary
+        held = {w: _holding(query_terms(TOKEN_RE.findall(w)[0], langs))
+                for w in dict.fromkeys(words)}
+        matched_by = dict(zip(held, self._count_queries(list(held.values())), strict=True))
+        found = [w for w, m in matched_by.items() if m]
+        text = parsed.text
+        changed = False
+        for w in held:
+            matched = matched_by[w]
+            if matched >= KEEP_FROM:
+                continue
+            token = TOKEN_RE.findall(w)[0]
+            others = [held[o] for o in found if o != w]
+
+            def together(term: str, others: list[dict[str, Any]] = others) -> int:
+                return self._count_queries([{"bool": {"filter": [*others,
+                                                                 _holding((term,))]}}])[0]
+
+            best = vocab.correction(query_terms(token, langs)[0], matched,
+                                    together if others else None)
+            surface = self._surface(best, cyrillic=bool(CYRILLIC_CHAR.search(token))) \
+                if best else None
+            if surface is None:
+                continue
+            new_text = replace_word(text, w, surface, TEXT_FIELDS)
+            changed |= new_text != text
+            text = new_text
+        return text if changed else None
+
+    def _count_queries(self, queries: Sequence[dict[str, Any]]) -> list[int]:
+        """How many articles each query matches (one request)."""
+        lines: list[dict[str, Any]] = []
+        for q in queries:
+            lines += [{}, {"size": 0, "track_total_hits": True, "query": q}]
+        resp = self.cluster.call(self.cluster.client.msearch, index=self.name, body=lines)
+        out = []
+        for r in resp["responses"]:
+            if "error" in r:
+                raise TransportError(int(r.get("status", 500)),
+                                     str(r["error"].get("type", "error")), r["error"])
+            self._check_shards(r)
+            out.append(int(r["hits"]["total"]["value"]))
+        return out
+
+    def _surface(self, term: str, *, cyrillic: bool) -> str | None:
+        """A word as articles spell it for an index term (as NewsIndex._surface)."""
+        ranked: list[tuple[int, str]] = []
+        for f in ("title", "body"):
+            resp = self._search({"size": SURFACE_DOCS, "sort": ["_doc"],
+                                 "query": {"term": {terms_field(f): term}},
+                                 "_source": [f, "lang"]})
+            for h in resp["hits"]["hits"]:
+                src = h["_source"]
+                text = src.get(f, "")
+                langs = src.get("lang") or []
+                for terms, _p, start, end in tokens(text, langs[0] if langs else None):
+                    if term not in terms:
+                        continue
+                    word = text[start:end].lower()
+                    rank = (2 * (bool(CYRILLIC_CHAR.search(word)) != cyrillic)
+                            + any(c in word for c in "'’"))
+                    if rank == 0:
+                        return word
+                    ranked.append((rank, word))
+        return min(ranked)[1] if ranked else None
