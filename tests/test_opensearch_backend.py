@@ -18,6 +18,7 @@ from newsearch.backends.opensearch import Cluster, MappingVersionError, index_bo
 from newsearch.backends.opensearch.lock import ClusterLock
 from newsearch.backends.opensearch.mapping import concrete_index
 from newsearch.cli import main
+from newsearch.errors import NotAvailable
 
 pytestmark = pytest.mark.opensearch
 
@@ -216,6 +217,30 @@ def test_library_open_index_by_url_and_by_backend(opensearch, cluster, tmp_path:
     monkeypatch.setenv("NEWSEARCH_BACKEND", "opensearch")
     monkeypatch.setenv("NEWSEARCH_OPENSEARCH_URL", opensearch.urls)
     assert newsearch.index_stats(name).documents == 6
+
+
+def test_story_features_the_cluster_lacks_say_so(opensearch, cluster, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Story clusters, related stories and trends are the Whoosh backend's so far: over a
+    cluster every article is its own story, and similar/trend answer with one sentence."""
+    corpus = make_corpus(tmp_path / "corpus")
+    name = opensearch.new_index("stories")
+    index_paths([corpus], name, backend="opensearch", opensearch_url=opensearch.urls, jobs=1)
+    with open_index(url(opensearch, name)) as ix:
+        every = ix.search("almaty", all_versions=True)
+        assert ix.search("almaty").total == every.total == 2
+        first = every.hits[0].id
+        assert ix.versions(first) == []
+        with pytest.raises(NotAvailable, match="related stories"):
+            ix.similar(first)
+        with pytest.raises(NotAvailable, match="trends"):
+            ix.trend("almaty")
+    monkeypatch.setenv("NEWSEARCH_BACKEND", "opensearch")
+    monkeypatch.setenv("NEWSEARCH_OPENSEARCH_URL", opensearch.urls)
+    result = CliRunner().invoke(main, ["similar", first, "--index", name])
+    assert result.exit_code == 2, result.output
+    assert "related stories are not available on the opensearch backend" in result.output
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [

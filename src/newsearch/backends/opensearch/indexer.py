@@ -96,7 +96,9 @@ class DocumentPool:
         self.docs[chunk_id] = [docs for _meta, docs in done]
         return 0, [meta for meta, _docs in done], True
 
-    def write(self, chunk_id: int, seq: int, keep: list[list[int]]) -> None:
+    def write(self, chunk_id: int, seq: int, keep: list[list[int]],
+              marks: list[list[tuple[int, int]]] | None = None) -> None:
+        # ``marks`` (story clusters, index times) are not kept in the cluster yet.
         for docs, indices in zip(self.docs.pop(chunk_id), keep, strict=True):
             for i in indices:
                 self.writer.index_doc(*docs[i])
