@@ -276,11 +276,11 @@ class OpenSearchIndex:
         date_granularity: str | None = None,
         snippets: bool = True,
         strict: bool = False,
-        all_versions: bool = True,
+        all_versions: bool = False,
     ) -> SearchResults:
         """As :meth:`newsearch.NewsIndex.search`, over the cluster. Story clusters are not
-        kept in the cluster yet: every article is its own story (``all_versions`` is
-        accepted and changes nothing)."""
+        kept in the cluster yet: every article is its own story (``stories`` equals
+        ``total``; with ``all_versions`` it is None, as NewsIndex gives it)."""
         started = time.perf_counter()
         if not isinstance(query, str):
             raise QueryError(repr(query), "the query must be a string")
@@ -306,7 +306,7 @@ class OpenSearchIndex:
                              parameter="since")
         generation = self.committed_generation()
         key = (generation, query, tuple(sections or ()), since_d, until_d, sort, page,
-               per_page, facets, half_life_days, date_granularity, snippets, strict)
+               per_page, facets, half_life_days, date_granularity, snippets, strict, all_versions)
         cached = self._results.get(key)
         if cached is not None:
             return _fresh_copy(cached, (time.perf_counter() - started) * 1000)
@@ -377,6 +377,7 @@ class OpenSearchIndex:
             took_ms=(time.perf_counter() - started) * 1000, hits=hits, facets=facet_data,
             suggestion=suggestion, sort=sort, date_granularity=granularity, fallback=fallback,
             notices=notices,
+            stories=None if all_versions else total,  # each article its own story here
         )
         self._results.put(key, results)
         return _fresh_copy(results, results.took_ms)
