@@ -279,28 +279,9 @@ class NewsIndex:
         used.
         """
         started = time.perf_counter()
-        if not isinstance(query, str):
-            raise QueryError(repr(query), "the query must be a string")
-        if isinstance(sections, str):
-            sections = [sections]  # one name, not a sequence of one-letter names
-        if sort not in SORTS:
-            raise QueryError(query, f"sort must be one of {', '.join(SORTS)}", parameter="sort")
-        if date_granularity not in (None, *GRANULARITIES):
-            raise QueryError(query, "date_granularity must be day, month or year",
-                             parameter="date_granularity")
-        if not (0 <= per_page <= MAX_PER_PAGE):
-            raise QueryError(query, f"per_page must be between 0 and {MAX_PER_PAGE}",
-                             parameter="per_page")
-        if not (1 <= page <= MAX_PAGE):
-            raise QueryError(query, f"page must be between 1 and {MAX_PAGE}", parameter="page")
-        if half_life_days <= 0 or not math.isfinite(half_life_days):
-            raise QueryError(query, "half_life_days must be a positive number of days",
-                             parameter="half_life_days")
-        since_d = _as_date(since, query, "since", end=False)
-        until_d = _as_date(until, query, "until", end=True)
-        if since_d and until_d and since_d > until_d:
-            raise QueryError(query, f"since {since_d} is after until {until_d}",
-                             parameter="since")
+        sections, since_d, until_d = check_request(
+            query, sections=sections, since=since, until=until, sort=sort, page=page,
+            per_page=per_page, half_life_days=half_life_days, date_granularity=date_granularity)
         ctx = self._context()
         view = ctx.view
         # Repeated queries (a front page, a popular story) are answered from a cache keyed by
@@ -791,6 +772,37 @@ def _results_bytes(r: SearchResults) -> int:
     # Facet values are the index's own section names and short date labels: mostly shared.
     total += sum(_FACET_BYTES * len(values) for values in r.facets.values())
     return total
+
+
+def check_request(query: str, *, sections: Sequence[str] | str | None,
+                  since: date | str | None, until: date | str | None, sort: str, page: int,
+                  per_page: int, half_life_days: float, date_granularity: str | None
+                  ) -> tuple[Sequence[str] | None, date | None, date | None]:
+    """A search's parameters checked as every backend checks them (a :class:`QueryError`
+    naming the parameter), with the sections as a sequence and the dates parsed."""
+    if not isinstance(query, str):
+        raise QueryError(repr(query), "the query must be a string")
+    if isinstance(sections, str):
+        sections = [sections]  # one name, not a sequence of one-letter names
+    if sort not in SORTS:
+        raise QueryError(query, f"sort must be one of {', '.join(SORTS)}", parameter="sort")
+    if date_granularity not in (None, *GRANULARITIES):
+        raise QueryError(query, "date_granularity must be day, month or year",
+                         parameter="date_granularity")
+    if not (0 <= per_page <= MAX_PER_PAGE):
+        raise QueryError(query, f"per_page must be between 0 and {MAX_PER_PAGE}",
+                         parameter="per_page")
+    if not (1 <= page <= MAX_PAGE):
+        raise QueryError(query, f"page must be between 1 and {MAX_PAGE}", parameter="page")
+    if half_life_days <= 0 or not math.isfinite(half_life_days):
+        raise QueryError(query, "half_life_days must be a positive number of days",
+                         parameter="half_life_days")
+    since_d = _as_date(since, query, "since", end=False)
+    until_d = _as_date(until, query, "until", end=True)
+    if since_d and until_d and since_d > until_d:
+        raise QueryError(query, f"since {since_d} is after until {until_d}",
+                         parameter="since")
+    return sections, since_d, until_d
 
 
 def _fresh_copy(results: SearchResults, took_ms: float) -> SearchResults:

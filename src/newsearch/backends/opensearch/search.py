@@ -17,7 +17,6 @@ generation (a cluster-state read on the node asked, no shard work).
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Sequence
@@ -28,8 +27,7 @@ from opensearchpy.exceptions import TransportError
 
 from ...analysis import TOKEN_RE, query_terms, tokens
 from ...article import Article, section_key, section_keys
-from ...errors import ArticleNotFound, NotAvailable, QueryError
-from ...facets import GRANULARITIES
+from ...errors import ArticleNotFound, NotAvailable
 from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, compile_query
 from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
 from ...results import FacetValue, Hit, RelatedResults, SearchResults
@@ -38,19 +36,16 @@ from ...searcher import (
     DEFAULT_HALF_LIFE_DAYS,
     FALLBACK_BELOW,
     FALLBACK_MIN_WORDS,
-    MAX_PAGE,
-    MAX_PER_PAGE,
     RESULTS_CACHE_BYTES,
     RESULTS_CACHE_SIZE,
-    SORTS,
     SUGGEST_BELOW,
     SURFACE_DOCS,
-    _as_date,
     _content_words,
     _fresh_copy,
     _ResultsCache,
     _section_values,
     _unknown_sections,
+    check_request,
 )
 from ...snippets import SnippetQuery, lead, snippets
 from ...stats import IndexStats
@@ -282,28 +277,9 @@ class OpenSearchIndex:
         kept in the cluster yet: every article is its own story (``stories`` equals
         ``total``; with ``all_versions`` it is None, as NewsIndex gives it)."""
         started = time.perf_counter()
-        if not isinstance(query, str):
-            raise QueryError(repr(query), "the query must be a string")
-        if isinstance(sections, str):
-            sections = [sections]
-        if sort not in SORTS:
-            raise QueryError(query, f"sort must be one of {', '.join(SORTS)}", parameter="sort")
-        if date_granularity not in (None, *GRANULARITIES):
-            raise QueryError(query, "date_granularity must be day, month or year",
-                             parameter="date_granularity")
-        if not (0 <= per_page <= MAX_PER_PAGE):
-            raise QueryError(query, f"per_page must be between 0 and {MAX_PER_PAGE}",
-                             parameter="per_page")
-        if not (1 <= page <= MAX_PAGE):
-            raise QueryError(query, f"page must be between 1 and {MAX_PAGE}", parameter="page")
-        if half_life_days <= 0 or not math.isfinite(half_life_days):
-            raise QueryError(query, "half_life_days must be a positive number of days",
-                             parameter="half_life_days")
-        since_d = _as_date(since, query, "since", end=False)
-        until_d = _as_date(until, query, "until", end=True)
-        if since_d and until_d and since_d > until_d:
-            raise QueryError(query, f"since {since_d} is after until {until_d}",
-                             parameter="since")
+        sections, since_d, until_d = check_request(
+            query, sections=sections, since=since, until=until, sort=sort, page=page,
+            per_page=per_page, half_life_days=half_life_days, date_granularity=date_granularity)
         generation = self.committed_generation()
         key = (generation, query, tuple(sections or ()), since_d, until_d, sort, page,
                per_page, facets, half_life_days, date_granularity, snippets, strict, all_versions)
