@@ -158,7 +158,8 @@ start_node_process() {
   dir="$(node_dir "$n")"
   if node_pid "$n" >/dev/null; then say "node$n is already running"; return 0; fi
   java_home="$(find_java_home)" || die "OpenSearch needs Java 21 or newer; set JAVA_HOME"
-  [ -d "$dir/config" ] || configure_node "$n"
+  # Written afresh at each start: a config left by a run on other ports would bind those.
+  configure_node "$n"
   rm -f "$dir/opensearch.pid"
   # The C1-only JIT halves the start-up CPU time on a small machine; the temp folder and
   # -XX:-UsePerfData keep the JVM's files out of /tmp.
