@@ -7,16 +7,28 @@ import difflib
 import itertools
 import json
 import re
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from datasketch import MinHash
 
 from newsearch import index_paths, open_index
+from newsearch.article import key_words
 from newsearch.cli import main
-from newsearch.clusters import Clusters, collapse
+from newsearch.clusters import (
+    MIN_SHINGLES,
+    NUM_PERM,
+    SHINGLE_WORDS,
+    Clusters,
+    band_keys,
+    collapse,
+    sketch,
+    sketches,
+)
 
 WIRE = ("The central bank raised its benchmark interest rate by a quarter point on Tuesday, "
         "citing stubborn inflation in services and a tight labour market. Economists had "
@@ -185,6 +197,47 @@ def test_collapse_keeps_the_best_of_each_cluster() -> None:
     kept, kept_keys = collapse(ids, keys, clusters, sizes)
     assert sorted(kept.tolist()) == [1, 2, 4]
     assert dict(zip(kept.tolist(), kept_keys.tolist(), strict=True))[1] == 5.0
+
+
+def test_sketches_are_datasketch_minhash_signatures() -> None:
+    """The batched sketch is datasketch's MinHash (affine32 scheme, NUM_PERM permutations)
+    of the body's word 3-shingles, text by text, whatever the texts around it."""
+    texts = [("Rates", WIRE), ("", "too short to compare"), ("Update", UPDATE),
+             ("Floods", OTHER), ("Only a headline " * 30, "")]
+    sigs = sketches(texts)
+    assert sigs[1] is None
+    for (title, body), sig in zip(texts, sigs, strict=True):
+        words = key_words(body or title)
+        if len(words) < MIN_SHINGLES + SHINGLE_WORDS - 1:
+            assert sig is None
+            continue
+        h = np.array([zlib.crc32(w.encode()) for w in words], dtype=np.uint64)
+        shingles = (h[:-2] * np.uint64(0x9E3779B1) + h[1:-1] * np.uint64(0x85EBCA77) + h[2:]
+                    ) & np.uint64(0xFFFFFFFF)
+        m = MinHash(num_perm=NUM_PERM, hashfunc=int)
+        m.update_batch(shingles.tolist())
+        assert sig is not None and sig.tolist() == m.hashvalues.tolist()
+        alone = sketch(title, body)
+        assert alone is not None and alone.tolist() == sig.tolist()
+
+
+def test_lsh_buckets_find_versions_and_forget_removed_ones(tmp_path: Path) -> None:
+    """A version shares a band with its story and joins it; a removed article leaves no
+    bucket behind; the buckets come back from a saved state."""
+    c = Clusters()
+    rate, update, flood = sketches([("", WIRE), ("", UPDATE), ("", OTHER)])
+    assert rate is not None and update is not None and flood is not None
+    first = c.assign("rate", rate)
+    assert c.assign("flood", flood) != first
+    assert c.candidates(update) == {"rate"}
+    assert c.assign("update", update) == first
+    c.save(tmp_path, 1)
+    loaded = Clusters.load(tmp_path, 1)
+    assert loaded is not None and loaded.buckets == c.buckets and loaded.of == c.of
+    c.remove(["rate", "update", "flood"])
+    assert c.buckets == {} and c.sigs == {} and c.of == {}
+    # Keys computed for many signatures at once are each one's own.
+    assert (band_keys(np.stack([rate, update])) == [band_keys(rate), band_keys(update)]).all()
 
 
 # --- precision and recall on the large Reuters slice ------------------------------------------

@@ -20,8 +20,8 @@ from typing import Any
 
 from .textnorm import clean_line, clean_text, unmix_scripts
 
-__all__ = ["Article", "RecordSkip", "article_id", "dedup_key", "normalise_section", "section_key",
-           "section_keys"]
+__all__ = ["Article", "RecordSkip", "article_id", "dedup_key", "key_words", "normalise_section",
+           "section_key", "section_keys"]
 
 _SECTION_SUFFIX = re.compile(r"\s+news$", re.IGNORECASE)
 
@@ -36,10 +36,19 @@ PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~
 _PUNCT = PUNCTUATION
 
 
+def key_words(text: str) -> list[str]:
+    """The words duplicate keys and story sketches compare: case and punctuation dropped (a
+    C-speed split, a third of the time of a regular expression)."""
+    return text.casefold().translate(_PUNCT).split()
+
+
 def dedup_key(title: str, body: str) -> str:
     """Key under which exact duplicates (same text up to case, spacing, punctuation) collide."""
-    norm = " ".join(f"{title}\n{body}".casefold().translate(_PUNCT).split())
-    return hashlib.blake2b(norm.encode(), digest_size=12).hexdigest()
+    return _key_of(key_words(f"{title}\n{body}"))
+
+
+def _key_of(words: list[str]) -> str:
+    return hashlib.blake2b(" ".join(words).encode(), digest_size=12).hexdigest()
 
 
 _URL_SCHEME = re.compile(r"^(https?|ftp)://", re.IGNORECASE)
@@ -161,6 +170,15 @@ class Article:
     @property
     def dedup(self) -> str:
         return dedup_key(self.title, "\n".join(filter(None, [self.subtitle, self.body])))
+
+    def dedup_and_words(self) -> tuple[str, list[str]]:
+        """:attr:`dedup`, and the words a story sketch is made of (the body's, or a
+        headline-only article's headline: :func:`newsearch.clusters.word_hashes`), from one
+        pass over the text (the indexer needs both for every article it reads)."""
+        title = key_words(self.title)
+        body = key_words(self.body)
+        words = title + key_words(self.subtitle) + body if self.subtitle else title + body
+        return _key_of(words), body if self.body else title
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``section`` is a list; ``date`` ISO 8601 with its UTC offset, or

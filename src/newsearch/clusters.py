@@ -1,11 +1,15 @@
 """Story clusters: the versions of one story (re-filed wire copies, updates, rewrites under
 a new headline) grouped at index time.
 
-    worker:  article ─▶ sketch(): MinHash over the body's word 3-shingles (datasketch)
-    main:    sketch ─▶ Clusters.assign(): LSH candidates ─▶ the most similar one at or above
-             THRESHOLD (estimated Jaccard) gives its cluster, else a new cluster
+    worker:  article ─▶ word_hashes() of the words its duplicate key splits ─▶ at the end
+             of each part, signatures(): MinHash over the word 3-shingles (datasketch's
+             permutations, applied with numpy to the whole part at once)
+    main:    sketch ─▶ Clusters.assign(): LSH candidates (band_keys(), a dict of buckets)
+             ─▶ the most similar one at or above THRESHOLD (estimated Jaccard) gives its
+             cluster, else a new cluster
              deleted / replaced articles ─▶ Clusters.remove()
     commit:  Clusters.save() beside the manifest, named for the generation it describes
+             (the sketches; the buckets are rebuilt from them on load)
 
 Each article carries its cluster number in the index (a column, see :mod:`newsearch.schema`),
 written once when the article is added: a cluster is never renumbered, so later arrivals
@@ -31,19 +35,19 @@ import contextlib
 import os
 import pickle
 import re
-import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash
 
-from .article import PUNCTUATION
+from .article import key_words
 
-__all__ = ["FILE_RE", "NUM_PERM", "SHINGLE_WORDS", "THRESHOLD", "Clusters", "cluster_sizes",
-           "collapse", "count_stories", "sketch", "story_leaders", "story_members"]
+__all__ = ["BANDS", "FILE_RE", "NUM_PERM", "ROWS", "SHINGLE_WORDS", "THRESHOLD", "Clusters",
+           "band_keys", "cluster_sizes", "collapse", "count_stories", "signatures", "sketch",
+           "sketches", "story_leaders", "story_members", "word_hashes"]
 
 NUM_PERM = 64  # permutations per sketch: 256 bytes per article, Jaccard ± 0.06
 SHINGLE_WORDS = 3
@@ -53,13 +57,26 @@ THRESHOLD = 0.5
 # share half their shingles. Such articles stay alone.
 MIN_SHINGLES = 20
 FILE_RE = re.compile(r"^newsearch-clusters-(\d+)\.pkl(\.tmp)?$")
-_FORMAT = 1
+_FORMAT = 2  # 2: the LSH buckets rebuilt from the sketches, not pickled
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 # Odd multipliers that mix three word hashes into one shingle hash (order matters).
 _MIX = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77))
-_TEMPLATE = MinHash(num_perm=NUM_PERM, hashfunc=int)  # permutations computed once
-_scratch = threading.local()
+# The permutations of datasketch's MinHash (its "affine32" scheme: h -> a*h + b mod 2^32
+# after the MurmurHash3 finalizer), applied here to many articles at once: datasketch's
+# update_batch hashes value by value in Python and pays its numpy calls per article, which
+# was most of the sketch's cost. tests/test_clusters.py checks the signatures are its own.
+_TEMPLATE = MinHash(num_perm=NUM_PERM, hashfunc=int)
+_PERM_A, _PERM_B = (np.asarray(p, dtype=np.uint32) for p in _TEMPLATE.permutations)
+# Shingles multiplied out against the permutations per block: ~4 MB of uint32 at a time.
+_BLOCK_SHINGLES = 16_384
+# LSH bands: datasketch's choice for THRESHOLD 0.5 and 64 permutations (the b, r that
+# minimise its weighted false positive and negative rates), 14 bands of 4 rows.
+BANDS, ROWS = 14, 4
+# Odd multipliers folding a band's four values (and its number) into one 64-bit key.
+_BAND_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                      0x85EBCA77C2B2AE63], dtype=np.uint64)
+_BAND_SALT = np.arange(BANDS, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)
 
 
 class _WordHashes(dict[str, int]):
@@ -75,35 +92,78 @@ class _WordHashes(dict[str, int]):
 _hashes = _WordHashes()
 
 
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    # MurmurHash3's 32-bit finalizer (datasketch pre-mixes each value with it).
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
 def sketch(title: str, body: str) -> np.ndarray | None:
     """The MinHash signature (``NUM_PERM`` uint32) of an article's text, or None when it is
-    too short to compare. The body decides (a rewrite keeps it under a new headline); a
-    headline-only article is sketched by its headline."""
-    # Words as the duplicate key splits them (case and punctuation dropped): a C-speed split,
-    # a third of the time of a regular expression.
-    words = (body or title or "").casefold().translate(PUNCTUATION).split()
+    too short to compare (see :func:`sketches`)."""
+    return sketches([(title, body)])[0]
+
+
+def sketches(texts: Sequence[tuple[str, str]]) -> list[np.ndarray | None]:
+    """The MinHash signatures of many articles' (title, body), computed together; None for
+    a text too short to compare. The body decides (a rewrite keeps it under a new
+    headline); a headline-only article is sketched by its headline."""
+    return signatures([word_hashes(key_words(body or title or "")) for title, body in texts])
+
+
+def word_hashes(words: list[str]) -> np.ndarray | None:
+    """The hashes of a text's words (:func:`newsearch.article.key_words`), the first half of
+    a sketch, or None when the text is too short to compare."""
     if len(words) < MIN_SHINGLES + SHINGLE_WORDS - 1:
         return None
-    h = np.fromiter(map(_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
-    shingles = (h[:-2] * _MIX[0] + h[1:-1] * _MIX[1] + h[2:]) & _MASK32
-    m = _scratch_minhash()
-    m.clear()
-    m.update_batch(shingles.tolist())
-    return m.hashvalues.astype(np.uint32)
+    return np.fromiter(map(_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
-def _scratch_minhash() -> MinHash:
-    # One MinHash per thread, cleared for each article: MinHash.copy() re-validates the
-    # permutations every time (a fifth of the sketch's cost).
-    m: MinHash | None = getattr(_scratch, "minhash", None)
-    if m is None:
-        m = _scratch.minhash = _TEMPLATE.copy()
-    return m
+def signatures(hashes: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+    """The MinHash signatures of texts given by their :func:`word_hashes`, computed
+    together (a few numpy calls for them all rather than a dozen per text)."""
+    out: list[np.ndarray | None] = [None] * len(hashes)
+    which = [i for i, h in enumerate(hashes) if h is not None]
+    if not which:
+        return out
+    # Shingles over all the texts end to end; the two that straddle each border are dropped.
+    words_h = [cast(np.ndarray, hashes[i]) for i in which]
+    h = np.concatenate(words_h)
+    lengths = np.fromiter(map(len, words_h), dtype=np.int64, count=len(words_h))
+    ends = np.cumsum(lengths)
+    keep = np.ones(len(h) - 2, dtype=bool)
+    keep[ends[:-1] - 2] = False
+    keep[ends[:-1] - 1] = False
+    shingles = ((h[:-2] * _MIX[0] + h[1:-1] * _MIX[1] + h[2:]) & _MASK32)[keep]
+    mixed = _fmix32(shingles.astype(np.uint32))
+    counts = lengths - (SHINGLE_WORDS - 1)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    sigs = np.empty((len(which), NUM_PERM), dtype=np.uint32)
+    # Blocks of whole texts (a longer text is a block of its own): the minimum of each
+    # text's rows is one reduceat over the block.
+    first = 0
+    while first < len(which):
+        last = first + 1
+        while last < len(which) and starts[last] + counts[last] - starts[first] \
+                <= _BLOCK_SHINGLES:
+            last += 1
+        lo, hi = int(starts[first]), int(starts[last - 1] + counts[last - 1])
+        permuted = mixed[lo:hi, None] * _PERM_A + _PERM_B
+        sigs[first:last] = np.minimum.reduceat(permuted, starts[first:last] - lo, axis=0)
+        first = last
+    for row, i in enumerate(which):
+        out[i] = sigs[row]
+    return out
 
 
-def _minhash(sig: np.ndarray) -> LeanMinHash:
-    # The LSH reads only the hash values: the lean kind skips building the permutations.
-    return LeanMinHash(seed=_TEMPLATE.seed, hashvalues=sig, scheme=_TEMPLATE.scheme)
+def band_keys(sigs: np.ndarray) -> np.ndarray:
+    """The LSH bucket of each band of each signature (rows of ``NUM_PERM`` uint32): one
+    64-bit key per band, the band's number mixed in so that the bands share one table."""
+    bands = sigs[..., :BANDS * ROWS].reshape(*sigs.shape[:-1], BANDS, ROWS).astype(np.uint64)
+    return (bands * _BAND_MIX).sum(axis=-1, dtype=np.uint64) + _BAND_SALT
 
 
 class Clusters:
@@ -112,8 +172,35 @@ class Clusters:
     def __init__(self) -> None:
         self.of: dict[str, int] = {}  # article id -> cluster number
         self.sigs: dict[str, np.ndarray] = {}  # article id -> sketch (sketched ones only)
-        self.lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+        # LSH bucket (band key) -> the id in it, or a list of them when several (most
+        # buckets hold one article: no list for those).
+        self.buckets: dict[int, str | list[str]] = {}
         self.next = 0
+
+    def _bucket_add(self, article_id: str, keys: list[int]) -> None:
+        buckets = self.buckets
+        for k in keys:
+            held = buckets.get(k)
+            if held is None:
+                buckets[k] = article_id
+            elif isinstance(held, list):
+                held.append(article_id)
+            else:
+                buckets[k] = [held, article_id]
+
+    def candidates(self, sig: np.ndarray, keys: list[int] | None = None) -> set[str]:
+        """Ids sharing at least one LSH band with ``sig``."""
+        found: set[str] = set()
+        buckets = self.buckets
+        for k in band_keys(sig).tolist() if keys is None else keys:
+            held = buckets.get(k)
+            if held is None:
+                continue
+            if isinstance(held, list):
+                found.update(held)
+            else:
+                found.add(held)
+        return found
 
     def assign(self, article_id: str, sig: np.ndarray | None) -> int:
         """Put an article into the cluster of its most similar indexed version, or a new one;
@@ -121,12 +208,12 @@ class Clusters:
         self.remove([article_id])
         best, best_j = None, THRESHOLD
         if sig is not None:
-            m = _minhash(sig)
-            for other in self.lsh.query(m):
+            keys = band_keys(sig).tolist()
+            for other in self.candidates(sig, keys):
                 j = float(np.count_nonzero(self.sigs[other] == sig)) / NUM_PERM
                 if j > best_j or (j == best_j and best is None):
                     best, best_j = other, j
-            self.lsh.insert(article_id, m, check_duplication=False)
+            self._bucket_add(article_id, keys)
             self.sigs[article_id] = sig
         if best is not None:
             cluster = self.of[best]
@@ -137,10 +224,20 @@ class Clusters:
         return cluster
 
     def remove(self, article_ids: Iterable[str]) -> None:
+        buckets = self.buckets
         for aid in article_ids:
             self.of.pop(aid, None)
-            if self.sigs.pop(aid, None) is not None:
-                self.lsh.remove(aid)
+            sig = self.sigs.pop(aid, None)
+            if sig is None:
+                continue
+            for k in band_keys(sig).tolist():
+                held = buckets.get(k)
+                if held == aid:
+                    del buckets[k]
+                elif isinstance(held, list):
+                    held.remove(aid)
+                    if len(held) == 1:
+                        buckets[k] = held[0]
 
     # -- persistence, one file per generation (like the manifest) --
 
@@ -156,7 +253,6 @@ class Clusters:
             "format": _FORMAT, "next": self.next, "of": self.of, "ids": ids,
             "sigs": np.stack([self.sigs[i] for i in ids]) if ids else
             np.zeros((0, NUM_PERM), dtype=np.uint32),
-            "lsh": self.lsh,
         }
         with open(tmp, "wb") as fh:
             pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -169,29 +265,43 @@ class Clusters:
         try:
             with open(folder / cls.filename(generation), "rb") as fh:
                 state = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+                ImportError):
             return None
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             return None
         c = cls()
         c.next = state["next"]
         c.of = state["of"]
-        c.sigs = dict(zip(state["ids"], state["sigs"], strict=True))
-        c.lsh = state["lsh"]
+        c._index(state["ids"], state["sigs"])
         return c
+
+    def _index(self, ids: list[str], sigs: np.ndarray) -> None:
+        # The buckets are rebuilt rather than stored: one vectorised pass at load instead of
+        # pickling a dict of every band at each commit.
+        self.sigs.update(zip(ids, sigs, strict=True))
+        if ids:
+            for aid, keys in zip(ids, band_keys(sigs).tolist(), strict=True):
+                self._bucket_add(aid, keys)
 
     @classmethod
     def from_articles(cls, articles: Iterable[tuple[str, int, str, str]]) -> Clusters:
         """Rebuilt from the index's own articles (id, cluster, title, body) when the file for
         the generation is missing: the numbers the index holds are kept."""
         c = cls()
+        ids: list[str] = []
+        texts: list[tuple[str, str]] = []
         for aid, cluster, title, body in articles:
             c.of[aid] = cluster
             c.next = max(c.next, cluster + 1)
-            sig = sketch(title, body)
-            if sig is not None:
-                c.sigs[aid] = sig
-                c.lsh.insert(aid, _minhash(sig), check_duplication=False)
+            ids.append(aid)
+            texts.append((title, body))
+        for lo in range(0, len(ids), 2_000):  # in parts: a shingle matrix per part
+            sigs = sketches(texts[lo:lo + 2_000])
+            done = [(aid, sig) for aid, sig in zip(ids[lo:lo + 2_000], sigs, strict=True)
+                    if sig is not None]
+            if done:
+                c._index([aid for aid, _ in done], np.stack([sig for _, sig in done]))
         return c
 
     @staticmethod

@@ -45,7 +45,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR
 
 from .article import Article, RecordSkip
-from .clusters import Clusters, sketch
+from .clusters import Clusters, signatures, word_hashes
 from .corpus import CorpusFile, load, printable_path, walk
 from .errors import (
     IndexDamaged,
@@ -212,6 +212,7 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
     meta = FileMeta(f.path, f.signature, final=False)
     articles: list[tuple[Article, str]] = []
     by_key: dict[str, Article] = {}
+    hashes: list[Any] = []  # clusters.word_hashes() of each of meta.docs
     chars = 0
     record_skips = 0
     try:
@@ -230,7 +231,7 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
                     break
                 continue
             assert isinstance(item, Article)
-            key = item.dedup
+            key, words = item.dedup_and_words()
             first = by_key.get(key)
             if first is not None:
                 _merge(first.sections, item.sections)
@@ -238,15 +239,17 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
                 meta.dups.append(key)
                 continue
             if len(articles) >= part_articles or chars >= part_chars:
+                meta.sketches, hashes = signatures(hashes), []
                 yield meta, articles
                 meta = FileMeta(f.path, f.signature, part=meta.part + 1, final=False,
                                 format=meta.format)
                 articles, by_key, chars = [], {}, 0
+            hashed = word_hashes(words)
             by_key[key] = item
             articles.append((item, key))
             meta.docs.append((item.id, key))
+            hashes.append(hashed)
             chars += len(item.title) + len(item.body) + len(item.subtitle or "")
-            meta.sketches.append(sketch(item.title, item.body))
     except SkippedInput as exc:
         meta.failed = Skip(exc.path, exc.reason)
     except (MemoryError, RecursionError) as exc:
@@ -254,7 +257,9 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
     except Exception as exc:  # a reader bug must not stop the run; report it as a skip
         meta.failed = Skip(f.path, f"reader error: {type(exc).__name__}: {exc}")
     if meta.failed and meta.part == 0:
-        meta.docs, meta.dups, meta.sketches, articles = [], [], [], []
+        meta.docs, meta.dups, hashes, articles = [], [], [], []
+    # Sketched a part at a time (the word hashes of a part are small beside its text).
+    meta.sketches = signatures(hashes)
     meta.final = True
     yield meta, articles
 
