@@ -98,6 +98,32 @@ def test_article_is_the_json_of_show(client: httpx.Client, index: Path) -> None:
     assert res.json() == cli_json("show", hit["id"], "--index", str(index), "--json")
 
 
+@pytest.mark.parametrize(("params", "cli_args"), [
+    ([("q", "harbour")], []),
+    ([("q", "harbour"), ("q", "bridge"), ("by", "day")], ["--by", "day"]),
+    ([("q", "harbour"), ("by", "week"), ("since", "2023-07"), ("until", "2023")],
+     ["--by", "week", "--since", "2023-07", "--until", "2023"]),
+    ([("q", "bridge"), ("section", "Local")], ["--section", "Local"]),
+])
+def test_trend_is_the_json_of_the_cli(client: httpx.Client, index: Path,
+                                      params: list[tuple[str, str]],
+                                      cli_args: list[str]) -> None:
+    res = client.get("/api/trend", params=params)
+    assert res.status_code == 200
+    queries = [v for k, v in params if k == "q"]
+    expected = cli_json("trend", *queries, "--index", str(index), "--json", *cli_args)
+    assert res.json() == expected
+    assert [s["query"] for s in res.json()["series"]] == queries
+    assert sum(p["count"] for s in res.json()["series"] for p in s["periods"]) > 0
+
+
+def test_trend_refuses_bad_parameters(client: httpx.Client) -> None:
+    assert client.get("/api/trend").status_code == 422  # no query
+    assert client.get("/api/trend", params={"q": "harbour", "by": "hour"}).status_code == 422
+    res = client.get("/api/trend", params={"q": "harbour", "since": "2023-13"})
+    assert res.status_code == 422 and "since" in res.json()["error"]
+
+
 def test_stats_is_the_json_of_stats(client: httpx.Client, index: Path) -> None:
     assert client.get("/api/stats").json() == cli_json("stats", "--index", str(index), "--json")
 
@@ -105,7 +131,7 @@ def test_stats_is_the_json_of_stats(client: httpx.Client, index: Path) -> None:
 def test_openapi_describes_the_api(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     assert set(spec["paths"]) == {"/api/search", "/api/articles/{article_id}", "/api/stats",
-                                  "/api/watches/{name}/new"}
+                                  "/api/trend", "/api/watches/{name}/new"}
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert params.keys() >= {"q", "section", "since", "until", "sort", "page", "per_page"}
     assert params["per_page"]["schema"]["maximum"] == 100

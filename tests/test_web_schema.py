@@ -22,7 +22,8 @@ from schemathesis.checks import negative_data_rejection, positive_data_acceptanc
 from schemathesis.generation.modes import GenerationMode  # noqa: E402
 
 EXAMPLES = 100  # per operation and mode; the whole file runs in well under a minute
-OPERATIONS = ["/api/search", "/api/articles/{article_id}", "/api/stats", "/api/watches/{name}/new"]
+OPERATIONS = ["/api/search", "/api/articles/{article_id}", "/api/stats", "/api/trend",
+              "/api/watches/{name}/new"]
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,11 @@
-"""The JSON API: ``/api/search``, ``/api/articles/{id}``, ``/api/stats``.
+"""The JSON API: ``/api/search``, ``/api/articles/{id}``, ``/api/trend``, ``/api/stats``,
+``/api/watches/{name}/new``.
 
 Each endpoint validates its parameters (FastAPI: 422 on a bad one), makes one library call on
 the shared index (:class:`~newsearch.SearchIndex`) and returns the library's own ``to_dict()`` — the
-same JSON as ``newsearch search --json``, ``show --json`` and ``stats --json``. The pydantic
-models below only document that JSON in ``/openapi.json``; responses are not re-serialised
-through them.
+same JSON as ``newsearch search --json``, ``show --json``, ``trend --json`` and
+``stats --json``. The pydantic models below only document that JSON in ``/openapi.json``;
+responses are not re-serialised through them.
 
 The endpoints are plain ``def`` functions: FastAPI runs them in its thread pool, where the
 index gives each thread its own Whoosh searcher.
@@ -20,20 +21,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ..backend import SearchIndex
-from ..errors import NotAvailable
+from ..errors import NotAvailable, QueryError
 from ..query import MAX_QUERY_CHARS
 from ..render import article_dict
 from ..searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE, NewsIndex
 from ..stats import IndexStats
 from ..watches import WatchError, check_watches, micros_iso
 
-__all__ = ["DEFAULT_PER_PAGE", "MAX_ID_CHARS", "MAX_SECTIONS", "StatsCache", "index_of", "router"]
+__all__ = ["DEFAULT_PER_PAGE", "MAX_ID_CHARS", "MAX_SECTIONS", "MAX_TREND_QUERIES", "StatsCache",
+           "index_of", "router"]
 
 DEFAULT_PER_PAGE = 10
 MAX_SECTIONS = 20
 MAX_SECTION_CHARS = 200
 MAX_ID_CHARS = 200
 MAX_HALF_LIFE_DAYS = 365_000.0
+MAX_TREND_QUERIES = 10  # series side by side in one answer
 
 
 # --- the documented JSON shapes ------------------------------------------------------------------
@@ -114,6 +117,22 @@ class WatchNewOut(BaseModel):
     since: str
     next_since: str = Field(description="Pass as since in the next poll.")
     hits: list[HitOut] = Field(description="The first 100 of them.")
+
+
+class TrendPeriodOut(BaseModel):
+    period: str = Field(description="YYYY-MM-DD, YYYY-Www, YYYY-MM or YYYY.")
+    count: int = Field(description="Articles the query finds in that period.")
+
+
+class TrendSeriesOut(BaseModel):
+    query: str
+    periods: list[TrendPeriodOut] = Field(
+        description="Every period of the range, oldest first, empty ones as zeros.")
+
+
+class TrendOut(BaseModel):
+    by: Literal["day", "week", "month", "year"]
+    series: list[TrendSeriesOut] = Field(description="One per query, in the order given.")
 
 
 class StatsOut(BaseModel):
@@ -227,6 +246,37 @@ def router() -> APIRouter:
         return JSONResponse({**alert.to_dict(), "since": micros_iso(alert.since),
                              "next_since": micros_iso(max(newest, alert.since)),
                              "hits": [h.to_dict() for h in alert.hits]})
+
+    @r.get("/trend", response_model=TrendOut,
+           responses={**ERRORS, 501: {"model": ErrorOut,
+                                      "description": "The backend keeps no trends."}},
+           summary="Matching articles per period (the JSON of `newsearch trend --json`)")
+    def trend(
+        request: Request,
+        q: Annotated[list[str], Query(
+            min_length=1, max_length=MAX_TREND_QUERIES,
+            description="A query (repeatable: the series side by side).")],
+        by: Annotated[Literal["day", "week", "month", "year"], Query(
+            description="The period: day, week (ISO), month or year.")] = "month",
+        section: Annotated[list[str] | None, Query(
+            max_length=MAX_SECTIONS,
+            description="Only articles in this section (repeatable: any of them).")] = None,
+        since: Annotated[str | None, Query(
+            max_length=40, description="From this day on (UTC), as in /api/search.")] = None,
+        until: Annotated[str | None, Query(
+            max_length=40, description="Up to this day (UTC), as in /api/search.")] = None,
+    ) -> JSONResponse:
+        too_long = next((x for x in q if len(x) > MAX_QUERY_CHARS), None)
+        if too_long is not None:
+            raise QueryError(too_long[:40], f"q must be at most {MAX_QUERY_CHARS} characters",
+                             parameter="q")
+        sections = [s[:MAX_SECTION_CHARS] for s in section or ()]
+        try:
+            results = index_of(request).trend(q, by=by, sections=sections, since=since,
+                                              until=until)
+        except NotAvailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=501)
+        return JSONResponse(results.to_dict())
 
     @r.get("/stats", response_model=StatsOut,
            summary="Articles, sections and date range (the JSON of `newsearch stats --json`)")
