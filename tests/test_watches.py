@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,37 @@ def test_watch_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_concurrent_changes_to_the_watches_are_all_kept(tmp_path: Path) -> None:
+    """Writers take the watches' lock: watches added from many threads at once (each its
+    own descriptor, as separate processes would have) are all saved, none overwritten by
+    another's older copy, while a check moves the marks."""
+    root = tmp_path / "feeds"
+    root.mkdir()
+    index = tmp_path / "index"
+    _feed(root / "a.jsonl", [("a1", "Copper prices climb", "Copper rose in London.")])
+    index_paths([root], index, jobs=1)
+    add_watch(index, "first", "copper")
+    names = [f"w{i}" for i in range(12)]
+    start = threading.Barrier(len(names) + 1)
+
+    def add(name: str) -> None:
+        start.wait()
+        add_watch(index, name, "copper")
+
+    def check() -> None:
+        start.wait()
+        for _ in range(5):
+            check_watches(index)
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in names]
+    threads.append(threading.Thread(target=check))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(w.name for w in watches(index)) == sorted(["first", *names])
+
+
 def test_reuters_watch_reports_exactly_the_new_folder(corpora: Path, tmp_path: Path) -> None:
     files = sorted((corpora / "reuters21578").glob("reut2-*.sgm"))
     old, new = tmp_path / "old", tmp_path / "new"

@@ -82,11 +82,13 @@ _CLUSTERS = re.compile(r"^newsearch-clusters-(\d+)\.pkl$")
 _CLUSTERS_TEMP = re.compile(r"^newsearch-clusters-\d+\.pkl\.tmp$")
 WATCHES_NAME = "newsearch-watches.json"
 _WATCHES_TEMP = re.compile(rf"^{re.escape(WATCHES_NAME)}\.\w+\.tmp$")  # tempfile.mkstemp's
+WATCHES_LOCK = WATCHES_NAME + ".lock"  # flock'ed by whoever changes the saved searches
 _FILES = [
     _TOC, _TOC_TEMP, _SEGMENT, _MANIFEST,
     re.compile(r"^newsearch-manifest-\d+\.json\.tmp$"),
     _CLUSTERS, _CLUSTERS_TEMP,
     re.compile(rf"^{re.escape(WATCHES_NAME)}$"), _WATCHES_TEMP,
+    re.compile(rf"^{re.escape(WATCHES_LOCK)}$"),
     re.compile(rf"^{re.escape(MARKER)}(\.tmp)?$"),
     re.compile(rf"^{INDEX_NAME}_WRITELOCK$"),  # Whoosh's lock, held while a commit is written
     re.compile(rf"^{re.escape(WRITER_LOCK)}(\.\d+\.tmp)?$"),  # ours, and its takeover copy
@@ -300,7 +302,7 @@ def clear_index_files(folder: Path) -> None:
     remove_temporary(folder)
     for p in folder.iterdir():
         if p.name == WRITER_LOCK or p.name.startswith(WRITER_LOCK) or not is_own_entry(p) \
-                or p.name == WATCHES_NAME:
+                or p.name in (WATCHES_NAME, WATCHES_LOCK):
             continue
         with contextlib.suppress(OSError):
             if p.is_dir():

@@ -14,10 +14,12 @@ An article re-indexed because its file changed counts as new.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import NewsearchError, QueryError
 from .query import day_bound
 from .results import Hit
-from .storage import WATCHES_NAME, index_path
+from .storage import WATCHES_LOCK, WATCHES_NAME, index_path
 
 if TYPE_CHECKING:
     from .searcher import NewsIndex
@@ -84,6 +86,26 @@ def _path(index: str | os.PathLike[str] | None) -> Path:
     return index_path(index) / WATCHES_FILE
 
 
+@contextlib.contextmanager
+def _changing(index: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Hold the saved searches' own lock while they are read, changed and written back, so
+    that two writers (a ``watch add`` while ``watch check`` moves the marks, two adds) never
+    lose each other's change. Readers need no lock: the file is replaced whole."""
+    import fcntl
+
+    lock = index_path(index) / WATCHES_LOCK
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise WatchError(f"cannot change the saved searches in {lock.parent}: "
+                         f"{exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # short: a read, a change, a write
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
 def load_watches(index: str | os.PathLike[str] | None = None) -> list[Watch]:
     try:
         raw = json.loads(_path(index).read_text("utf-8"))
@@ -126,20 +148,22 @@ def add_watch(index: str | os.PathLike[str] | None, name: str, query: str, *,
                          "'_', '.' or '-', starting with a letter or digit")
     parse_query(query, strict=True)  # a QueryError now, not at every index run
     open_index(index, results_cache=0).close()
-    items = load_watches(index)
-    if any(w.name == name for w in items):
-        raise WatchError(f"a watch named “{name}” exists already; remove it first")
-    watch = Watch(name, query, [s for s in sections or [] if s.strip()],
-                  since_micros(datetime.now(UTC)))
-    _save(index, [*items, watch])
+    with _changing(index):
+        items = load_watches(index)
+        if any(w.name == name for w in items):
+            raise WatchError(f"a watch named “{name}” exists already; remove it first")
+        watch = Watch(name, query, [s for s in sections or [] if s.strip()],
+                      since_micros(datetime.now(UTC)))
+        _save(index, [*items, watch])
     return watch
 
 
 def remove_watch(index: str | os.PathLike[str] | None, name: str) -> None:
-    items = load_watches(index)
-    if not any(w.name == name for w in items):
-        raise WatchError(f"there is no watch named “{name}”")
-    _save(index, [w for w in items if w.name != name])
+    with _changing(index):
+        items = load_watches(index)
+        if not any(w.name == name for w in items):
+            raise WatchError(f"there is no watch named “{name}”")
+        _save(index, [w for w in items if w.name != name])
 
 
 def since_micros(value: date | datetime | str, *, parameter: str = "since") -> int:
@@ -177,27 +201,33 @@ def check_watches(index: NewsIndex | str | os.PathLike[str] | None = None,
     own = not isinstance(index, NewsIndex)
     ix = index if isinstance(index, NewsIndex) else open_index(index, results_cache=0)
     try:
-        items = load_watches(ix.path)
-        if names:
-            missing = [n for n in names if not any(w.name == n for w in items)]
-            if missing:
-                raise WatchError(f"there is no watch named “{missing[0]}”")
-        chosen = [w for w in items if not names or w.name in names]
         mark = after if after is not None else (since_micros(since) if since is not None
                                                 else None)
-        alerts = []
-        newest = ix.newest_added()
-        for w in chosen:
-            start = mark if mark is not None else (w.checked if w.checked is not None
-                                                   else w.created)
-            docs, hits = ix.new_matches(w.query, sections=w.sections, after=start,
-                                        first=first)
-            alerts.append(WatchAlert(w.name, len(docs), docs, hits, start))
-            if mark is None and update:
-                w.checked = max(newest, start)
-        if mark is None and update and chosen:
-            _save(ix.path, items)
-        return alerts
+        with _changing(ix.path) if mark is None and update else contextlib.nullcontext():
+            return _check(ix, names, mark, update, first)
     finally:
         if own:
             ix.close()
+
+
+def _check(ix: NewsIndex, names: list[str] | None, mark: int | None, update: bool,
+           first: int) -> list[WatchAlert]:
+    items = load_watches(ix.path)
+    if names:
+        missing = [n for n in names if not any(w.name == n for w in items)]
+        if missing:
+            raise WatchError(f"there is no watch named “{missing[0]}”")
+    chosen = [w for w in items if not names or w.name in names]
+    alerts = []
+    newest = ix.newest_added()
+    for w in chosen:
+        start = mark if mark is not None else (w.checked if w.checked is not None
+                                               else w.created)
+        docs, hits = ix.new_matches(w.query, sections=w.sections, after=start,
+                                    first=first)
+        alerts.append(WatchAlert(w.name, len(docs), docs, hits, start))
+        if mark is None and update:
+            w.checked = max(newest, start)
+    if mark is None and update and chosen:
+        _save(ix.path, items)
+    return alerts
