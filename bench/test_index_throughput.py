@@ -41,7 +41,7 @@ def index_newsearch(files: list[Path], tmp: Path) -> None:
 
 
 def index_newsearch_by_count(files: list[Path], tmp: Path) -> None:
-    import newsearch.indexer as indexer
+    import newsearch.backends.whoosh.indexer as indexer
 
     every = indexer.COMMIT_SECONDS
     indexer.COMMIT_SECONDS = float("inf")

@@ -33,9 +33,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from newsearch.backends.whoosh.storage import MARKER, open_whoosh_index
 from newsearch.cli import main
 from newsearch.manifest import Manifest
-from newsearch.storage import MARKER, open_whoosh_index
 
 PYTHON = sys.executable
 
@@ -43,8 +43,8 @@ RUNNER = r"""
 import functools, os, signal, sys, time
 import newsearch.backend as backend
 import newsearch.cli as cli
-import newsearch.indexer as indexer
-import newsearch.storage as storage
+import newsearch.backends.whoosh.indexer as indexer
+import newsearch.backends.whoosh.storage as storage
 from newsearch.manifest import Manifest
 from whoosh import index as whoosh_index
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from newsearch import index_paths, index_stats
+from newsearch.backends.whoosh.storage import MARKER, WriteLock, open_whoosh_index
 from newsearch.errors import IndexDamaged, IndexLocked, IndexNotFound, IndexVersionError
 from newsearch.manifest import Manifest
-from newsearch.storage import MARKER, WriteLock, open_whoosh_index
 
 
 def story(title: str, body: str) -> str:
@@ -201,7 +201,7 @@ def test_report_counts_the_articles_each_format_gave(corpus: Path, tmp_path: Pat
 
 def test_a_failing_run_keeps_the_batches_it_committed(corpus: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsearch.indexer as indexer
+    import newsearch.backends.whoosh.indexer as indexer
 
     for i in range(30):
         write(corpus / "many" / f"{i:03}.txt", story(f"Story {i}", f"Body number {i}."))
@@ -303,8 +303,8 @@ def test_damaged_segment_is_reported_with_the_fix(corpus: Path, tmp_path: Path) 
 
 def test_a_commit_comes_after_batch_articles_or_commit_seconds(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsearch.indexer as indexer
-    from newsearch.storage import create_index
+    import newsearch.backends.whoosh.indexer as indexer
+    from newsearch.backends.whoosh.storage import create_index
 
     clock = [1000.0]
     monkeypatch.setattr(indexer.time, "monotonic", lambda: clock[0])
@@ -340,7 +340,7 @@ def records_file(path: Path, count: int, tag: str = "") -> Path:
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_file_of_many_records_travels_in_parts(tmp_path: Path, jobs: int) -> None:
-    from newsearch.segments import PART_ARTICLES
+    from newsearch.backends.whoosh.segments import PART_ARTICLES
 
     count = 2 * PART_ARTICLES + 500
     records_file(tmp_path / "c" / "feed.jsonl", count)
@@ -354,8 +354,8 @@ def test_a_file_of_many_records_travels_in_parts(tmp_path: Path, jobs: int) -> N
 
 def test_a_file_that_fails_part_way_keeps_its_parts_and_is_read_again(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsearch.indexer as indexer
-    from newsearch.segments import PART_ARTICLES
+    import newsearch.backends.whoosh.indexer as indexer
+    from newsearch.backends.whoosh.segments import PART_ARTICLES
 
     count = 2 * PART_ARTICLES + 500
     records_file(tmp_path / "c" / "feed.jsonl", count)
@@ -379,7 +379,7 @@ def test_a_file_that_fails_part_way_keeps_its_parts_and_is_read_again(
 
 
 def test_record_skips_are_listed_up_to_a_bound_and_all_counted(tmp_path: Path) -> None:
-    from newsearch.indexer import MAX_RECORD_SKIPS, MAX_RECORD_SKIPS_LISTED
+    from newsearch.backends.whoosh.indexer import MAX_RECORD_SKIPS, MAX_RECORD_SKIPS_LISTED
 
     write(tmp_path / "c" / "bad.jsonl", "{broken\n" * (MAX_RECORD_SKIPS + 50)
           + json.dumps({"title": "Late story", "body": "Never read."}) + "\n")
@@ -394,7 +394,7 @@ def test_record_skips_are_listed_up_to_a_bound_and_all_counted(tmp_path: Path) -
 
 def test_a_rebuild_writes_its_segments_to_disk_as_it_goes(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsearch.segments as segments
+    import newsearch.backends.whoosh.segments as segments
 
     for i in range(6):
         records_file(tmp_path / "c" / f"feed-{i}.jsonl", 50, tag=f"{i}-")

@@ -30,9 +30,10 @@ from newsearch.backends.opensearch import (
     stats_body,
     stats_from_response,
 )
+from newsearch.backends.whoosh.indexer import index_paths, read_file_parts
+from newsearch.backends.whoosh.segments import PART_ARTICLES, PART_CHARS
 from newsearch.corpus import CorpusFile, walk
 from newsearch.facets import date_facet, section_facet
-from newsearch.indexer import index_paths, read_file_parts
 from newsearch.plan import (
     Evaluator,
     PAll,
@@ -49,7 +50,6 @@ from newsearch.plan import (
 )
 from newsearch.query import parse_query
 from newsearch.ranking import bm25_scores
-from newsearch.segments import PART_ARTICLES, PART_CHARS
 
 pytestmark = pytest.mark.opensearch
 

@@ -32,7 +32,7 @@ from .test_reliability_input import MEASURE, RSS_BOUND_MB
 SWAP_AFTER_WALK = r"""
 import os, sys
 import newsearch.cli as cli
-import newsearch.indexer as indexer
+import newsearch.backends.whoosh.indexer as indexer
 
 real_walk = indexer.walk
 target = sys.argv[1]

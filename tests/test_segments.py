@@ -20,11 +20,16 @@ from whoosh.writing import CLEAR, OPTIMIZE, SegmentWriter
 from newsearch import open_index
 from newsearch.analysis import doc_terms
 from newsearch.article import Article
-from newsearch.codec import NewsCodec, NewsFieldWriter, NewsTermsReader, segment_postings
-from newsearch.schema import document_fields, make_schema
-from newsearch.segments import NewsSegmentWriter, make_codec
-from newsearch.storage import create_index
-from newsearch.view import segment_postings as mapped_postings
+from newsearch.backends.whoosh.codec import (
+    NewsCodec,
+    NewsFieldWriter,
+    NewsTermsReader,
+    segment_postings,
+)
+from newsearch.backends.whoosh.schema import document_fields, make_schema
+from newsearch.backends.whoosh.segments import NewsSegmentWriter, make_codec
+from newsearch.backends.whoosh.storage import create_index
+from newsearch.backends.whoosh.view import segment_postings as mapped_postings
 
 TEXTS = [
     ("Bank of England holds rates", "The Bank of England held rates. " * 3),

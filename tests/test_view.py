@@ -206,7 +206,7 @@ def test_search_results_use_the_positions(sample_index: Any, monkeypatch: Any) -
 @pytest.mark.parametrize("prefix", ["a", "ban", "econom", "мос", "zz"])
 def test_prefix_terms_from_the_arrays_equal_whoosh_expansion(sample_index: Any,
                                                              prefix: str) -> None:
-    from newsearch.searcher import PREFIX_SCAN, _prefixed
+    from newsearch.backends.whoosh.index import PREFIX_SCAN, _prefixed
 
     ctx = sample_index._context()
     fields = ("title", "subtitle", "body")

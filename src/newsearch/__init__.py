@@ -12,6 +12,8 @@ import logging
 
 from .article import Article
 from .backend import BackendError, SearchIndex, index_paths, index_stats, open_index
+from .backends.whoosh.index import NewsIndex
+from .backends.whoosh.indexer import IndexReport, Skip
 from .errors import (
     ArticleNotFound,
     IndexDamaged,
@@ -24,9 +26,7 @@ from .errors import (
     SkippedInput,
     WorkerDied,
 )
-from .indexer import IndexReport, Skip
 from .results import FacetValue, Hit, SearchResults
-from .searcher import NewsIndex
 from .stats import IndexStats
 
 __all__ = [

@@ -34,7 +34,7 @@ from .errors import NewsearchError
 
 if TYPE_CHECKING:
     from .article import Article
-    from .indexer import IndexReport, ProgressFn
+    from .backends.whoosh.indexer import IndexReport, ProgressFn
     from .results import SearchResults
     from .stats import IndexStats
 
@@ -165,7 +165,7 @@ def open_index(path: str | os.PathLike[str] | None = None, *, backend: str | Non
         from .backends.opensearch.search import OpenSearchIndex
 
         return OpenSearchIndex(address, _name(target, address), **options)
-    from .searcher import NewsIndex
+    from .backends.whoosh.index import NewsIndex
 
     return NewsIndex(target.index, **options)
 
@@ -189,7 +189,7 @@ def index_paths(paths: Iterable[str | os.PathLike[str]],
         options.pop("allow_other_files", None)  # about a folder's other files: no folder here
         return index_paths_opensearch(paths, address, _name(target, address), rebuild=rebuild,
                                       jobs=jobs, wait=wait, progress=progress, **options)
-    from .indexer import index_paths as whoosh_index_paths
+    from .backends.whoosh.indexer import index_paths as whoosh_index_paths
 
     return whoosh_index_paths(paths, target.index, rebuild=rebuild, jobs=jobs, wait=wait,
                               progress=progress, **options)

@@ -96,7 +96,7 @@ class _IndexFiles:
         return self.key is not None and (st.st_dev, st.st_ino) == self.key
 
     def holds(self, path: Path) -> bool:
-        from .storage import is_own_entry
+        from .backends.whoosh.storage import is_own_entry
 
         try:
             return self.is_index(path.parent.stat()) and is_own_entry(path)
@@ -106,7 +106,7 @@ class _IndexFiles:
 
 def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]], seen_files: set[str],
               own: _IndexFiles) -> Iterator[CorpusFile | SkippedInput]:
-    from .storage import is_own_entry
+    from .backends.whoosh.storage import is_own_entry
 
     root_abs = Path(os.path.abspath(root))
     stack = [root_abs]

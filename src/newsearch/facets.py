@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .codec import ranges
+from .backends.whoosh.codec import ranges
+from .backends.whoosh.view import NO_DAY, View
 from .results import FacetValue
-from .view import NO_DAY, View
 
 __all__ = ["GRANULARITIES", "date_facet", "lang_facet", "section_facet"]
 

@@ -77,7 +77,7 @@ class Manifest:
     @classmethod
     def prune(cls, folder: Path, keep: int) -> None:
         """Remove manifests of other generations (after ``keep`` was committed)."""
-        from .storage import clean_manifests
+        from .backends.whoosh.storage import clean_manifests
 
         clean_manifests(folder, keep)
 

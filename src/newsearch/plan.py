@@ -35,9 +35,9 @@ from .analysis import (
     query_terms,
     word_terms,
 )
+from .backends.whoosh.view import View
 from .query import And, DateRange, FieldValue, Fuzzy, MatchAll, Node, Not, Or, Phrase, Prefix, Word
 from .snippets import SnippetQuery
-from .view import View
 
 __all__ = ["DEFAULT_FIELDS", "FIELD_BOOSTS", "CompiledQuery", "Leaf", "PFuzzy", "compile_query",
            "evaluate", "fuzzy_edits", "required_fuzzy", "scoring_leaves"]

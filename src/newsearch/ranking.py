@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 
 from .analysis import TRUNCATED
+from .backends.whoosh.view import DAY, NO_DAY, TEXT_FIELDS, View
 from .plan import FIELD_BOOSTS, Leaf
-from .view import DAY, NO_DAY, TEXT_FIELDS, View
 
 __all__ = [
     "K1",

@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .schema import NO_DATE, epoch_to_datetime
-from .storage import index_path, open_whoosh_index
+from .backends.whoosh.schema import NO_DATE, epoch_to_datetime
+from .backends.whoosh.storage import index_path, open_whoosh_index
 
 __all__ = ["IndexStats", "folder_bytes", "index_stats", "stats_from_reader"]
 

@@ -32,9 +32,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...corpus import CorpusFile
-from ...indexer import BATCH_ARTICLES, IndexReport, ProgressFn, _index, _Run, read_file_parts
 from ...manifest import Manifest
-from ...segments import PART_ARTICLES, PART_CHARS, FileMeta
+from ..whoosh.indexer import BATCH_ARTICLES, IndexReport, ProgressFn, _index, _Run, read_file_parts
+from ..whoosh.segments import PART_ARTICLES, PART_CHARS, FileMeta
 from .bulk import BulkWriter, loading
 from .client import Address, Cluster, parse_url
 from .lock import ClusterLock

@@ -61,8 +61,8 @@ from ...article import Article, section_key, section_keys
 from ...errors import IndexNotFound
 from ...language import article_language
 from ...ranking import K1, B
-from ...schema import SCHEMA_VERSION, epoch_to_datetime
-from ...searcher import MAX_PAGE, MAX_PER_PAGE
+from ..whoosh.index import MAX_PAGE, MAX_PER_PAGE
+from ..whoosh.schema import SCHEMA_VERSION, epoch_to_datetime
 from .client import Cluster
 from .errors import MappingVersionError
 

@@ -45,12 +45,12 @@ import numpy as np
 from whoosh.index import FileIndex
 from whoosh.writing import SegmentWriter
 
-from .analysis import positions
-from .article import Article
+from ...analysis import positions
+from ...article import Article
+from ...corpus import CorpusFile
+from ...errors import IndexIOError, WorkerDied
+from ...language import article_language
 from .codec import NewsCodec, ranges
-from .corpus import CorpusFile
-from .errors import IndexIOError, WorkerDied
-from .language import article_language
 from .merge import tiered_merge
 from .schema import NewsText, document_fields
 from .storage import storage_for

@@ -37,7 +37,7 @@ from whoosh.columns import VarBytesColumn
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
-from .article import section_key, section_keys
+from ...article import section_key, section_keys
 from .codec import NewsTermsReader, SegmentPostings, buffer_of, ranges
 from .schema import NO_DATE
 

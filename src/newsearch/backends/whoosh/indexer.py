@@ -44,17 +44,17 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR
 
-from .article import Article, RecordSkip
-from .corpus import CorpusFile, load, printable_path, walk
-from .errors import (
+from ...article import Article, RecordSkip
+from ...corpus import CorpusFile, load, printable_path, walk
+from ...errors import (
     IndexDamaged,
     IndexIOError,
     IndexNotFound,
     IndexVersionError,
     SkippedInput,
 )
-from .manifest import FileState, Manifest
-from .readers import read_source, source_format
+from ...manifest import FileState, Manifest
+from ...readers import read_source, source_format
 from .segments import BuilderPool, FileMeta, NewsSegmentWriter, chunked
 from .storage import (
     MARKER,

@@ -40,8 +40,8 @@ from whoosh import columns, fields
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
 
-from .analysis import ANALYZER_NAME, NewsAnalyzer, positions
-from .article import Article
+from ...analysis import ANALYZER_NAME, NewsAnalyzer, positions
+from ...article import Article
 
 __all__ = [
     "NO_DATE",

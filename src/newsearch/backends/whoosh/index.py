@@ -35,12 +35,12 @@ import numpy as np
 from whoosh.index import EmptyIndexError
 from whoosh.searching import Searcher
 
-from .analysis import TOKEN_RE, is_stop_word, query_terms, tokens
-from .article import Article, section_key, section_keys
-from .errors import ArticleNotFound, IndexDamaged, IndexNotFound, QueryError
-from .facets import GRANULARITIES, date_facet, lang_facet, section_facet
-from .feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
-from .plan import (
+from ...analysis import TOKEN_RE, is_stop_word, query_terms, tokens
+from ...article import Article, section_key, section_keys
+from ...errors import ArticleNotFound, IndexDamaged, IndexNotFound, QueryError
+from ...facets import GRANULARITIES, date_facet, lang_facet, section_facet
+from ...feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
+from ...plan import (
     DEFAULT_FIELDS,
     CompiledQuery,
     Evaluator,
@@ -52,7 +52,7 @@ from .plan import (
     required_fuzzy,
     scoring_leaves,
 )
-from .query import (
+from ...query import (
     TEXT_FIELDS,
     And,
     FieldValue,
@@ -64,14 +64,14 @@ from .query import (
     day_bound,
     parse_query,
 )
-from .ranking import bm25_scores, recency_factors, top_k
-from .results import Hit, SearchResults
+from ...ranking import bm25_scores, recency_factors, top_k
+from ...results import Hit, SearchResults
+from ...snippets import SnippetQuery, lead, snippets
+from ...stats import IndexStats, stats_from_reader
+from ...suggest import KEEP_FROM, Vocabulary, replace_word
+from ...textnorm import CYRILLIC_CHAR
 from .schema import epoch_to_datetime
-from .snippets import SnippetQuery, lead, snippets
-from .stats import IndexStats, stats_from_reader
 from .storage import index_path, open_whoosh_index
-from .suggest import KEEP_FROM, Vocabulary, replace_word
-from .textnorm import CYRILLIC_CHAR
 from .view import (
     POSITIONS_CACHE_ENTRIES,
     POSTINGS_CACHE_ENTRIES,

@@ -33,8 +33,8 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from .analysis import ANALYZER_NAME
-from .errors import IndexDamaged, IndexIOError, IndexLocked, IndexNotFound, IndexVersionError
+from ...analysis import ANALYZER_NAME
+from ...errors import IndexDamaged, IndexIOError, IndexLocked, IndexNotFound, IndexVersionError
 from .schema import SCHEMA_VERSION, make_schema
 
 __all__ = [
