@@ -40,8 +40,9 @@ from whoosh import columns, fields
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
 
-from ...analysis import ANALYZER_NAME, NewsAnalyzer, positions
+from ...analysis import ANALYZER_NAME, positions
 from ...article import Article
+from .analyzer import NewsAnalyzer
 
 __all__ = [
     "NO_DATE",
