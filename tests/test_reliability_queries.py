@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsearch import NewsIndex, QueryError, SearchResults, index_paths, open_index
-from newsearch.backends.whoosh.index import SORTS
 from newsearch.cli import main
+from newsearch.search import SORTS
 
 from .conftest import SAMPLE
 

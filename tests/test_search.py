@@ -516,7 +516,7 @@ def test_the_results_cache_is_bounded_by_bytes(archive: Path) -> None:
         assert not ix._results.items
     # The default budget is documented and large enough for the default cache size of small
     # pages, not for 2,048 pages of 100 hits.
-    from newsearch.backends.whoosh.index import RESULTS_CACHE_BYTES, RESULTS_CACHE_SIZE
+    from newsearch.search import RESULTS_CACHE_BYTES, RESULTS_CACHE_SIZE
 
     assert 16 * 2**20 <= RESULTS_CACHE_BYTES <= 64 * 2**20 and RESULTS_CACHE_SIZE == 2048
 
@@ -525,7 +525,7 @@ def test_the_size_estimate_of_a_cached_page_is_close_to_what_it_holds(archive: P
     import gc
     import tracemalloc
 
-    from newsearch.backends.whoosh.index import _results_bytes
+    from newsearch.search import _results_bytes
 
     with open_index(archive, results_cache=0) as ix:
         for q in ("bank OR oil OR almaty OR zurich OR gardens", "economy", "tulips OR zeppelin"):

@@ -19,8 +19,8 @@ import click
 
 from . import render
 from .backend import BACKENDS, index_paths, index_stats, open_index
-from .backends.whoosh.index import DEFAULT_HALF_LIFE_DAYS, MAX_PER_PAGE, SORTS
 from .errors import IndexLocked, NewsearchError, QueryError
+from .search import DEFAULT_HALF_LIFE_DAYS, MAX_PER_PAGE, SORTS
 
 __all__ = ["main"]
 

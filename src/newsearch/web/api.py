@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ..backend import SearchIndex
-from ..backends.whoosh.index import DEFAULT_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE
 from ..query import MAX_QUERY_CHARS
+from ..search import DEFAULT_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE
 from ..stats import IndexStats
 
 __all__ = ["DEFAULT_PER_PAGE", "MAX_ID_CHARS", "MAX_SECTIONS", "StatsCache", "index_of", "router"]

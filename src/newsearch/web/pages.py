@@ -31,10 +31,10 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..article import section_key, section_keys
-from ..backends.whoosh.index import MAX_PAGE, MAX_PER_PAGE, SORTS
 from ..errors import ArticleNotFound, QueryError
 from ..query import MAX_QUERY_CHARS, day_bound
 from ..results import FacetValue, SearchResults
+from ..search import MAX_PAGE, MAX_PER_PAGE, SORTS
 from .api import DEFAULT_PER_PAGE, MAX_ID_CHARS, MAX_SECTIONS, index_of
 
 __all__ = ["SearchForm", "error_page", "router"]

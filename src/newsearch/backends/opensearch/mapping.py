@@ -61,7 +61,7 @@ from ...article import Article, section_key, section_keys
 from ...errors import IndexNotFound
 from ...language import article_language
 from ...ranking import K1, B
-from ..whoosh.index import MAX_PAGE, MAX_PER_PAGE
+from ...search import MAX_PAGE, MAX_PER_PAGE
 from ..whoosh.schema import SCHEMA_VERSION, epoch_to_datetime
 from .client import Cluster
 from .errors import MappingVersionError

@@ -31,11 +31,7 @@ from ...errors import ArticleNotFound
 from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, compile_query
 from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
 from ...results import FacetValue, Hit, SearchResults
-from ...snippets import SnippetQuery, lead, snippets
-from ...stats import IndexStats
-from ...suggest import KEEP_FROM, MIN_NEAR_CHARS, Vocabulary, edit_distance, replace_word
-from ...textnorm import CYRILLIC_CHAR
-from ..whoosh.index import (
+from ...search import (
     DEFAULT_HALF_LIFE_DAYS,
     FALLBACK_BELOW,
     FALLBACK_MIN_WORDS,
@@ -50,6 +46,10 @@ from ..whoosh.index import (
     _unknown_sections,
     check_request,
 )
+from ...snippets import SnippetQuery, lead, snippets
+from ...stats import IndexStats
+from ...suggest import KEEP_FROM, MIN_NEAR_CHARS, Vocabulary, edit_distance, replace_word
+from ...textnorm import CYRILLIC_CHAR
 from ..whoosh.schema import epoch_to_datetime
 from .aggs import facet_aggs, facets_from_response
 from .client import Address, Cluster, parse_url
