@@ -81,7 +81,7 @@ hook(whoosh_index.TOC, "write", "toc-written", after=True)
 hook(Manifest, "prune", "before-prune", after=False)
 hook(storage, "_create_whoosh_index", "index-created", after=True)
 
-commit = indexer._Run.commit
+commit = indexer._FolderRun.commit
 
 
 def traced(self, segments):
@@ -96,7 +96,7 @@ def traced(self, segments):
 
 pause = float(os.environ.get("RELIABILITY_PAUSE", "0"))
 hold = os.environ.get("RELIABILITY_HOLD")
-indexer._Run.commit = traced
+indexer._FolderRun.commit = traced
 cli.main(sys.argv[2:], prog_name="newsearch")
 """
 

@@ -30,8 +30,7 @@ from newsearch.backends.opensearch import (
     stats_body,
     stats_from_response,
 )
-from newsearch.backends.whoosh.indexer import index_paths, read_file_parts
-from newsearch.backends.whoosh.segments import PART_ARTICLES, PART_CHARS
+from newsearch.backends.whoosh.indexer import index_paths
 from newsearch.corpus import CorpusFile, walk
 from newsearch.facets import date_facet, section_facet
 from newsearch.plan import (
@@ -50,6 +49,7 @@ from newsearch.plan import (
 )
 from newsearch.query import parse_query
 from newsearch.ranking import bm25_scores
+from newsearch.runs import PART_ARTICLES, PART_CHARS, read_file_parts
 
 pytestmark = pytest.mark.opensearch
 

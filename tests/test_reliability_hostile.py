@@ -32,9 +32,9 @@ from .test_reliability_input import MEASURE, RSS_BOUND_MB
 SWAP_AFTER_WALK = r"""
 import os, sys
 import newsearch.cli as cli
-import newsearch.backends.whoosh.indexer as indexer
+import newsearch.runs as runs
 
-real_walk = indexer.walk
+real_walk = runs.walk
 target = sys.argv[1]
 
 
@@ -44,7 +44,7 @@ def walk(*args, **kwargs):
     os.mkfifo(target)
 
 
-indexer.walk = walk
+runs.walk = walk
 cli.main(sys.argv[2:], prog_name="newsearch")
 """
 

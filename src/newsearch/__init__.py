@@ -13,7 +13,6 @@ import logging
 from .article import Article
 from .backend import BackendError, SearchIndex, index_paths, index_stats, open_index
 from .backends.whoosh.index import NewsIndex
-from .backends.whoosh.indexer import IndexReport, Skip
 from .errors import (
     ArticleNotFound,
     IndexDamaged,
@@ -27,6 +26,7 @@ from .errors import (
     WorkerDied,
 )
 from .results import FacetValue, Hit, SearchResults
+from .runs import IndexReport, Skip
 from .stats import IndexStats
 
 __all__ = [

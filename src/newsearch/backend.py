@@ -34,8 +34,8 @@ from .errors import NewsearchError
 
 if TYPE_CHECKING:
     from .article import Article
-    from .backends.whoosh.indexer import IndexReport, ProgressFn
     from .results import SearchResults
+    from .runs import IndexReport, ProgressFn
     from .stats import IndexStats
 
 __all__ = [

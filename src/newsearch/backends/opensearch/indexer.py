@@ -5,7 +5,7 @@
          ─▶ this process: keep or drop each article ─▶ BulkWriter ─▶ per batch: deletes,
             the files' manifest entries, refresh, generation + 1
 
-The incremental plan and the duplicate rules are newsearch.indexer's own (its ``_Run`` and
+The incremental plan and the duplicate rules are newsearch.runs' own (its ``_Run`` and
 ``_index``, with the batch commit done here), so both backends count alike. The manifest is
 the index ``<concrete>-files`` in the cluster, so any machine can continue a run; the writer
 lock is in the cluster too (:mod:`.lock`).
@@ -33,8 +33,17 @@ from typing import Any
 
 from ...corpus import CorpusFile
 from ...manifest import Manifest
-from ..whoosh.indexer import BATCH_ARTICLES, IndexReport, ProgressFn, _index, _Run, read_file_parts
-from ..whoosh.segments import PART_ARTICLES, PART_CHARS, FileMeta
+from ...runs import (
+    BATCH_ARTICLES,
+    PART_ARTICLES,
+    PART_CHARS,
+    FileMeta,
+    IndexReport,
+    ProgressFn,
+    _index,
+    _Run,
+    read_file_parts,
+)
 from .bulk import BulkWriter, loading
 from .client import Address, Cluster, parse_url
 from .lock import ClusterLock
@@ -121,7 +130,7 @@ class _ClusterRun(_Run):
 
     def __init__(self, cluster: Cluster, index: str, manifest: Manifest, report: IndexReport,
                  batch_articles: int, writer: BulkWriter) -> None:
-        super().__init__(None, None, manifest, report, batch_articles)  # type: ignore[arg-type]
+        super().__init__(None, manifest, report, batch_articles)
         self.cluster = cluster
         self.index = index
         self.writer = writer
