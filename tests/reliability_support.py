@@ -78,7 +78,7 @@ def hook(owner, name, point, after):
 
 hook(Manifest, "save", "manifest-saved", after=True)
 hook(whoosh_index.TOC, "write", "toc-written", after=True)
-hook(Manifest, "prune", "before-prune", after=False)
+hook(indexer, "_prune_manifests", "before-prune", after=False)
 hook(storage, "_create_whoosh_index", "index-created", after=True)
 
 commit = indexer._FolderRun.commit

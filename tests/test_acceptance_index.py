@@ -15,7 +15,7 @@ from whoosh import query as Q
 
 from newsearch import IndexReport, index_paths, index_stats, open_index
 from newsearch.analysis import query_terms
-from newsearch.backends.whoosh.schema import epoch_to_datetime
+from newsearch.article import epoch_to_datetime
 from newsearch.backends.whoosh.storage import open_whoosh_index
 from newsearch.errors import SkippedInput
 from newsearch.readers import SourceFile, read_source

@@ -10,6 +10,7 @@ in Brazil). Whoosh pickled its schema and codec into it under the old module pat
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -64,3 +65,81 @@ def test_the_old_pickled_paths_are_the_moved_classes() -> None:
     for name in ("NewsText", "ExactID", "DateColumn"):
         assert getattr(schema, name) is getattr(whoosh_schema, name)
     assert newsearch.NewsIndex.__module__ == "newsearch.backends.whoosh.index"
+
+
+# --- the rule of the layout ----------------------------------------------------------------
+
+PACKAGE = Path(newsearch.__file__).parent
+ENGINES = ("whoosh", "opensearchpy")
+# Modules outside backends/ allowed to import a backend, and why.
+ALLOWED = {
+    "backend.py": "choosing the backend is its job (imported lazily)",
+    "__init__.py": "the public API exports NewsIndex, the embedded backend's index",
+    "schema.py": "old import path of pickled field classes (indexes on disk name it)",
+    "codec.py": "old import path of the pickled codec (indexes on disk name it)",
+}
+# Functions allowed to import a backend lazily: analysis.__getattr__ answers the analyzer's
+# old pickled path.
+ALLOWED_FUNCTIONS = {("analysis.py", "__getattr__")}
+
+
+def _imports(tree: ast.AST, module: str) -> list[tuple[str, str, int]]:
+    """(imported module, enclosing function, line) for every import in a module's tree;
+    relative imports resolved against ``module`` (``newsearch.web.api``)."""
+    found = []
+
+    def visit(node: ast.AST, func: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = child.name if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) \
+                else func
+            if isinstance(child, ast.Import):
+                found.extend((a.name, func, child.lineno) for a in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                if child.level:
+                    base = module.split(".")[: -child.level]
+                    name = ".".join(base + ([child.module] if child.module else []))
+                else:
+                    name = child.module or ""
+                found.append((name, func, child.lineno))
+                # "from . import backends" names the package in the alias
+                found.extend((f"{name}.{a.name}", func, child.lineno) for a in child.names)
+            visit(child, inner)
+
+    visit(tree, "")
+    return found
+
+
+def _violations(root: Path) -> list[str]:
+    out: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] == "backends":
+            continue
+        parts = ["newsearch", *rel.with_suffix("").parts]
+        module = ".".join(parts)  # __init__ keeps its name: its relative level counts it
+        for name, func, line in _imports(ast.parse(path.read_text(encoding="utf-8")), module):
+            engine = name.split(".")[0] in ENGINES
+            backend = name == "newsearch.backends" or name.startswith("newsearch.backends.")
+            if not (engine or backend):
+                continue
+            if str(rel) in ALLOWED or (str(rel), func) in ALLOWED_FUNCTIONS:
+                continue
+            out.setdefault(f"{rel}:{line}", name)  # one line, one finding
+    return [f"{at} imports {name}" for at, name in out.items()]
+
+
+def test_the_stages_outside_backends_import_no_engine() -> None:
+    assert _violations(PACKAGE) == []
+
+
+def test_the_layout_rule_catches_an_engine_import(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "backends").mkdir()
+    (tmp_path / "query.py").write_text("import whoosh.qparser\n")
+    (tmp_path / "web" / "api.py").write_text("def f():\n    from ..backends.whoosh import view\n")
+    (tmp_path / "snippets.py").write_text("from opensearchpy import OpenSearch\n")
+    (tmp_path / "backends" / "x.py").write_text("import whoosh\n")  # their own business
+    found = _violations(tmp_path)
+    assert found == ["query.py:1 imports whoosh.qparser",
+                     "snippets.py:1 imports opensearchpy",
+                     "web/api.py:2 imports newsearch.backends.whoosh"]

@@ -15,7 +15,7 @@ import pytest
 
 from newsearch import index_paths, open_index
 from newsearch.analysis import tokens
-from newsearch.plan import Evaluator, _adjacent, _in_window
+from newsearch.backends.whoosh.evaluate import Evaluator, _adjacent, _in_window
 from newsearch.snippets import SnippetQuery, snippets
 
 from .conftest import SAMPLE
@@ -218,7 +218,7 @@ def test_prefix_terms_from_the_arrays_equal_whoosh_expansion(sample_index: Any,
 def test_facets_over_hit_ids_equal_facets_over_the_mask(sample_index: Any) -> None:
     """Facets read from each hit's own sections, language and date (few hits) count what
     the whole mask gives."""
-    from newsearch.facets import date_facet, lang_facet, section_facet
+    from newsearch.backends.whoosh.facets import date_facet, lang_facet, section_facet
 
     view = sample_index._context().view
     rng = np.random.default_rng(7)

@@ -51,6 +51,7 @@ from .morphology import MORPH_LANGS, is_known, lemma_forms
 from .textnorm import CJK_CHAR, CJK_RANGES, CYRILLIC_CHAR
 
 __all__ = [
+    "ANALYSIS_VERSION",
     "ANALYZER_NAME",
     "TRUNCATED",
     "analyse",
@@ -70,6 +71,9 @@ __all__ = [
 ]
 
 ANALYZER_NAME = "news-v1"
+# Bump when the terms this module makes change: an index built with other terms is rebuilt
+# (the cluster's mapping records it; the Whoosh schema version counts it too).
+ANALYSIS_VERSION = 5
 MAX_TOKEN_CHARS = 64
 
 _CJK = CJK_RANGES

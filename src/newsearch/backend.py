@@ -202,6 +202,6 @@ def index_stats(index: str | os.PathLike[str] | None = None, *, backend: str | N
     if target.backend == "opensearch":
         with open_index(index, backend=backend, opensearch_url=opensearch_url) as ix:
             return ix.stats()
-    from .stats import index_stats as whoosh_index_stats
+    from .backends.whoosh.stats import index_stats as whoosh_index_stats
 
     return whoosh_index_stats(target.index)

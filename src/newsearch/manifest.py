@@ -74,13 +74,6 @@ class Manifest:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
 
-    @classmethod
-    def prune(cls, folder: Path, keep: int) -> None:
-        """Remove manifests of other generations (after ``keep`` was committed)."""
-        from .backends.whoosh.storage import clean_manifests
-
-        clean_manifests(folder, keep)
-
     def owner_of_keys(self) -> dict[str, str]:
         """Dedup key → path of the file whose article holds it in the index."""
         return {k: path for path, st in self.files.items() for k in st.keys}

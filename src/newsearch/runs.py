@@ -383,6 +383,10 @@ class _Run:
         interval = min(MAX_COMMIT_SECONDS, COMMIT_SECONDS * 2.0 ** min(self.commits, 16))
         return time.monotonic() - self.last_commit >= interval
 
+    def owns_entry(self, entry: os.DirEntry[str] | Path) -> bool:
+        """Whether an entry of :attr:`folder` is one of the index's own files (never input)."""
+        return False
+
     def commit(self, segments: list[Any]) -> None:
         """One new generation with what was decided since the last (each backend its own
         way: the Whoosh folder, the cluster)."""
@@ -395,7 +399,7 @@ def _index(run: _Run, builders: Builders, roots: list[str],
     report = run.report
     manifest = run.manifest
     found: list[CorpusFile] = []
-    for item in walk(roots, run.folder):
+    for item in walk(roots, run.folder, run.owns_entry):
         if isinstance(item, SkippedInput):
             report.add_skip(Skip(item.path, item.reason))
         else:

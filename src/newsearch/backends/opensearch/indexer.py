@@ -252,7 +252,7 @@ def _run(cluster: Cluster, name: str, roots: list[str], rebuild: bool, jobs: int
     gc.disable()  # as newsearch.indexer: the cyclic collector only slows a run down
     try:
         with loading(cluster, target):
-            _index(run, pool, roots, progress)  # type: ignore[arg-type]
+            _index(run, pool, roots, progress)
             run.dirty |= target != current  # a new index gets a generation even if empty
             run.commit(pool.flush())
     except BaseException:

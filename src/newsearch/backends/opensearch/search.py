@@ -26,7 +26,7 @@ from typing import Any, cast
 from opensearchpy.exceptions import TransportError
 
 from ...analysis import TOKEN_RE, query_terms, tokens
-from ...article import Article, section_key, section_keys
+from ...article import Article, epoch_to_datetime, section_key, section_keys
 from ...errors import ArticleNotFound
 from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, compile_query
 from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
@@ -50,7 +50,6 @@ from ...snippets import SnippetQuery, lead, snippets
 from ...stats import IndexStats
 from ...suggest import KEEP_FROM, MIN_NEAR_CHARS, Vocabulary, edit_distance, replace_word
 from ...textnorm import CYRILLIC_CHAR
-from ..whoosh.schema import epoch_to_datetime
 from .aggs import facet_aggs, facets_from_response
 from .client import Address, Cluster, parse_url
 from .dsl import Leaf, LeafStats, compile_plan, leaves_of, search_body, stats_body

@@ -1,7 +1,7 @@
 """Searching the Whoosh index: ``NewsIndex``, the engine a CLI, a web backend or a script shares.
 
     query string ─▶ parse_query (query.py) ─▶ compile_query (plan.py)
-        ─▶ evaluate: a mask of matching documents (plan.py, over view.py's arrays)
+        ─▶ evaluate: a mask of matching documents (evaluate.py, over view.py's arrays)
         ─▶ filters (sections, dates) ─▶ total, facets (facets.py)
         ─▶ top hits: BM25F, newest first, or relevance × recency (ranking.py); after
            the any-word fallback, every-word articles first for short queries and terms
@@ -35,19 +35,16 @@ from whoosh.index import EmptyIndexError
 from whoosh.searching import Searcher
 
 from ...analysis import TOKEN_RE, query_terms, tokens
-from ...article import Article
+from ...article import Article, epoch_to_datetime
 from ...errors import ArticleNotFound, IndexDamaged, IndexNotFound
-from ...facets import date_facet, lang_facet, section_facet
 from ...feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
 from ...plan import (
     DEFAULT_FIELDS,
     CompiledQuery,
-    Evaluator,
     PFuzzy,
     PNothing,
     POr,
     compile_query,
-    evaluate,
     required_fuzzy,
     scoring_leaves,
 )
@@ -58,7 +55,7 @@ from ...query import (
     Word,
     parse_query,
 )
-from ...ranking import bm25_scores, recency_factors, top_k
+from ...ranking import top_k
 from ...results import Hit, SearchResults
 from ...search import (
     ALL_WORDS_FIRST_UP_TO,
@@ -77,10 +74,13 @@ from ...search import (
     check_request,
 )
 from ...snippets import SnippetQuery, lead, snippets
-from ...stats import IndexStats, stats_from_reader
+from ...stats import IndexStats
 from ...suggest import KEEP_FROM, Vocabulary, replace_word
 from ...textnorm import CYRILLIC_CHAR
-from .schema import epoch_to_datetime
+from .evaluate import Evaluator, evaluate
+from .facets import date_facet, lang_facet, section_facet
+from .scoring import bm25_scores, recency_factors
+from .stats import stats_from_reader
 from .storage import index_path, open_whoosh_index
 from .view import (
     POSITIONS_CACHE_ENTRIES,

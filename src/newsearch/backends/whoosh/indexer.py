@@ -62,6 +62,7 @@ from .storage import (
     create_index,
     index_path,
     inspect_folder,
+    is_own_entry,
     open_whoosh_index,
     remove_temporary,
     write_toc,
@@ -89,6 +90,9 @@ class _FolderRun(_Run):
         self.ix = ix
         self.folder: Path = folder
 
+    def owns_entry(self, entry: os.DirEntry[str] | Path) -> bool:
+        return is_own_entry(entry)
+
     def commit(self, segments: list[Any]) -> None:
         """One new generation: deletions, merges of small segments, the workers' segments."""
         if not self.dirty and not segments:
@@ -110,13 +114,18 @@ class _FolderRun(_Run):
             w.cancel()
             raise
         w._finish()
-        Manifest.prune(self.folder, keep=generation)
+        _prune_manifests(self.folder, generation)
         self.pending = 0
         self.deletes = []
         self.dirty = False
         self.clear = False
         self.last_commit = time.monotonic()
         self.commits += 1
+
+
+def _prune_manifests(folder: Path, generation: int) -> None:
+    """Remove the manifests of other generations, once ``generation`` is committed."""
+    clean_manifests(folder, generation)
 
 
 def _load_manifest(ix: whoosh_index.FileIndex, folder: Path) -> Manifest:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pickle import dumps
 from typing import Any
 
@@ -41,7 +41,7 @@ from whoosh.formats import Positions
 from whoosh.system import pack_uint
 
 from ...analysis import ANALYZER_NAME, positions
-from ...article import Article
+from ...article import NO_DATE, Article
 from .analyzer import NewsAnalyzer
 
 __all__ = [
@@ -51,20 +51,15 @@ __all__ = [
     "PreAnalyzed",
     "document_fields",
     "encode_positions",
-    "epoch_to_datetime",
     "make_schema",
 ]
 
-# Bump when the schema, the analyzer's output or the stored layout changes; indexes with
-# another version refuse to open and ask for --rebuild.
+# Bump when the schema, the analyzer's output (analysis.ANALYSIS_VERSION, bumped with it) or
+# the stored layout changes; indexes with another version refuse to open and ask for --rebuild.
 SCHEMA_VERSION = 5  # 2: -yi → -i (Навальный → navalni), -iia → -ia (Мария → maria)
 # 3: utc_offset stored (dates shown at the source's local time); Reuters topics by name
 # 4: Cyrillic lemmas (pymorphy3), stems per article language, cut-short stems marked (kiev~)
 # 5: postings as arrays (codec.py)
-
-# Column value for articles without a date: below every real date, so "newest first" puts
-# them last and date ranges never include them.
-NO_DATE = -(2**62)
 
 
 @dataclass(slots=True)
@@ -204,12 +199,4 @@ def _offset_minutes(dt: datetime | None) -> int | None:
     offset = dt.utcoffset() if dt else None
     return int(offset.total_seconds()) // 60 if offset else None
 
-
-def epoch_to_datetime(value: int | None, utc_offset: int | None = None) -> datetime | None:
-    """The date column's UTC seconds as an aware datetime, at ``utc_offset`` minutes east of
-    UTC when the source gave one (the stored ``utc_offset``), else in UTC."""
-    if value is None or value <= NO_DATE // 2:
-        return None
-    tz = timezone(timedelta(minutes=utc_offset)) if utc_offset else UTC
-    return datetime.fromtimestamp(value, tz=tz)
 
