@@ -143,3 +143,18 @@ def test_the_layout_rule_catches_an_engine_import(tmp_path: Path) -> None:
     assert found == ["query.py:1 imports whoosh.qparser",
                      "snippets.py:1 imports opensearchpy",
                      "web/api.py:2 imports newsearch.backends.whoosh"]
+
+
+def test_neither_backend_imports_the_other() -> None:
+    other = {"whoosh": ("opensearchpy", "newsearch.backends.opensearch"),
+             "opensearch": ("whoosh", "newsearch.backends.whoosh")}
+    found = []
+    for backend, foreign in other.items():
+        for path in sorted((PACKAGE / "backends" / backend).rglob("*.py")):
+            rel = path.relative_to(PACKAGE)
+            module = ".".join(["newsearch", *rel.with_suffix("").parts])
+            for name, _func, line in _imports(ast.parse(path.read_text(encoding="utf-8")),
+                                              module):
+                if any(name == f or name.startswith(f + ".") for f in foreign):
+                    found.append(f"{rel}:{line} imports {name}")
+    assert found == []
