@@ -158,7 +158,7 @@ def open_index(path: str | os.PathLike[str] | None = None, *, backend: str | Non
     """Open an index for searching: a folder (Whoosh, the default; ``$NEWSEARCH_INDEX`` or
     ``./index``) or an index in an OpenSearch cluster
     (``open_index("opensearch+http://127.0.0.1:9200/news")``, or ``backend="opensearch"``).
-    ``options`` are :func:`newsearch.searcher.open_index`'s (the results cache)."""
+    ``options`` are :func:`newsearch.backends.whoosh.index.open_index`'s (the results cache)."""
     target = resolve(path, backend, opensearch_url)
     if target.backend == "opensearch":
         address = _address(target)
@@ -180,7 +180,7 @@ def index_paths(paths: Iterable[str | os.PathLike[str]],
                 jobs: int | None = None, wait: float = 0.0,
                 progress: ProgressFn | None = None, **options: Any) -> IndexReport:
     """Index the files under ``paths`` into a folder or a cluster (chosen as for
-    :func:`open_index`; see :func:`newsearch.indexer.index_paths` for the rest)."""
+    :func:`open_index`; see :func:`newsearch.backends.whoosh.indexer.index_paths` for the rest)."""
     target = resolve(index, backend, opensearch_url)
     if target.backend == "opensearch":
         address = _address(target)

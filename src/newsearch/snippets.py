@@ -12,9 +12,10 @@ The whole text is covered whatever its length, so a match near the end of a long
 found. Highlights are cut from the original text, so ``Машкова`` and ``Zürich`` appear as
 written even when the query said ``Mashkov`` or ``Zurich``.
 
-With positions from the index (:meth:`newsearch.view.View.doc_positions`) no word of the text
-is analysed: a query for words the process has not seen before costs no stemming, and the
-tokens are only counted up to the last match (in C for texts in ASCII, where every token is
+With positions from the index (the Whoosh backend's
+:meth:`~newsearch.backends.whoosh.view.View.doc_positions`) no word of the text is analysed:
+a query for words the process has not seen before costs no stemming, and the tokens are only
+counted up to the last match (in C for texts in ASCII, where every token is
 one position). The word found at each position is checked against the term expected there;
 if one differs (a token the index skipped), the text is analysed as without positions.
 """

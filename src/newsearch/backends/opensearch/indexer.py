@@ -1,6 +1,6 @@
 """Index runs into a cluster, with the same semantics and counts as the Whoosh backend.
 
-    walk ─▶ plan (newsearch.indexer: new / changed / unchanged / deleted, duplicates)
+    walk ─▶ plan (newsearch.runs: new / changed / unchanged / deleted, duplicates)
          ─▶ workers: read ▶ analyse ▶ document()      (DocumentPool, one per core)
          ─▶ this process: keep or drop each article ─▶ BulkWriter ─▶ per batch: deletes,
             the files' manifest entries, refresh, generation + 1
@@ -78,7 +78,7 @@ def _read_chunk(files: list[CorpusFile]) -> list[tuple[FileMeta, list[tuple[str,
 
 class DocumentPool:
     """Reads and analyses files on ``jobs`` processes, with the interface of
-    newsearch.segments.BuilderPool (submit, next_part, write, flush), writing to a bulk
+    newsearch.runs.Builders (submit, next_part, write, flush), writing to a bulk
     writer instead of segments."""
 
     def __init__(self, writer: BulkWriter, jobs: int) -> None:
@@ -126,7 +126,7 @@ class DocumentPool:
 
 
 class _ClusterRun(_Run):
-    """newsearch.indexer's run bookkeeping, committed to the cluster."""
+    """newsearch.runs' run bookkeeping, committed to the cluster."""
 
     def __init__(self, cluster: Cluster, index: str, manifest: Manifest, report: IndexReport,
                  batch_articles: int, writer: BulkWriter) -> None:
@@ -249,7 +249,7 @@ def _run(cluster: Cluster, name: str, roots: list[str], rebuild: bool, jobs: int
         run.generation = int((read_meta(cluster, current) or {}).get("generation", 0))
     pool = DocumentPool(writer, jobs)
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # as newsearch.indexer: the cyclic collector only slows a run down
+    gc.disable()  # as the Whoosh run: the cyclic collector only slows a run down
     try:
         with loading(cluster, target):
             _index(run, pool, roots, progress)

@@ -70,7 +70,7 @@ def _uint(maximum: int) -> np.dtype:
 
 
 class NewsCodec(W3Codec):
-    """Whoosh's W3 codec with the postings of :mod:`newsearch.codec` (see the module doc).
+    """Whoosh's W3 codec with the postings of this module (see the module doc).
 
     The per-document part (stored fields, lengths, columns) is W3's, unchanged.
     """

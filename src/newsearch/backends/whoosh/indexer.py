@@ -195,7 +195,7 @@ def _remove_leftovers(ix: whoosh_index.FileIndex, folder: Path) -> None:
     searchers never read it: writers' temporary folders, column files in Whoosh's shared
     ``MAIN.tmp``, temporary TOC/manifest files, manifests of generations never committed, and
     segment files that no generation lists (a worker's unfinished segment). Each by the
-    exact names newsearch writes (:data:`~newsearch.storage.OWN_NAMES`).
+    exact names newsearch writes (:data:`.storage.OWN_NAMES`).
     """
     with contextlib.suppress(OSError):  # best effort: a leftover costs disk space, not data
         remove_temporary(folder)

@@ -9,7 +9,7 @@ Segments never change once written (only their deletion lists do), so everything
 from one is kept by segment id and reused by every later generation that still holds it: a
 commit that adds one small segment costs the query path only that segment. A newsearch
 segment's posting and position lists are numpy views of its memory-mapped files
-(:mod:`newsearch.codec`): a term costs a hash lookup per segment, nothing is decoded. Lists
+(:mod:`.codec`): a term costs a hash lookup per segment, nothing is decoded. Lists
 joined across segments (global document numbers, deletions removed) are kept in a bounded
 LRU. The query path works with vector operations: masks for boolean logic and filters, score
 arrays for BM25, ``bincount`` for facets. Segments in Whoosh's own format (written by
