@@ -1,5 +1,6 @@
 """Scoring over the Whoosh index's arrays: newsearch's BM25F and the recency factor, by the
-formulas and constants of :mod:`newsearch.ranking`.
+formulas and constants of :mod:`newsearch.ranking` (read from there at each search, so that
+an experiment setting ``newsearch.ranking.K1`` is followed).
 
     scoring leaves (plan) ─▶ posting lists per field (view.postings) ─▶ weighted, length-
     normalised frequencies summed over fields ─▶ one saturation per word ─▶ a score per doc
@@ -14,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from ... import ranking
 from ...analysis import TRUNCATED
 from ...plan import FIELD_BOOSTS, Leaf
-from ...ranking import K1, RECENCY_FLOOR, B, idf, qtf_weight
+from ...ranking import idf, qtf_weight
 from .view import DAY, NO_DAY, TEXT_FIELDS, View
 
 __all__ = ["bm25_scores", "recency_factors"]
@@ -46,7 +48,7 @@ def bm25_scores(view: View, readers: dict[str, Any], leaves: list[Leaf],
             if not keep.any():
                 continue
             ids, tf = ids[keep], tf[keep]
-            norm = (1.0 - B) + B * view.lengths[field][ids] / view.avg_length[field]
+            norm = (1.0 - ranking.B) + ranking.B * view.lengths[field][ids] / view.avg_length[field]
             acc[ids] += FIELD_BOOSTS.get(field, 1.0) * tf / norm
             touched.append(ids)
         if not touched:
@@ -68,7 +70,7 @@ def bm25_scores(view: View, readers: dict[str, Any], leaves: list[Leaf],
         w = boost * qtf_weight(qtf) * idf(n_docs, df)
         # A document in two fields appears twice in ``ids`` with the same value: the
         # assignment writes it twice, identically.
-        scores[ids] = scores[ids] + w * tf * (K1 + 1.0) / (tf + K1)
+        scores[ids] = scores[ids] + w * tf * (ranking.K1 + 1.0) / (tf + ranking.K1)
         acc[ids] = 0.0
     return scores
 
@@ -103,11 +105,11 @@ def _combine(parts: list[tuple[np.ndarray, np.ndarray]],
 
 def recency_factors(view: View, ids: np.ndarray, half_life_days: float) -> np.ndarray:
     dates = view.dates[ids]
-    factors = np.full(len(ids), RECENCY_FLOOR, dtype=np.float64)
+    factors = np.full(len(ids), ranking.RECENCY_FLOOR, dtype=np.float64)
     if view.newest is None:
         return factors
     dated = view.days[ids] != NO_DAY
     age = np.maximum(0, view.newest - dates[dated]) / (half_life_days * DAY)
-    factors[dated] = RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * np.exp2(-age)
+    factors[dated] = ranking.RECENCY_FLOOR + (1.0 - ranking.RECENCY_FLOOR) * np.exp2(-age)
     return factors
 
