@@ -8,7 +8,11 @@
     merge        merging segments by array operations, in size tiers
     indexer      an index run's storage side: open or create, commit, leftovers
     view         an index generation as arrays (dates, lengths, sections, postings)
+    evaluate     a query plan as a mask over the view's documents
+    scoring      BM25F and recency over the view (newsearch.ranking's formulas)
+    facets       section, language and date counts over all hits
     index        ``NewsIndex``: one search from start to end over the view
+    stats        ``newsearch stats`` of a folder
 
 Only this package imports ``whoosh``; the stages outside ``backends/`` never import it.
 """

@@ -3,10 +3,11 @@
     query string ─▶ parse_query (query.py) ─▶ compile_query (plan.py)
         ─▶ evaluate: a mask of matching documents (evaluate.py, over view.py's arrays)
         ─▶ filters (sections, dates) ─▶ total, facets (facets.py)
-        ─▶ top hits: BM25F, newest first, or relevance × recency (ranking.py); after
+        ─▶ top hits: BM25F, newest first, or relevance × recency (scoring.py, by the
+           rules of newsearch/ranking.py); after
            the any-word fallback, every-word articles first for short queries and terms
            of the best hits for the order (feedback.py); fuzzy words' own forms first
-        ─▶ stored fields and snippets for the page (snippets.py) ─▶ SearchResults
+        ─▶ stored fields and snippets for the page (newsearch/snippets.py) ─▶ SearchResults
 
 The request checks, the fallback and suggestion rules and the results cache are the
 backend-neutral ones of :mod:`newsearch.search`, shared with the OpenSearch backend.
