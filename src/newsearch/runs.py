@@ -56,11 +56,9 @@ MAX_COMMIT_SECONDS = 60.0
 MAX_SKIPS_LISTED = 1_000
 MAX_RECORD_SKIPS_LISTED = 100
 MAX_RECORD_SKIPS = 10_000
-# Memory budget of a worker (see README, "Memory"): the articles it has read and holds until
-# the main process says which to keep, and the text it has added to its open segment before
-# it writes that segment to disk and starts another. Parts are how a file's articles travel
-# to the main process: a large multi-record file goes in several parts. What a worker holds
-# is also what a commit waits for it to analyse (a second or two of work).
+# Parts are how a file's articles travel to the main process (see README, "Memory"): a large
+# multi-record file goes in several parts. What a worker holds is also what a commit waits
+# for it to analyse (a second or two of work).
 PART_ARTICLES = 2_000
 PART_CHARS = 1_000_000
 # Files handed to a worker at once, and chunks in flight per worker (bounds memory).

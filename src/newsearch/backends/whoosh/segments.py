@@ -252,6 +252,10 @@ class NewsSegmentWriter(SegmentWriter):
 
 # --- worker side ------------------------------------------------------------------------------
 
+# Memory budget of a worker (see README, "Memory"): the articles it has read and holds until
+# the main process says which to keep (besides the parts of newsearch.runs they travel in),
+# and the text it has added to its open segment before it writes that segment to disk and
+# starts another.
 HELD_CHARS = 2_000_000
 SEGMENT_CHARS = 24_000_000
 SEGMENT_ARTICLES = 50_000
