@@ -50,11 +50,12 @@ MAX_PAGE = 1000
 # When requiring every word of a plain query finds nothing, or a query of FALLBACK_MIN_WORDS
 # or more content words finds fewer than FALLBACK_BELOW articles, the words are ORed instead
 # (ranked by how many and how rare) and the result says so. Never when the user wrote AND or
-# quoted a word. TIME, MAP / nDCG@10: from three words 0.7146 / 0.7710, from four 0.7089 /
-# 0.7657 (both ahead of FTS5); four keeps three-word keyword queries ("coffee brazil strike",
-# 7 articles) exact, which matters more to someone counting hits.
+# quoted a word. From three words: the articles holding every word still come first (up to
+# ALL_WORDS_FIRST_UP_TO words) and the notice counts them ("only 7 articles have all the
+# words"), so someone counting hits still sees the exact ones; from four words instead of
+# three lost MAP on TIME, NPL and CACM and changed no other set (bench/README.md).
 FALLBACK_BELOW = 10
-FALLBACK_MIN_WORDS = 4
+FALLBACK_MIN_WORDS = 3
 
 
 # When the fallback widens a query of at most this many words, the articles holding every
