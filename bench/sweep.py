@@ -98,6 +98,9 @@ def sweep(corpora: list[str], settings: list[Setting],
                             out[setting][qs.name] = te.evaluate(qs, run)["means"]
             finally:
                 engine.close()
+        # A long sweep shows each corpus's rows as soon as they are measured.
+        print(table({k: {s: m for s, m in v.items() if s in {q.name for q in c.sets}}
+                     for k, v in out.items()}), file=sys.stderr, flush=True)
     return out
 
 
