@@ -19,7 +19,8 @@ from pathlib import Path
 
 
 def main() -> int:
-    import newsearch.searcher as searcher
+    # The Whoosh backend reads the constant it imported from newsearch.search.
+    import newsearch.backends.whoosh.index as searcher
 
     from . import test_effectiveness as te
 

@@ -10,7 +10,8 @@ first row. For example, RM3 with the query's own share at 0.8 and with three fee
 articles::
 
     python -m bench.sweep "keep 0.8: newsearch.feedback.FEEDBACK_KEEP=0.8" \\
-        "3 articles: newsearch.feedback.FEEDBACK_DOCS=3, newsearch.searcher.FEEDBACK_DOCS=3"
+        "3 articles: newsearch.feedback.FEEDBACK_DOCS=3,
+                     newsearch.backends.whoosh.index.FEEDBACK_DOCS=3"
 
 (a constant imported by name into another module is set in each: ``FEEDBACK_DOCS`` above).
 Measures and queries are those of ``bench/test_effectiveness.py`` (its newsearch engine and
