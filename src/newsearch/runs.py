@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from .article import Article, RecordSkip
 from .corpus import CorpusFile, load, printable_path, walk
 from .errors import SkippedInput
-from .manifest import FileState, Manifest
+from .manifest import FileState, KeySet, Manifest
 from .readers import read_source, source_format
 
 __all__ = ["BATCH_ARTICLES", "PART_ARTICLES", "PART_CHARS", "Builders", "FileMeta",
@@ -261,6 +263,15 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
 # --- the run's plan and bookkeeping (main process) -----------------------------------------
 
 
+def _in_sorted(values: np.ndarray, query: list[bytes]) -> list[bool]:
+    """For each of ``query``, whether the sorted array ``values`` holds it."""
+    if not query or not len(values):
+        return [False] * len(query)
+    q = np.array(query, dtype=bytes)
+    at = np.minimum(np.searchsorted(values, q), len(values) - 1)
+    return (values[at] == q).tolist()  # type: ignore[no-any-return]
+
+
 def _under(path: str, roots: list[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
@@ -270,11 +281,15 @@ class _OpenFile:
     """A file whose articles arrive in several parts: its new state, and its old articles."""
 
     state: FileState
-    old_ids: set[str]
+    old_ids: np.ndarray  # sorted, as byte strings: a million ids in 16 MB, not a set
 
 
 class _Run:
-    """State of one index run: the manifest, who owns which dedup key, what is pending."""
+    """State of one index run: the manifest, the dedup keys indexed, what is pending.
+
+    What it holds per article is compact (:class:`~newsearch.manifest.Column`,
+    :class:`~newsearch.manifest.KeySet`): about 64 bytes an article.
+    """
 
     def __init__(self, folder: Path | None, manifest: Manifest, report: IndexReport,
                  batch_articles: int, clear: bool = False) -> None:
@@ -289,7 +304,10 @@ class _Run:
         # until the new one is complete.
         self.clear = clear
         self.dirty = clear
-        self.key_owner = manifest.owner_of_keys()
+        self.keys = manifest.key_set()
+        # The keys of copies skipped as duplicates in earlier runs: only those are worth
+        # remembering as freed when a file's articles go (see _index).
+        self.dup_keys = KeySet(st.dups.array() for st in manifest.files.values())
         self.last_commit = time.monotonic()
         self.commits = 0
 
@@ -301,12 +319,8 @@ class _Run:
         if st.ids:
             self.deletes.append(path)
             self.dirty = True
-        freed = set()
-        for k in st.keys:
-            if self.key_owner.get(k) == path:
-                del self.key_owner[k]
-                freed.add(k)
-        return freed
+        self.keys.discard_all(st.keys)
+        return set(self.dup_keys.holding(st.keys))
 
     def decide(self, meta: FileMeta, freed: set[str]) -> list[int]:
         """Book one file's result (or one part of it); return the indices of its documents
@@ -330,7 +344,7 @@ class _Run:
                 return []
         if meta.part == 0:
             old = self.manifest.files.get(meta.path)
-            old_ids = set(old.ids) if old else set()
+            old_ids = np.unique(old.ids.array()) if old else np.array([], dtype=bytes)
             if old:
                 freed |= self.remove_file(meta.path)
             # Until its last part is in, the file is recorded with an unknown signature: a
@@ -343,25 +357,29 @@ class _Run:
         st.dups.extend(meta.dups)
         rep.duplicates += len(meta.dups)
         keep: list[int] = []
+        keys = [key.encode("utf-8") for _, key in meta.docs]
+        indexed = self.keys.in_base(keys)
+        was_there = _in_sorted(opened.old_ids, [aid.encode("utf-8") for aid, _ in meta.docs])
         for i, (aid, key) in enumerate(meta.docs):
-            if key in self.key_owner:
+            if self.keys.has(keys[i], indexed[i]):
                 rep.duplicates += 1
                 st.dups.append(key)
                 continue
             keep.append(i)
-            self.key_owner[key] = meta.path
+            self.keys.add(keys[i], indexed[i])
             freed.discard(key)
             st.ids.append(aid)
             st.keys.append(key)
-            if aid in opened.old_ids:
+            if was_there[i]:
                 rep.updated += 1
             else:
                 rep.added += 1
+        self.keys.compact()
         if keep and meta.format:
             rep.formats[meta.format] = rep.formats.get(meta.format, 0) + len(keep)
         if meta.final:
             rep.files_read += 1
-            rep.deleted += len(opened.old_ids - set(st.ids))
+            rep.deleted += int(np.setdiff1d(opened.old_ids, st.ids.array()).size)
             # A file that failed part-way keeps its earlier parts; it is read again next time.
             st.sig = "?" if meta.failed else meta.sig
         else:
@@ -429,11 +447,11 @@ def _index(run: _Run, builders: Builders, roots: list[str],
     _process(run, builders, todo, freed, tick)
 
     # Copies skipped as duplicates of articles that are gone now: read their files again.
-    freed -= set(run.key_owner)
+    freed = {k for k in freed if k not in run.keys}
     if freed:
         read = {t.path for t in todo}
         again = [f for f in found if f.path not in read
-                 and set(manifest.files.get(f.path, FileState("")).dups) & freed]
+                 and any(k in freed for k in manifest.files.get(f.path, FileState("")).dups)]
         for f in again:
             report.unchanged -= len(manifest.files[f.path].ids)
         _process(run, builders, again, set(), lambda n: None)
