@@ -15,7 +15,8 @@
   write a segment to disk once it holds enough text (:mod:`.segments`), skips are listed up
   to a bound and counted beyond it, and segments are merged a size tier at a time, at most
   :data:`~newsearch.backends.whoosh.merge.MAX_MERGED_DOCS` at once (:mod:`.merge`). What
-  grows with the archive is the manifest in this process.
+  grows with the archive is the manifest in this process, packed (about 64 bytes an
+  article, :mod:`newsearch.manifest`).
 * **Rebuild.** ``rebuild`` writes the new index beside the old generations and replaces them
   in a single commit, so searches see the old index until the new one is complete.
 * **The folder.** A run writes only into an index folder, an empty one, or (when told) one
