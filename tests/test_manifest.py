@@ -69,3 +69,9 @@ def test_a_manifest_of_lists_still_reads(tmp_path: Path) -> None:
     st = back.files["a.txt"]
     assert list(st.ids) == ["i1"] and list(st.keys) == ["k1"] and not st.dups
     assert "k1" in back.key_set()
+
+
+def test_a_damaged_manifest_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / Manifest.filename(4)).write_text(json.dumps(
+        {"generation": 4, "files": {"a.txt": ["1:2", {"width": 5, "packed": "abc"}, [], []]}}))
+    assert Manifest.load(tmp_path, 4) is None  # the index's stored fields are read instead

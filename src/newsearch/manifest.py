@@ -51,10 +51,11 @@ class Column:
     def packed(cls, width: int, text: str) -> Column:
         """The column whose values are ``text`` cut every ``width`` characters."""
         col = cls()
-        data = text.encode("ascii")
+        data = bytearray(text, "ascii")  # one copy, not a bytes and then a bytearray
         if width <= 0 or len(data) % width:
             raise ValueError(f"a packed column of {len(data)} bytes is not of width {width}")
-        col._data, col._width = bytearray(data), width
+        if data:
+            col._data, col._width = data, width
         return col
 
     @classmethod
@@ -236,9 +237,9 @@ class Manifest:
     def load(cls, folder: Path, generation: int) -> Manifest | None:
         try:
             raw = json.loads((folder / cls.filename(generation)).read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        files = {p: FileState(*v) for p, v in raw.get("files", {}).items()}
+            files = {p: FileState(*v) for p, v in raw.get("files", {}).items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None  # unreadable: the run rebuilds it from the index's stored fields
         return cls(files)
 
     def save(self, folder: Path, generation: int) -> None:
