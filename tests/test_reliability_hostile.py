@@ -244,9 +244,10 @@ HELD_BYTES_PER_ARTICLE = 80
 def test_the_main_process_holds_a_few_bytes_per_article(tmp_path: Path) -> None:
     import tracemalloc
 
-    from newsearch.indexer import IndexReport, _Run
+    from newsearch.backends.whoosh.indexer import _FolderRun
+    from newsearch.backends.whoosh.storage import open_whoosh_index
     from newsearch.manifest import Manifest
-    from newsearch.storage import open_whoosh_index
+    from newsearch.runs import IndexReport
 
     records = 40_000
     (tmp_path / "in").mkdir()
@@ -267,7 +268,7 @@ def test_the_main_process_holds_a_few_bytes_per_article(tmp_path: Path) -> None:
         try:
             manifest = Manifest.load(index, ix.latest_generation())
             assert manifest is not None
-            run = _Run(ix, index, manifest, IndexReport(), 1)
+            run = _FolderRun(ix, index, manifest, IndexReport(), 1)
             size = tracemalloc.get_traced_memory()[0]
             assert len(run.keys) == records
             return size
