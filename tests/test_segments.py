@@ -259,3 +259,26 @@ def test_empty_positions_arrays_are_views() -> None:
     ids, tfs = segment_postings(storage, segment).postings("body", b"a")
     assert ids.tolist() == [0, 5] and tfs.tolist() == [2, 1]
     assert not ids.flags.owndata and ids.dtype == np.dtype("<u4")
+
+
+def test_prefix_range_is_every_term_with_the_prefix_up_to_the_limit() -> None:
+    """The galloping search for a prefix's end gives exactly the sorted terms that start
+    with it (families of 0, 1, a few and thousands of terms; a prefix past the last term),
+    capped at ``limit``."""
+    storage = RamStorage()
+    schema = make_schema()
+    segment = NewsCodec().new_segment(storage, "T")
+    fw = NewsFieldWriter(storage, segment)
+    keys = sorted({f"t{i}".encode() for i in range(3000)}
+                  | {b"kiev", b"kiev~kieves", b"kiev~kievs", b"kieva", b"kievan", b"zz~zzz"})
+    fw.start_field("tags", schema["tags"])
+    for i, k in enumerate(keys):
+        fw.add_term(k, [i], None)
+    fw.close()
+    field = segment_postings(storage, segment).fields["tags"]
+    for prefix in [b"kiev~", b"kiev", b"kieva", b"t1", b"t29", b"t", b"t2999", b"zz~", b"zz~zzz",
+                   b"zzz", b"a", b"kiev~kievs", b"kiev~x"]:
+        every = [i for i, k in enumerate(keys) if k.startswith(prefix)]
+        for limit in (1, 2, 3, 7, 100, 5000):
+            lo, hi = field.prefix_range(prefix, limit)
+            assert list(range(lo, hi)) == every[:limit], (prefix, limit)

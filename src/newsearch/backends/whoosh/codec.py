@@ -337,16 +337,35 @@ class _Field:
     def key(self, i: int) -> bytes:
         return bytes(self.keys[self.koffs[i]:self.koffs[i + 1]])
 
-    def bisect(self, btext: bytes) -> int:
-        """Index of the first term >= ``btext``."""
-        lo, hi = 0, self.n
+    def bisect(self, btext: bytes, lo: int = 0, hi: int | None = None) -> int:
+        """Index of the first term >= ``btext`` (among terms ``lo`` to ``hi``)."""
+        keys, koffs = self.keys, self.koffs
+        hi = self.n if hi is None else hi
         while lo < hi:
             mid = (lo + hi) // 2
-            if self.key(mid) < btext:
+            if bytes(keys[koffs[mid]:koffs[mid + 1]]) < btext:
                 lo = mid + 1
             else:
                 hi = mid
         return lo
+
+    def prefix_range(self, prefix: bytes, limit: int) -> tuple[int, int]:
+        """The first at most ``limit`` terms starting with ``prefix``, as a range of term
+        indexes: a binary search for the first, then a galloping one for the end, whose
+        cost grows with the log of the range's size (a word's family has a few terms, or
+        none), not of the dictionary's."""
+        lo = self.bisect(prefix)
+        keys, koffs = self.keys, self.koffs
+        end = min(self.n, lo + limit)
+        if lo == end or not bytes(keys[koffs[lo]:koffs[lo + 1]]).startswith(prefix):
+            return lo, lo
+        # Terms lo .. lo + step - 1 all start with the prefix; double the step until one
+        # does not (or the limit is reached), then bisect the last stretch.
+        step = 1
+        while lo + step < end and \
+                bytes(keys[koffs[lo + step]:koffs[lo + step + 1]]).startswith(prefix):
+            step *= 2
+        return lo, self.bisect(prefix + b"\xff", lo + step // 2 + 1, min(end, lo + step))
 
 
 def _fast_ints(arr: np.ndarray) -> Any:

@@ -538,7 +538,6 @@ class View:
         if any(seg.mapped is None for seg, _off in self.segments):
             return None
         low = prefix.encode("utf-8")
-        high = low + b"\xff"  # above every key with the prefix (UTF-8 has no 0xff byte)
         df: dict[bytes, int] = {}
         for seg, _off in self.segments:
             assert seg.mapped is not None
@@ -546,8 +545,9 @@ class View:
                 f = seg.mapped.fields.get(name)
                 if f is None:
                     continue
-                lo = f.bisect(low)
-                hi = min(f.bisect(high), lo + scan)
+                lo, hi = f.prefix_range(low, scan)
+                if lo == hi:
+                    continue
                 counts = np.diff(f.starts[lo:hi + 1].astype(np.int64)).tolist()
                 for i, n in zip(range(lo, hi), counts, strict=True):
                     key = f.key(i)
