@@ -282,3 +282,20 @@ def test_prefix_range_is_every_term_with_the_prefix_up_to_the_limit() -> None:
         for limit in (1, 2, 3, 7, 100, 5000):
             lo, hi = field.prefix_range(prefix, limit)
             assert list(range(lo, hi)) == every[:limit], (prefix, limit)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_position_offsets_are_the_frequencies_before(seed: int) -> None:
+    """Where a posting's positions begin, for any set of postings asked for (in any order,
+    repeated, the first one included), equals the running total of the frequencies."""
+    from newsearch.codec import position_offsets
+
+    rng = np.random.default_rng(seed)
+    tfs = rng.integers(1, 255, size=int(rng.integers(1, 3000))).astype(np.uint8)
+    every = np.concatenate(([0], np.cumsum(tfs, dtype=np.int64)[:-1]))
+    for size in (1, 2, 10, 100):
+        idx = rng.integers(0, len(tfs), size=size)
+        if size == 10:
+            idx[0] = 0
+        assert position_offsets(tfs, idx).tolist() == every[idx].tolist()
+    assert position_offsets(tfs, np.zeros(0, dtype=np.int64)).tolist() == []

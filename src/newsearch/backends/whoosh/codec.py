@@ -52,7 +52,7 @@ from whoosh.reading import TermInfo, TermNotFound
 from .schema import encode_positions
 
 __all__ = ["FORMAT", "NewsCodec", "NewsFieldWriter", "NewsTermsReader", "SegmentPostings",
-           "buffer_of", "ranges", "segment_postings"]
+           "buffer_of", "position_offsets", "ranges", "segment_postings"]
 
 FORMAT = 1
 DICT_EXT, POSTS_EXT, POSITIONS_EXT = ".ntd", ".npo", ".nps"
@@ -270,6 +270,25 @@ def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(shift, counts) + np.arange(total, dtype=np.int64)
 
 
+def position_offsets(tfs: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Where the positions of postings ``idx`` (any order) begin in their term's positions:
+    the frequencies before each summed, in one pass up to the last one asked for and
+    without an array of every posting's offset (a common word has hundreds of thousands
+    of postings; a result page wants ten)."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if not len(idx):
+        return np.zeros(0, dtype=np.int64)
+    uniq, inverse = np.unique(idx, return_inverse=True)
+    sums = np.zeros(len(uniq), dtype=np.int64)
+    after = uniq[uniq > 0]
+    if len(after):
+        # The frequencies between consecutive wanted postings, then their running total.
+        parts = np.add.reduceat(tfs[:after[-1]], np.concatenate(([0], after[:-1])),
+                                dtype=np.int64)
+        sums[len(uniq) - len(after):] = np.cumsum(parts)
+    return sums[inverse]
+
+
 def _hash_table(keys: list[bytes]) -> np.ndarray:
     """Open addressing by crc32 with linear probing: slot → term index + 1 (0: empty), at
     most half full. Built with numpy: every round seats one waiting key per free slot."""
@@ -428,6 +447,20 @@ class SegmentPostings:
         offsets = np.zeros(b - a, dtype=np.int64)
         np.cumsum(tfs[:-1], out=offsets[1:])
         return f.ids[a:b], offsets, f.positions[pa:pb]
+
+    def position_lists(self, field: str, btext: bytes
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Document numbers, frequencies and positions of a term, as views of the map:
+        nothing computed over the whole list (:func:`position_offsets` finds where the
+        positions of the few postings a caller wants begin)."""
+        f = self.fields.get(field)
+        if f is None or f.positions is None:
+            return None
+        i = f.find(btext)
+        if i < 0:
+            return None
+        a, b = int(f.starts[i]), int(f.starts[i + 1])
+        return f.ids[a:b], f.tfs[a:b], f.positions[int(f.pstarts[i]):int(f.pstarts[i + 1])]
 
     def terms(self, field: str, start: int = 0) -> Iterator[bytes]:
         f = self.fields.get(field)

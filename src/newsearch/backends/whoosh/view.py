@@ -38,7 +38,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from ...article import section_key, section_keys
-from .codec import NewsTermsReader, SegmentPostings, buffer_of, ranges
+from .codec import NewsTermsReader, SegmentPostings, buffer_of, position_offsets, ranges
 from .schema import NO_DATE
 
 __all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
@@ -462,13 +462,13 @@ class View:
 
     def _mapped_positions(self, seg: SegmentData, field: str, term: str
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """A mapped segment's (doc numbers, first index of each posting's positions,
-        positions) for a term; the lookup is cached (the arrays are views: no copies)."""
+        """A mapped segment's (doc numbers, frequencies, positions) for a term; the lookup
+        is cached (the arrays are views: no copies, nothing computed per posting)."""
         assert seg.mapped is not None
         key = (seg.key, field, term, "mapped")
         hit = self._positions_cache.get(key)
         if hit is None:
-            hit = seg.mapped.positions(field, term.encode("utf-8"))
+            hit = seg.mapped.position_lists(field, term.encode("utf-8"))
             if hit is None:
                 hit = (_EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS)
             self._positions_cache.put(key, hit)
@@ -481,13 +481,14 @@ class View:
             found = self._mapped_positions(seg, field, term)
             if found is None or not len(wanted):
                 return {}
-            ids, starts, flat = found
+            ids, tfs, flat = found
             idx = np.searchsorted(ids, wanted)
             idx[idx >= len(ids)] = len(ids) - 1
             hit = ids[idx] == wanted
-            ends = np.append(starts[1:], len(flat))
-            return {d: flat[starts[i]:ends[i]].tolist()
-                    for d, i in zip(wanted[hit].tolist(), idx[hit].tolist(), strict=True)}
+            idx = idx[hit]
+            starts = position_offsets(tfs, idx).tolist()
+            return {d: flat[a:a + n].tolist() for d, a, n in
+                    zip(wanted[hit].tolist(), starts, tfs[idx].tolist(), strict=True)}
         key = (seg.key, field, term, "values")
         hit_values = self._positions_cache.get(key)
         if hit_values is None:
@@ -520,12 +521,13 @@ class View:
                 hit = self._mapped_positions(seg, field, term)
                 if hit is None:
                     continue
-                ids, starts, flat = hit
+                ids, tfs, flat = hit
                 at = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
-                for k in np.flatnonzero(ids[at] == local).tolist():
-                    j = int(at[k])
-                    end = starts[j + 1] if j + 1 < len(starts) else len(flat)
-                    found[k][term] = flat[starts[j]:end].tolist()
+                ks = np.flatnonzero(ids[at] == local)
+                idx = at[ks]
+                for k, a, n in zip(ks.tolist(), position_offsets(tfs, idx).tolist(),
+                                   tfs[idx].tolist(), strict=True):
+                    found[k][term] = flat[a:a + n].tolist()
             out.update(zip(docs, found, strict=True))
         return out
 
@@ -592,13 +594,13 @@ class View:
         hit = self._mapped_positions(seg, field, term)
         if hit is None:
             return None
-        ids, starts, flat = hit
+        ids, tfs, flat = hit
         idx = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
         has = ids[idx] == local
         if not has.all():  # documents holding another spelling only
             local, idx = local[has], idx[has]
-        counts = np.diff(np.append(starts, len(flat)))[idx]
-        at = flat[ranges(starts[idx], counts)].astype(np.int64)
+        counts = tfs[idx].astype(np.int64)
+        at = flat[ranges(position_offsets(tfs, idx), counts)].astype(np.int64)
         return (np.repeat(local.astype(np.int64), counts) << 32) | at
 
     def _by_segment(self, candidates: np.ndarray) -> Iterable[tuple[SegmentData, int,
