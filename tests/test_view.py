@@ -215,6 +215,33 @@ def test_prefix_terms_from_the_arrays_equal_whoosh_expansion(sample_index: Any,
             _prefixed(ctx.searcher.reader(), fields, prefix, limit)
 
 
+@pytest.mark.parametrize("prefix", ["a", "ban", "bank~", "econom", "mos"])
+def test_terms_a_prefix_found_read_the_same_postings_without_lookups(sample_index: Any,
+                                                                    prefix: str) -> None:
+    """The terms of a prefix (or a word's family) are read at the places the prefix's range
+    gave, in each segment and field; the same postings and positions as by lookups."""
+    from newsearch.searcher import PREFIX_SCAN
+    from newsearch.view import View
+
+    ctx = sample_index._context()
+    view = ctx.view
+    fields = ("title", "subtitle", "body")
+    view._known.clear()
+    terms = view.prefix_terms(fields, prefix, 50, PREFIX_SCAN * 50)
+    assert terms or prefix == "bank~"
+    assert all((f, t) in view._known for f in fields for t in terms)
+    # A fresh view of the same generation (empty caches, nothing known) looks each term up.
+    fresh = View(view.generation, [(s, off, ctx.readers[s.key]) for s, off in view.segments],
+                 type(view._cache)(10**6), type(view._positions_cache)(10**6))
+    docs = list(range(0, view.n, 7))
+    for f in fields:
+        for t in terms:
+            for got, want in zip(view.postings(ctx.readers, f, t),
+                                 fresh.postings(ctx.readers, f, t), strict=True):
+                assert got.tolist() == want.tolist()
+        assert view.page_positions(f, terms, docs) == fresh.page_positions(f, terms, docs)
+
+
 def test_facets_over_hit_ids_equal_facets_over_the_mask(sample_index: Any) -> None:
     """Facets read from each hit's own sections, language and date (few hits) count what
     the whole mask gives."""

@@ -419,13 +419,16 @@ class SegmentPostings:
         f = self.fields.get(field)
         return f.find(btext) if f is not None else -1
 
-    def postings(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray | None] | None:
+    def postings(self, field: str, btext: bytes, i: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray | None] | None:
         """Document numbers and frequencies (None: all 1) of a term, as views; None when
-        the segment does not have it."""
+        the segment does not have it. ``i``: the term's index, when the caller knows it
+        (from :meth:`_Field.prefix_range`): no lookup."""
         f = self.fields.get(field)
         if f is None:
             return None
-        i = f.find(btext)
+        if i is None:
+            i = f.find(btext)
         if i < 0:
             return None
         a, b = int(f.starts[i]), int(f.starts[i + 1])
@@ -448,15 +451,17 @@ class SegmentPostings:
         np.cumsum(tfs[:-1], out=offsets[1:])
         return f.ids[a:b], offsets, f.positions[pa:pb]
 
-    def position_lists(self, field: str, btext: bytes
+    def position_lists(self, field: str, btext: bytes, i: int | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Document numbers, frequencies and positions of a term, as views of the map:
         nothing computed over the whole list (:func:`position_offsets` finds where the
-        positions of the few postings a caller wants begin)."""
+        positions of the few postings a caller wants begin). ``i`` as for
+        :meth:`postings`."""
         f = self.fields.get(field)
         if f is None or f.positions is None:
             return None
-        i = f.find(btext)
+        if i is None:
+            i = f.find(btext)
         if i < 0:
             return None
         a, b = int(f.starts[i]), int(f.starts[i + 1])

@@ -52,6 +52,9 @@ NO_DAY = int(np.iinfo(np.int32).min)
 POSTINGS_CACHE_ENTRIES = 12_000_000
 # Encoded position lists kept for phrase checks (a few dozen bytes each).
 POSITIONS_CACHE_ENTRIES = 2_000_000
+# Terms whose place in each segment's dictionary a prefix or family search found (kept per
+# generation; a few dozen bytes each).
+KNOWN_TERMS = 100_000
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_W = np.zeros(0, dtype=np.float32)
@@ -406,6 +409,10 @@ class View:
         # the document frequency of a word's spellings (see ranking.bm25_scores).
         self.families: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self.spelling_df: dict[tuple[str, ...], int] = {}
+        # (field, term) → the term's index in each segment's dictionary (-1: not there), for
+        # the terms a prefix or family range found: their postings need no lookup.
+        self._known: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._seg_number = {s.key: k for k, (s, _off, _r) in enumerate(segs)}
 
     # -- posting lists --
 
@@ -418,9 +425,12 @@ class View:
             return hit
         btext = term.encode("utf-8")
         id_parts, w_parts = [], []
-        for seg, off in self.segments:
+        known = self._known.get((field, term))
+        for k, (seg, off) in enumerate(self.segments):
             if seg.mapped is not None:
-                found = seg.mapped.postings(field, btext)
+                if known is not None and known[k] < 0:
+                    continue
+                found = seg.mapped.postings(field, btext, None if known is None else known[k])
                 if found is None:
                     continue
                 ids, tfs = found
@@ -468,7 +478,10 @@ class View:
         key = (seg.key, field, term, "mapped")
         hit = self._positions_cache.get(key)
         if hit is None:
-            hit = seg.mapped.position_lists(field, term.encode("utf-8"))
+            known = self._known.get((field, term))
+            i = None if known is None else known[self._seg_number[seg.key]]
+            hit = seg.mapped.position_lists(field, term.encode("utf-8"), i) \
+                if i is None or i >= 0 else None
             if hit is None:
                 hit = (_EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS)
             self._positions_cache.put(key, hit)
@@ -541,7 +554,12 @@ class View:
             return None
         low = prefix.encode("utf-8")
         df: dict[bytes, int] = {}
-        for seg, _off in self.segments:
+        # Where each term found is, per field and segment: -1 where the range (complete
+        # unless cut at ``scan``) does not have it.
+        where: dict[tuple[str, bytes], list[int]] = {}
+        complete = True
+        nseg = len(self.segments)
+        for k, (seg, _off) in enumerate(self.segments):
             assert seg.mapped is not None
             for name in fields:
                 f = seg.mapped.fields.get(name)
@@ -550,12 +568,23 @@ class View:
                 lo, hi = f.prefix_range(low, scan)
                 if lo == hi:
                     continue
+                complete = complete and hi - lo < scan
                 counts = np.diff(f.starts[lo:hi + 1].astype(np.int64)).tolist()
                 for i, n in zip(range(lo, hi), counts, strict=True):
                     key = f.key(i)
                     df[key] = df.get(key, 0) + n
+                    where.setdefault((name, key), [-1] * nseg)[k] = i
         first = sorted(df)[:scan]
         best = sorted(first, key=lambda k: (-df[k], k))[:limit]
+        if complete:
+            if len(self._known) > KNOWN_TERMS:
+                self._known.clear()
+            for (name, key), found in where.items():
+                if key in df:
+                    self._known[(name, key.decode("utf-8"))] = tuple(found)
+            for name in fields:  # absent from a whole field: no lookups there either
+                for key in best:
+                    self._known.setdefault((name, key.decode("utf-8")), (-1,) * nseg)
         return [k.decode("utf-8") for k in best]
 
     def docs_with_all(self, readers: dict[str, Any], field: str,
