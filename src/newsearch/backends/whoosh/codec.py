@@ -270,6 +270,11 @@ def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(shift, counts) + np.arange(total, dtype=np.int64)
 
 
+# Postings up to which a running total of the frequencies is cheaper than summing between
+# the wanted ones (numpy's per-call costs dominate below it).
+SHORT_SUM = 8192
+
+
 def position_offsets(tfs: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Where the positions of postings ``idx`` (any order) begin in their term's positions:
     the frequencies before each summed, in one pass up to the last one asked for and
@@ -278,6 +283,12 @@ def position_offsets(tfs: np.ndarray, idx: np.ndarray) -> np.ndarray:
     idx = np.asarray(idx, dtype=np.int64)
     if not len(idx):
         return np.zeros(0, dtype=np.int64)
+    last = int(idx.max())
+    if last < SHORT_SUM or len(idx) * 16 > last:
+        # A short stretch, or most of it wanted: one running total is cheapest.
+        total = np.zeros(last + 1, dtype=np.int64)
+        np.cumsum(tfs[:last], out=total[1:])
+        return total[idx]
     uniq, inverse = np.unique(idx, return_inverse=True)
     sums = np.zeros(len(uniq), dtype=np.int64)
     after = uniq[uniq > 0]
