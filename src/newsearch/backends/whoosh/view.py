@@ -413,12 +413,18 @@ class View:
         # the terms a prefix or family range found: their postings need no lookup.
         self._known: dict[tuple[str, str], tuple[int, ...]] = {}
         self._seg_number = {s.key: k for k, (s, _off, _r) in enumerate(segs)}
+        # Fields some segment has postings for (None: a segment in Whoosh's format, which
+        # is not asked): a field no segment has (subtitle in Reuters) costs no lookups.
+        self._fields: frozenset[str] | None = None if any(s.mapped is None for s, _o, _r in segs) \
+            else frozenset(f for s, _o, _r in segs for f in s.mapped.fields)  # type: ignore[union-attr]
 
     # -- posting lists --
 
     def postings(self, readers: dict[str, Any], field: str,
                  term: str) -> tuple[np.ndarray, np.ndarray]:
         """Global doc numbers and term frequencies of live documents containing ``term``."""
+        if self._fields is not None and field not in self._fields:
+            return _EMPTY_IDS, _EMPTY_W
         key = ("view", self.generation, field, term)
         hit = self._cache.get(key)
         if hit is not None:
