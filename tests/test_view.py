@@ -257,3 +257,31 @@ def test_facets_over_hit_ids_equal_facets_over_the_mask(sample_index: Any) -> No
         for granularity in (None, "day", "month", "year"):
             assert date_facet(view, mask, granularity, ids) == date_facet(view, mask,
                                                                           granularity)
+
+
+def test_long_position_lists_give_the_same_positions(sample_index: Any, monkeypatch: Any) -> None:
+    """A long posting list's positions are found by summing up to the wanted postings (no
+    offsets kept); forced here on every list, they equal those of the kept offsets."""
+    import newsearch.view as view_module
+    from newsearch.view import View
+
+    ctx = sample_index._context()
+    view = ctx.view
+
+    def fresh() -> View:
+        return View(view.generation, [(s, off, ctx.readers[s.key]) for s, off in view.segments],
+                    type(view._cache)(10**6), type(view._positions_cache)(10**6))
+
+    short = fresh()
+    monkeypatch.setattr(view_module, "SHORT_SUM", 0)
+    long = fresh()
+    terms = sorted({t for _d, _f, per_field in _docs(sample_index)
+                    for t in per_field.get("body", {})})[:300]
+    docs = list(range(0, view.n, 3))
+    assert terms and short.exact_phrase_docs("body", (("central",), ("bank",)),
+                                             np.arange(view.n, dtype=np.int64)).size
+    assert long.page_positions("body", terms, docs) == short.page_positions("body", terms, docs)
+    every = np.arange(view.n, dtype=np.int64)
+    for pair in [(("bank",), ("central",)), (("central",), ("bank",))]:
+        assert long.exact_phrase_docs("body", pair, every).tolist() == \
+            short.exact_phrase_docs("body", pair, every).tolist()

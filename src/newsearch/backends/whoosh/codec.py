@@ -51,8 +51,8 @@ from whoosh.reading import TermInfo, TermNotFound
 
 from .schema import encode_positions
 
-__all__ = ["FORMAT", "NewsCodec", "NewsFieldWriter", "NewsTermsReader", "SegmentPostings",
-           "buffer_of", "position_offsets", "ranges", "segment_postings"]
+__all__ = ["FORMAT", "SHORT_SUM", "NewsCodec", "NewsFieldWriter", "NewsTermsReader",
+           "SegmentPostings", "buffer_of", "position_offsets", "ranges", "segment_postings"]
 
 FORMAT = 1
 DICT_EXT, POSTS_EXT, POSITIONS_EXT = ".ntd", ".npo", ".nps"

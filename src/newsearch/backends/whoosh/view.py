@@ -38,7 +38,14 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from ...article import section_key, section_keys
-from .codec import NewsTermsReader, SegmentPostings, buffer_of, position_offsets, ranges
+from .codec import (
+    SHORT_SUM,
+    NewsTermsReader,
+    SegmentPostings,
+    buffer_of,
+    position_offsets,
+    ranges,
+)
 from .schema import NO_DATE
 
 __all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
@@ -277,6 +284,13 @@ def _labels(seg_reader: Any, field: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _starts(hit: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None],
+            idx: np.ndarray) -> np.ndarray:
+    """Where the positions of postings ``idx`` of a :meth:`View._mapped_positions` entry
+    begin."""
+    return hit[3][idx] if hit[3] is not None else position_offsets(hit[1], idx)
+
+
 def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The values in both sorted, duplicate-free arrays (binary search of the shorter in the
     longer: no sort of their union, as ``intersect1d`` does)."""
@@ -477,9 +491,12 @@ class View:
         return hit
 
     def _mapped_positions(self, seg: SegmentData, field: str, term: str
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """A mapped segment's (doc numbers, frequencies, positions) for a term; the lookup
-        is cached (the arrays are views: no copies, nothing computed per posting)."""
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                     np.ndarray | None] | None:
+        """A mapped segment's (doc numbers, frequencies, positions, where each posting's
+        positions begin) for a term; cached. The first three are views of the map; the
+        last is computed only for a short list (None: a long one, whose few wanted
+        postings :func:`_starts` sums up to), so a common word costs nothing per posting."""
         assert seg.mapped is not None
         key = (seg.key, field, term, "mapped")
         hit = self._positions_cache.get(key)
@@ -489,7 +506,11 @@ class View:
             hit = seg.mapped.position_lists(field, term.encode("utf-8"), i) \
                 if i is None or i >= 0 else None
             if hit is None:
-                hit = (_EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS)
+                hit = (_EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS, None)
+            else:
+                ids, tfs, flat = hit
+                hit = (ids, tfs, flat, position_offsets(tfs, np.arange(len(tfs)))
+                       if len(tfs) < SHORT_SUM else None)
             self._positions_cache.put(key, hit)
         return hit if len(hit[0]) else None
 
@@ -500,12 +521,12 @@ class View:
             found = self._mapped_positions(seg, field, term)
             if found is None or not len(wanted):
                 return {}
-            ids, tfs, flat = found
+            ids, tfs, flat, _o = found
             idx = np.searchsorted(ids, wanted)
             idx[idx >= len(ids)] = len(ids) - 1
             hit = ids[idx] == wanted
             idx = idx[hit]
-            starts = position_offsets(tfs, idx).tolist()
+            starts = _starts(found, idx).tolist()
             return {d: flat[a:a + n].tolist() for d, a, n in
                     zip(wanted[hit].tolist(), starts, tfs[idx].tolist(), strict=True)}
         key = (seg.key, field, term, "values")
@@ -540,11 +561,11 @@ class View:
                 hit = self._mapped_positions(seg, field, term)
                 if hit is None:
                     continue
-                ids, tfs, flat = hit
+                ids, tfs, flat, _o = hit
                 at = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
                 ks = np.flatnonzero(ids[at] == local)
                 idx = at[ks]
-                for k, a, n in zip(ks.tolist(), position_offsets(tfs, idx).tolist(),
+                for k, a, n in zip(ks.tolist(), _starts(hit, idx).tolist(),
                                    tfs[idx].tolist(), strict=True):
                     found[k][term] = flat[a:a + n].tolist()
             out.update(zip(docs, found, strict=True))
@@ -629,13 +650,13 @@ class View:
         hit = self._mapped_positions(seg, field, term)
         if hit is None:
             return None
-        ids, tfs, flat = hit
+        ids, tfs, flat, _o = hit
         idx = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
         has = ids[idx] == local
         if not has.all():  # documents holding another spelling only
             local, idx = local[has], idx[has]
         counts = tfs[idx].astype(np.int64)
-        at = flat[ranges(position_offsets(tfs, idx), counts)].astype(np.int64)
+        at = flat[ranges(_starts(hit, idx), counts)].astype(np.int64)
         return (np.repeat(local.astype(np.int64), counts) << 32) | at
 
     def _by_segment(self, candidates: np.ndarray) -> Iterable[tuple[SegmentData, int,
