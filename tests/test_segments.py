@@ -288,7 +288,7 @@ def test_prefix_range_is_every_term_with_the_prefix_up_to_the_limit() -> None:
 def test_position_offsets_are_the_frequencies_before(seed: int) -> None:
     """Where a posting's positions begin, for any set of postings asked for (in any order,
     repeated, the first one included), equals the running total of the frequencies."""
-    from newsearch.codec import position_offsets
+    from newsearch.backends.whoosh.codec import position_offsets
 
     rng = np.random.default_rng(seed)
     # Short lists take the running total, long ones the sums between wanted postings.

@@ -220,8 +220,8 @@ def test_terms_a_prefix_found_read_the_same_postings_without_lookups(sample_inde
                                                                     prefix: str) -> None:
     """The terms of a prefix (or a word's family) are read at the places the prefix's range
     gave, in each segment and field; the same postings and positions as by lookups."""
-    from newsearch.searcher import PREFIX_SCAN
-    from newsearch.view import View
+    from newsearch.backends.whoosh.index import PREFIX_SCAN
+    from newsearch.backends.whoosh.view import View
 
     ctx = sample_index._context()
     view = ctx.view
@@ -262,8 +262,8 @@ def test_facets_over_hit_ids_equal_facets_over_the_mask(sample_index: Any) -> No
 def test_long_position_lists_give_the_same_positions(sample_index: Any, monkeypatch: Any) -> None:
     """A long posting list's positions are found by summing up to the wanted postings (no
     offsets kept); forced here on every list, they equal those of the kept offsets."""
-    import newsearch.view as view_module
-    from newsearch.view import View
+    import newsearch.backends.whoosh.view as view_module
+    from newsearch.backends.whoosh.view import View
 
     ctx = sample_index._context()
     view = ctx.view
