@@ -104,7 +104,7 @@ def estimate_cost(index: Path) -> str:
     import timeit
 
     from newsearch import open_index
-    from newsearch.searcher import _results_bytes
+    from newsearch.search import _results_bytes
 
     out = []
     with open_index(index, results_cache=0) as ix:

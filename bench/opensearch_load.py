@@ -23,8 +23,7 @@ from pathlib import Path
 from newsearch.backends.opensearch import BulkWriter, Cluster, create_news_index, document
 from newsearch.backends.opensearch.bulk import loading
 from newsearch.corpus import CorpusFile, walk
-from newsearch.indexer import read_file_parts
-from newsearch.segments import PART_ARTICLES, PART_CHARS
+from newsearch.runs import PART_ARTICLES, PART_CHARS, read_file_parts
 
 REUTERS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "reuters21578"
 URLS = "http://127.0.0.1:9200,http://127.0.0.1:9201,http://127.0.0.1:9202"

@@ -29,8 +29,7 @@ from pathlib import Path
 from newsearch import index_paths, open_index
 from newsearch.backends.opensearch import Cluster
 from newsearch.corpus import CorpusFile, walk
-from newsearch.indexer import read_file_parts
-from newsearch.segments import PART_ARTICLES, PART_CHARS
+from newsearch.runs import PART_ARTICLES, PART_CHARS, read_file_parts
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 URLS = "http://127.0.0.1:9200,http://127.0.0.1:9201,http://127.0.0.1:9202"

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from newsearch import NewsIndex, index_paths, open_index
-from newsearch.searcher import MAX_PER_PAGE
+from newsearch.search import MAX_PER_PAGE
 
 from .conftest import OUT, QUICK, need_corpora, record, reuters_files
 

@@ -41,14 +41,14 @@ def index_newsearch(files: list[Path], tmp: Path) -> None:
 
 
 def index_newsearch_by_count(files: list[Path], tmp: Path) -> None:
-    import newsearch.indexer as indexer
+    import newsearch.runs as runs
 
-    every = indexer.COMMIT_SECONDS
-    indexer.COMMIT_SECONDS = float("inf")
+    every = runs.COMMIT_SECONDS
+    runs.COMMIT_SECONDS = float("inf")
     try:
         index_paths(files, tmp / "newsearch")
     finally:
-        indexer.COMMIT_SECONDS = every
+        runs.COMMIT_SECONDS = every
 
 
 def index_whoosh_defaults(files: list[Path], tmp: Path) -> None:

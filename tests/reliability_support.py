@@ -33,10 +33,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from newsearch.backends.whoosh.storage import MARKER, open_whoosh_index
 from newsearch.cli import main
 from newsearch.clusters import Clusters
 from newsearch.manifest import Manifest
-from newsearch.storage import MARKER, open_whoosh_index
 from newsearch.watches import WATCHES_FILE
 
 PYTHON = sys.executable
@@ -45,8 +45,8 @@ RUNNER = r"""
 import functools, os, signal, sys, time
 import newsearch.backend as backend
 import newsearch.cli as cli
-import newsearch.indexer as indexer
-import newsearch.storage as storage
+import newsearch.backends.whoosh.indexer as indexer
+import newsearch.backends.whoosh.storage as storage
 from newsearch.manifest import Manifest
 from newsearch.watches import WATCHES_FILE
 from whoosh import index as whoosh_index
@@ -81,10 +81,10 @@ def hook(owner, name, point, after):
 
 hook(Manifest, "save", "manifest-saved", after=True)
 hook(whoosh_index.TOC, "write", "toc-written", after=True)
-hook(Manifest, "prune", "before-prune", after=False)
+hook(indexer, "_prune_manifests", "before-prune", after=False)
 hook(storage, "_create_whoosh_index", "index-created", after=True)
 
-commit = indexer._Run.commit
+commit = indexer._FolderRun.commit
 
 
 def traced(self, segments):
@@ -99,7 +99,7 @@ def traced(self, segments):
 
 pause = float(os.environ.get("RELIABILITY_PAUSE", "0"))
 hold = os.environ.get("RELIABILITY_HOLD")
-indexer._Run.commit = traced
+indexer._FolderRun.commit = traced
 cli.main(sys.argv[2:], prog_name="newsearch")
 """
 

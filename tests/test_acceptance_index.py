@@ -15,10 +15,10 @@ from whoosh import query as Q
 
 from newsearch import IndexReport, index_paths, index_stats, open_index
 from newsearch.analysis import query_terms
+from newsearch.article import epoch_to_datetime
+from newsearch.backends.whoosh.storage import open_whoosh_index
 from newsearch.errors import SkippedInput
 from newsearch.readers import SourceFile, read_source
-from newsearch.schema import epoch_to_datetime
-from newsearch.storage import open_whoosh_index
 
 from .conftest import SAMPLE, SEED, need_shared
 

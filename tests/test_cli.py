@@ -13,8 +13,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from newsearch.backends.whoosh.storage import WriteLock
 from newsearch.cli import main
-from newsearch.storage import WriteLock
 
 from .conftest import SAMPLE
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from newsearch import index_paths, index_stats
+from newsearch.backends.whoosh.storage import MARKER, WriteLock, open_whoosh_index
 from newsearch.errors import IndexDamaged, IndexLocked, IndexNotFound, IndexVersionError
 from newsearch.manifest import Manifest
-from newsearch.storage import MARKER, WriteLock, open_whoosh_index
 
 
 def story(title: str, body: str) -> str:
@@ -201,11 +201,11 @@ def test_report_counts_the_articles_each_format_gave(corpus: Path, tmp_path: Pat
 
 def test_a_failing_run_keeps_the_batches_it_committed(corpus: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsearch.indexer as indexer
+    import newsearch.runs as runs
 
     for i in range(30):
         write(corpus / "many" / f"{i:03}.txt", story(f"Story {i}", f"Body number {i}."))
-    real_decide = indexer._Run.decide
+    real_decide = runs._Run.decide
     calls = {"n": 0}
 
     def failing_decide(self, meta, freed):
@@ -214,14 +214,14 @@ def test_a_failing_run_keeps_the_batches_it_committed(corpus: Path, tmp_path: Pa
             raise RuntimeError("simulated crash")
         return real_decide(self, meta, freed)
 
-    monkeypatch.setattr(indexer, "_CHUNK_FILES", 1)
-    monkeypatch.setattr(indexer._Run, "decide", failing_decide)
+    monkeypatch.setattr(runs, "_CHUNK_FILES", 1)
+    monkeypatch.setattr(runs._Run, "decide", failing_decide)
     index = tmp_path / "ix"
     with pytest.raises(RuntimeError):
         index_paths([corpus], index, jobs=1, batch_articles=4)
     committed = index_stats(index).documents
     assert 0 < committed < 35 and committed % 4 == 0
-    monkeypatch.setattr(indexer._Run, "decide", real_decide)
+    monkeypatch.setattr(runs._Run, "decide", real_decide)
     report = index_paths([corpus], index, jobs=1)
     assert report.documents == 35
     assert report.unchanged == committed
@@ -303,14 +303,15 @@ def test_damaged_segment_is_reported_with_the_fix(corpus: Path, tmp_path: Path) 
 
 def test_a_commit_comes_after_batch_articles_or_commit_seconds(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsearch.indexer as indexer
-    from newsearch.storage import create_index
+    import newsearch.runs as runs
+    from newsearch.backends.whoosh.indexer import _FolderRun
+    from newsearch.backends.whoosh.storage import create_index
 
     clock = [1000.0]
-    monkeypatch.setattr(indexer.time, "monotonic", lambda: clock[0])
-    run = indexer._Run(create_index(tmp_path / "ix"), tmp_path / "ix", Manifest(),
-                       indexer.IndexReport(), batch_articles=100)
-    clock[0] += 2 * indexer.COMMIT_SECONDS
+    monkeypatch.setattr(runs.time, "monotonic", lambda: clock[0])
+    run = _FolderRun(create_index(tmp_path / "ix"), tmp_path / "ix", Manifest(),
+                     runs.IndexReport(), batch_articles=100)
+    clock[0] += 2 * runs.COMMIT_SECONDS
     assert not run.should_commit()  # nothing pending
     run.pending = 1
     run.last_commit = clock[0]
@@ -322,8 +323,8 @@ def test_a_commit_comes_after_batch_articles_or_commit_seconds(
         waits.append(clock[0] - start)
         run.commits += 1
         run.last_commit = clock[0]
-    five = indexer.COMMIT_SECONDS
-    assert waits == [five, 2 * five, 4 * five, 8 * five] + [indexer.MAX_COMMIT_SECONDS] * 4
+    five = runs.COMMIT_SECONDS
+    assert waits == [five, 2 * five, 4 * five, 8 * five] + [runs.MAX_COMMIT_SECONDS] * 4
     run.pending = 100
     assert run.should_commit()  # BATCH_ARTICLES articles, whenever
     run.clear = True  # a rebuild commits once, at its end
@@ -340,7 +341,7 @@ def records_file(path: Path, count: int, tag: str = "") -> Path:
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_file_of_many_records_travels_in_parts(tmp_path: Path, jobs: int) -> None:
-    from newsearch.segments import PART_ARTICLES
+    from newsearch.runs import PART_ARTICLES
 
     count = 2 * PART_ARTICLES + 500
     records_file(tmp_path / "c" / "feed.jsonl", count)
@@ -354,12 +355,12 @@ def test_a_file_of_many_records_travels_in_parts(tmp_path: Path, jobs: int) -> N
 
 def test_a_file_that_fails_part_way_keeps_its_parts_and_is_read_again(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsearch.indexer as indexer
-    from newsearch.segments import PART_ARTICLES
+    import newsearch.runs as runs
+    from newsearch.runs import PART_ARTICLES
 
     count = 2 * PART_ARTICLES + 500
     records_file(tmp_path / "c" / "feed.jsonl", count)
-    real = indexer.read_source
+    real = runs.read_source
 
     def failing(src, *args):
         for n, item in enumerate(real(src, *args)):
@@ -367,19 +368,19 @@ def test_a_file_that_fails_part_way_keeps_its_parts_and_is_read_again(
                 raise RuntimeError("disk read error")
             yield item
 
-    monkeypatch.setattr(indexer, "read_source", failing)
+    monkeypatch.setattr(runs, "read_source", failing)
     index = tmp_path / "ix"
     report = index_paths([tmp_path / "c"], index, jobs=1)
     assert report.documents == PART_ARTICLES + 100  # the parts read before the failure
     assert [s.reason for s in report.skipped] == ["reader error: RuntimeError: disk read error"]
-    monkeypatch.setattr(indexer, "read_source", real)
+    monkeypatch.setattr(runs, "read_source", real)
     again = index_paths([tmp_path / "c"], index, jobs=1)
     assert (again.updated, again.added, again.documents) == (PART_ARTICLES + 100,
                                                              count - PART_ARTICLES - 100, count)
 
 
 def test_record_skips_are_listed_up_to_a_bound_and_all_counted(tmp_path: Path) -> None:
-    from newsearch.indexer import MAX_RECORD_SKIPS, MAX_RECORD_SKIPS_LISTED
+    from newsearch.runs import MAX_RECORD_SKIPS, MAX_RECORD_SKIPS_LISTED
 
     write(tmp_path / "c" / "bad.jsonl", "{broken\n" * (MAX_RECORD_SKIPS + 50)
           + json.dumps({"title": "Late story", "body": "Never read."}) + "\n")
@@ -394,7 +395,7 @@ def test_record_skips_are_listed_up_to_a_bound_and_all_counted(tmp_path: Path) -
 
 def test_a_rebuild_writes_its_segments_to_disk_as_it_goes(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsearch.segments as segments
+    import newsearch.backends.whoosh.segments as segments
 
     for i in range(6):
         records_file(tmp_path / "c" / f"feed-{i}.jsonl", 50, tag=f"{i}-")

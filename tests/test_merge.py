@@ -12,9 +12,9 @@ from whoosh.writing import OPTIMIZE
 
 from newsearch import index_paths, open_index
 from newsearch.article import Article
-from newsearch.merge import MERGE_FACTOR, merge_segments
-from newsearch.segments import NewsSegmentWriter
-from newsearch.storage import create_index, open_whoosh_index
+from newsearch.backends.whoosh.merge import MERGE_FACTOR, merge_segments
+from newsearch.backends.whoosh.segments import NewsSegmentWriter
+from newsearch.backends.whoosh.storage import create_index, open_whoosh_index
 
 from .test_segments import _dump
 

@@ -30,11 +30,12 @@ from newsearch.backends.opensearch import (
     stats_body,
     stats_from_response,
 )
+from newsearch.backends.whoosh.evaluate import Evaluator, evaluate
+from newsearch.backends.whoosh.facets import date_facet, section_facet
+from newsearch.backends.whoosh.indexer import index_paths
+from newsearch.backends.whoosh.scoring import bm25_scores
 from newsearch.corpus import CorpusFile, walk
-from newsearch.facets import date_facet, section_facet
-from newsearch.indexer import index_paths, read_file_parts
 from newsearch.plan import (
-    Evaluator,
     PAll,
     PAnd,
     PDays,
@@ -45,11 +46,9 @@ from newsearch.plan import (
     PPhrase,
     PSections,
     PTerms,
-    evaluate,
 )
 from newsearch.query import parse_query
-from newsearch.ranking import bm25_scores
-from newsearch.segments import PART_ARTICLES, PART_CHARS
+from newsearch.runs import PART_ARTICLES, PART_CHARS, read_file_parts
 
 pytestmark = pytest.mark.opensearch
 

@@ -213,3 +213,27 @@ def test_the_suggestion_is_shown_above_the_hits(tmp_path: Path) -> None:
     out = res.output
     assert "Did you mean: government budget" in out
     assert out.index("Did you mean") < out.index("  1. ")
+
+
+# --- pseudo-relevance feedback ----------------------------------------------------------------
+
+
+def test_feedback_weighs_its_articles_by_the_odds_of_their_scores() -> None:
+    """A feedback article's words weigh e^(score / T) (not the score itself): the article
+    ranked clearly first gives its words e^(9 / T) times the weight of the one below."""
+    import math
+
+    import numpy as np
+
+    from newsearch.analysis import positions
+    from newsearch.feedback import FEEDBACK_TEMPERATURE, expanded
+    from newsearch.plan import DEFAULT_FIELDS, Leaf
+
+    texts = {0: "pipeline pipeline pipeline", 1: "harvest harvest harvest"}
+    leaves = expanded([Leaf(DEFAULT_FIELDS, "oil", 1.0)], np.array([0, 1]),
+                      np.array([10.0, 1.0]), lambda d: (texts[d], "en"))
+    weight = {leaf.term: leaf.boost for leaf in leaves[1:]}
+    [first] = positions(texts[0], "en")[0]
+    [second] = positions(texts[1], "en")[0]
+    assert weight[first] / weight[second] == pytest.approx(math.exp(9 / FEEDBACK_TEMPERATURE))
+    assert leaves[0].term == "oil"  # the query's own word keeps its share

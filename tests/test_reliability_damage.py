@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from newsearch import IndexDamaged, index_paths, open_index
+from newsearch.backends.whoosh.storage import MARKER
 from newsearch.cli import main
-from newsearch.storage import MARKER
 
 from .conftest import SAMPLE
 

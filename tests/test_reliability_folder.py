@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from newsearch import open_index
+from newsearch.backends.whoosh.storage import MARKER, WRITER_LOCK
 from newsearch.cli import main
 from newsearch.manifest import Manifest
-from newsearch.storage import MARKER, WRITER_LOCK
 
 from .conftest import SAMPLE
 from .reliability_support import PYTHON, cli
@@ -262,8 +262,8 @@ def test_two_names_that_print_alike_are_both_indexed(tmp_path: Path) -> None:
 
 def test_every_file_newsearch_s_codec_writes_is_one_of_its_own_names(tmp_path: Path) -> None:
     """A name the codec writes but OWN_NAMES lacks would make every index 'foreign'."""
-    from newsearch.codec import DICT_EXT, POSITIONS_EXT, POSTS_EXT
-    from newsearch.storage import is_own_entry
+    from newsearch.backends.whoosh.codec import DICT_EXT, POSITIONS_EXT, POSTS_EXT
+    from newsearch.backends.whoosh.storage import is_own_entry
 
     for ext in (DICT_EXT, POSTS_EXT, POSITIONS_EXT, ".seg", "._stored.col"):
         f = tmp_path / f"MAIN_{'a1' * 8}{ext}"
@@ -275,7 +275,7 @@ def test_the_saved_searches_survive_the_rebuild_of_an_older_index(index: Path,
                                                                    built: tuple[Path, int]) -> None:
     """Cluster files and saved searches are the index's own names; a rebuild that clears an
     unusable index's files keeps the saved searches (the user's, not derived data)."""
-    from newsearch.storage import is_own_entry
+    from newsearch.backends.whoosh.storage import is_own_entry
 
     code, out = run("watch", "add", "oil", "oil", "--index", str(index))
     assert code == 0, out

@@ -32,9 +32,9 @@ from .test_reliability_input import MEASURE, RSS_BOUND_MB
 SWAP_AFTER_WALK = r"""
 import os, sys
 import newsearch.cli as cli
-import newsearch.indexer as indexer
+import newsearch.runs as runs
 
-real_walk = indexer.walk
+real_walk = runs.walk
 target = sys.argv[1]
 
 
@@ -44,7 +44,7 @@ def walk(*args, **kwargs):
     os.mkfifo(target)
 
 
-indexer.walk = walk
+runs.walk = walk
 cli.main(sys.argv[2:], prog_name="newsearch")
 """
 
@@ -233,3 +233,49 @@ def test_hostile_files_stay_within_the_memory_bound(tmp_path: Path) -> None:
     assert len(report["skipped"]) <= 1_000
     assert report["skipped_total"] >= 30_000
     assert len(report_text) < 1 * MB
+
+
+# What the main process keeps per article across a run: a file's ids and dedup keys (16 + 24
+# bytes packed) and the index's dedup keys (24 bytes), with a margin for the buffers' growth
+# room. Before they were compact: 186 bytes (lists of strings, a key → owner dict).
+HELD_BYTES_PER_ARTICLE = 80
+
+
+def test_the_main_process_holds_a_few_bytes_per_article(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from newsearch.backends.whoosh.indexer import _FolderRun
+    from newsearch.backends.whoosh.storage import open_whoosh_index
+    from newsearch.manifest import Manifest
+    from newsearch.runs import IndexReport
+
+    records = 40_000
+    (tmp_path / "in").mkdir()
+    with open(tmp_path / "in" / "tiny.jsonl", "w", encoding="utf-8") as fh:
+        for i in range(records):
+            fh.write(f'{{"title":"Note {i}","body":"Harbour note number {i}."}}\n')
+    index = tmp_path / "index"
+    out = run_cli([PYTHON, "-m", "newsearch.cli", "index", str(tmp_path / "in"), "--index",
+                   str(index), "--json"], timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["added"] == records
+    ix = open_whoosh_index(index)
+
+    def held() -> int:
+        """Bytes traced for the manifest and the run's key sets, as the next run holds
+        them."""
+        tracemalloc.start()
+        try:
+            manifest = Manifest.load(index, ix.latest_generation())
+            assert manifest is not None
+            run = _FolderRun(ix, index, manifest, IndexReport(), 1)
+            size = tracemalloc.get_traced_memory()[0]
+            assert len(run.keys) == records
+            return size
+        finally:
+            tracemalloc.stop()
+
+    held()  # the first time also imports what the load needs
+    per_article = held() / records
+    print(f"\nthe manifest and key sets of {records:,} articles: {per_article:.0f} bytes each")
+    assert per_article < HELD_BYTES_PER_ARTICLE

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from newsearch.storage import WRITER_LOCK
+from newsearch.backends.whoosh.storage import WRITER_LOCK
 
 from .reliability_support import (
     PYTHON,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from newsearch import NewsIndex, QueryError, SearchResults, index_paths, open_index
 from newsearch.cli import main
-from newsearch.searcher import SORTS
+from newsearch.search import SORTS
 
 from .conftest import SAMPLE
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from newsearch import NewsIndex, QueryError, open_index
-from newsearch.indexer import COMMIT_SECONDS
+from newsearch.runs import COMMIT_SECONDS
 
 from .conftest import need_shared
 from .reliability_support import (

@@ -20,11 +20,16 @@ from whoosh.writing import CLEAR, OPTIMIZE, SegmentWriter
 from newsearch import open_index
 from newsearch.analysis import doc_terms
 from newsearch.article import Article
-from newsearch.codec import NewsCodec, NewsFieldWriter, NewsTermsReader, segment_postings
-from newsearch.schema import document_fields, make_schema
-from newsearch.segments import NewsSegmentWriter, make_codec
-from newsearch.storage import create_index
-from newsearch.view import segment_postings as mapped_postings
+from newsearch.backends.whoosh.codec import (
+    NewsCodec,
+    NewsFieldWriter,
+    NewsTermsReader,
+    segment_postings,
+)
+from newsearch.backends.whoosh.schema import document_fields, make_schema
+from newsearch.backends.whoosh.segments import NewsSegmentWriter, make_codec
+from newsearch.backends.whoosh.storage import create_index
+from newsearch.backends.whoosh.view import segment_postings as mapped_postings
 
 TEXTS = [
     ("Bank of England holds rates", "The Bank of England held rates. " * 3),
@@ -254,3 +259,45 @@ def test_empty_positions_arrays_are_views() -> None:
     ids, tfs = segment_postings(storage, segment).postings("body", b"a")
     assert ids.tolist() == [0, 5] and tfs.tolist() == [2, 1]
     assert not ids.flags.owndata and ids.dtype == np.dtype("<u4")
+
+
+def test_prefix_range_is_every_term_with_the_prefix_up_to_the_limit() -> None:
+    """The galloping search for a prefix's end gives exactly the sorted terms that start
+    with it (families of 0, 1, a few and thousands of terms; a prefix past the last term),
+    capped at ``limit``."""
+    storage = RamStorage()
+    schema = make_schema()
+    segment = NewsCodec().new_segment(storage, "T")
+    fw = NewsFieldWriter(storage, segment)
+    keys = sorted({f"t{i}".encode() for i in range(3000)}
+                  | {b"kiev", b"kiev~kieves", b"kiev~kievs", b"kieva", b"kievan", b"zz~zzz"})
+    fw.start_field("tags", schema["tags"])
+    for i, k in enumerate(keys):
+        fw.add_term(k, [i], None)
+    fw.close()
+    field = segment_postings(storage, segment).fields["tags"]
+    for prefix in [b"kiev~", b"kiev", b"kieva", b"t1", b"t29", b"t", b"t2999", b"zz~", b"zz~zzz",
+                   b"zzz", b"a", b"kiev~kievs", b"kiev~x"]:
+        every = [i for i, k in enumerate(keys) if k.startswith(prefix)]
+        for limit in (1, 2, 3, 7, 100, 5000):
+            lo, hi = field.prefix_range(prefix, limit)
+            assert list(range(lo, hi)) == every[:limit], (prefix, limit)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_position_offsets_are_the_frequencies_before(seed: int) -> None:
+    """Where a posting's positions begin, for any set of postings asked for (in any order,
+    repeated, the first one included), equals the running total of the frequencies."""
+    from newsearch.backends.whoosh.codec import position_offsets
+
+    rng = np.random.default_rng(seed)
+    # Short lists take the running total, long ones the sums between wanted postings.
+    tfs = rng.integers(1, 255, size=int(rng.integers(1, 3000)) * (1 + 20 * (seed % 2)))
+    tfs = tfs.astype(np.uint8)
+    every = np.concatenate(([0], np.cumsum(tfs, dtype=np.int64)[:-1]))
+    for size in (1, 2, 10, 100):
+        idx = rng.integers(0, len(tfs), size=size)
+        if size == 10:
+            idx[0] = 0
+        assert position_offsets(tfs, idx).tolist() == every[idx].tolist()
+    assert position_offsets(tfs, np.zeros(0, dtype=np.int64)).tolist() == []

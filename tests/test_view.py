@@ -15,7 +15,7 @@ import pytest
 
 from newsearch import index_paths, open_index
 from newsearch.analysis import tokens
-from newsearch.plan import Evaluator, _adjacent, _in_window
+from newsearch.backends.whoosh.evaluate import Evaluator, _adjacent, _in_window
 from newsearch.snippets import SnippetQuery, snippets
 
 from .conftest import SAMPLE
@@ -206,7 +206,7 @@ def test_search_results_use_the_positions(sample_index: Any, monkeypatch: Any) -
 @pytest.mark.parametrize("prefix", ["a", "ban", "econom", "мос", "zz"])
 def test_prefix_terms_from_the_arrays_equal_whoosh_expansion(sample_index: Any,
                                                              prefix: str) -> None:
-    from newsearch.searcher import PREFIX_SCAN, _prefixed
+    from newsearch.backends.whoosh.index import PREFIX_SCAN, _prefixed
 
     ctx = sample_index._context()
     fields = ("title", "subtitle", "body")
@@ -215,10 +215,37 @@ def test_prefix_terms_from_the_arrays_equal_whoosh_expansion(sample_index: Any,
             _prefixed(ctx.searcher.reader(), fields, prefix, limit)
 
 
+@pytest.mark.parametrize("prefix", ["a", "ban", "bank~", "econom", "mos"])
+def test_terms_a_prefix_found_read_the_same_postings_without_lookups(sample_index: Any,
+                                                                    prefix: str) -> None:
+    """The terms of a prefix (or a word's family) are read at the places the prefix's range
+    gave, in each segment and field; the same postings and positions as by lookups."""
+    from newsearch.backends.whoosh.index import PREFIX_SCAN
+    from newsearch.backends.whoosh.view import View
+
+    ctx = sample_index._context()
+    view = ctx.view
+    fields = ("title", "subtitle", "body")
+    view._known.clear()
+    terms = view.prefix_terms(fields, prefix, 50, PREFIX_SCAN * 50)
+    assert terms or prefix == "bank~"
+    assert all((f, t) in view._known for f in fields for t in terms)
+    # A fresh view of the same generation (empty caches, nothing known) looks each term up.
+    fresh = View(view.generation, [(s, off, ctx.readers[s.key]) for s, off in view.segments],
+                 type(view._cache)(10**6), type(view._positions_cache)(10**6))
+    docs = list(range(0, view.n, 7))
+    for f in fields:
+        for t in terms:
+            for got, want in zip(view.postings(ctx.readers, f, t),
+                                 fresh.postings(ctx.readers, f, t), strict=True):
+                assert got.tolist() == want.tolist()
+        assert view.page_positions(f, terms, docs) == fresh.page_positions(f, terms, docs)
+
+
 def test_facets_over_hit_ids_equal_facets_over_the_mask(sample_index: Any) -> None:
     """Facets read from each hit's own sections, language and date (few hits) count what
     the whole mask gives."""
-    from newsearch.facets import date_facet, lang_facet, section_facet
+    from newsearch.backends.whoosh.facets import date_facet, lang_facet, section_facet
 
     view = sample_index._context().view
     rng = np.random.default_rng(7)
@@ -230,3 +257,31 @@ def test_facets_over_hit_ids_equal_facets_over_the_mask(sample_index: Any) -> No
         for granularity in (None, "day", "month", "year"):
             assert date_facet(view, mask, granularity, ids) == date_facet(view, mask,
                                                                           granularity)
+
+
+def test_long_position_lists_give_the_same_positions(sample_index: Any, monkeypatch: Any) -> None:
+    """A long posting list's positions are found by summing up to the wanted postings (no
+    offsets kept); forced here on every list, they equal those of the kept offsets."""
+    import newsearch.backends.whoosh.view as view_module
+    from newsearch.backends.whoosh.view import View
+
+    ctx = sample_index._context()
+    view = ctx.view
+
+    def fresh() -> View:
+        return View(view.generation, [(s, off, ctx.readers[s.key]) for s, off in view.segments],
+                    type(view._cache)(10**6), type(view._positions_cache)(10**6))
+
+    short = fresh()
+    monkeypatch.setattr(view_module, "SHORT_SUM", 0)
+    long = fresh()
+    terms = sorted({t for _d, _f, per_field in _docs(sample_index)
+                    for t in per_field.get("body", {})})[:300]
+    docs = list(range(0, view.n, 3))
+    assert terms and short.exact_phrase_docs("body", (("central",), ("bank",)),
+                                             np.arange(view.n, dtype=np.int64)).size
+    assert long.page_positions("body", terms, docs) == short.page_positions("body", terms, docs)
+    every = np.arange(view.n, dtype=np.int64)
+    for pair in [(("bank",), ("central",)), (("central",), ("bank",))]:
+        assert long.exact_phrase_docs("body", pair, every).tolist() == \
+            short.exact_phrase_docs("body", pair, every).tolist()

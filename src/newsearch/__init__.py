@@ -12,6 +12,7 @@ import logging
 
 from .article import Article
 from .backend import BackendError, SearchIndex, index_paths, index_stats, open_index
+from .backends.whoosh.index import NewsIndex
 from .errors import (
     ArticleNotFound,
     IndexDamaged,
@@ -24,9 +25,8 @@ from .errors import (
     SkippedInput,
     WorkerDied,
 )
-from .indexer import IndexReport, Skip
 from .results import FacetValue, Hit, RelatedResults, SearchResults
-from .searcher import NewsIndex
+from .runs import IndexReport, Skip
 from .stats import IndexStats
 from .trends import TrendResults, TrendSeries
 from .watches import Watch, WatchAlert, WatchError, add_watch, check_watches, remove_watch, watches

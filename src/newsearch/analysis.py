@@ -30,8 +30,8 @@ Every word is indexed, stop words too, so a phrase means exactly that phrase
 (``"bank of england"`` does not match "bank in England"). Queries leave stop words out of
 plain word lists (:func:`query_terms`), where they would only cost time.
 
-:class:`NewsAnalyzer` exposes the chain to Whoosh (its import path is part of the on-disk
-index format: do not move it). The functions here are backend-neutral.
+:class:`~newsearch.backends.whoosh.analyzer.NewsAnalyzer` exposes the chain to Whoosh. The
+functions here are backend-neutral and import no engine.
 """
 
 from __future__ import annotations
@@ -45,16 +45,15 @@ from typing import Any
 
 import Stemmer
 from unidecode import unidecode
-from whoosh.analysis import Composable, Token
 
 from .language import LATIN_STEMMERS
 from .morphology import MORPH_LANGS, is_known, lemma_forms
 from .textnorm import CJK_CHAR, CJK_RANGES, CYRILLIC_CHAR
 
 __all__ = [
+    "ANALYSIS_VERSION",
     "ANALYZER_NAME",
     "TRUNCATED",
-    "NewsAnalyzer",
     "analyse",
     "doc_cache",
     "doc_terms",
@@ -72,6 +71,9 @@ __all__ = [
 ]
 
 ANALYZER_NAME = "news-v1"
+# Bump when the terms this module makes change: an index built with other terms is rebuilt
+# (the cluster's mapping records it; the Whoosh schema version counts it too).
+ANALYSIS_VERSION = 5
 MAX_TOKEN_CHARS = 64
 
 _CJK = CJK_RANGES
@@ -451,39 +453,12 @@ def prefix_term(prefix: str) -> str:
     return re.sub(r"y(?=[au])", "i", p)
 
 
-class NewsAnalyzer(Composable):
-    """Whoosh adaptor for the chain above (pickled into the schema: keep this path).
+def __getattr__(name: str) -> Any:
+    # Indexes written before the backends/ layout pickled their schema's analyzer as
+    # newsearch.analysis.NewsAnalyzer: unpickling asks this module for it. Imported lazily so
+    # that this module stays free of any engine.
+    if name == "NewsAnalyzer":
+        from .backends.whoosh.analyzer import NewsAnalyzer
 
-    In ``index`` mode a capitalised Cyrillic token yields two tokens at one position; in
-    query mode only the first term is given (newsearch builds its queries itself from
-    :func:`query_terms`).
-    """
-
-    def __init__(self, name: str = ANALYZER_NAME) -> None:
-        self.name = name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, NewsAnalyzer) and other.name == self.name
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, tokenize: bool = True, mode: str = "",
-                 **kwargs: Any) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        index_mode = mode != "query"
-        for terms, pos, start, end in tokens(value):
-            for term in terms if index_mode else terms[:1]:
-                t.text = term
-                t.boost = 1.0
-                t.stopped = False
-                if keeporiginal:
-                    t.original = value[start:end]
-                if positions:
-                    t.pos = start_pos + pos
-                if chars:
-                    t.startchar = start_char + start
-                    t.endchar = start_char + end
-                yield t
+        return NewsAnalyzer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

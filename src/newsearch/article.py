@@ -204,3 +204,19 @@ class RecordSkip:
 
     key: str
     reason: str
+
+
+# Column value for articles without a date: below every real date, so "newest first" puts
+# them last and date ranges never include them.
+NO_DATE = -(2**62)
+
+
+
+def epoch_to_datetime(value: int | None, utc_offset: int | None = None) -> datetime | None:
+    """The date column's UTC seconds as an aware datetime, at ``utc_offset`` minutes east of
+    UTC when the source gave one (the stored ``utc_offset``), else in UTC."""
+    if value is None or value <= NO_DATE // 2:
+        return None
+    tz = timezone(timedelta(minutes=utc_offset)) if utc_offset else UTC
+    return datetime.fromtimestamp(value, tz=tz)
+

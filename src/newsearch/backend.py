@@ -34,8 +34,8 @@ from .errors import NewsearchError
 
 if TYPE_CHECKING:
     from .article import Article
-    from .indexer import IndexReport, ProgressFn
     from .results import Hit, RelatedResults, SearchResults
+    from .runs import IndexReport, ProgressFn
     from .stats import IndexStats
     from .trends import TrendResults
 
@@ -92,6 +92,13 @@ class SearchIndex(Protocol):
     def trend(self, queries: str | Sequence[str], *, by: str = "month",
               sections: Sequence[str] | None = None, since: date | str | None = None,
               until: date | str | None = None) -> TrendResults: ...
+
+    # Saved searches' new articles (newsearch.watches): NotAvailable where the index keeps
+    # no index times.
+    def newest_added(self) -> int: ...
+
+    def new_matches(self, query: str, *, sections: Sequence[str] | None = None, after: int,
+                    first: int = 0) -> tuple[list[str], list[Hit]]: ...
 
     def stats(self) -> IndexStats: ...
 
@@ -169,14 +176,14 @@ def open_index(path: str | os.PathLike[str] | None = None, *, backend: str | Non
     """Open an index for searching: a folder (Whoosh, the default; ``$NEWSEARCH_INDEX`` or
     ``./index``) or an index in an OpenSearch cluster
     (``open_index("opensearch+http://127.0.0.1:9200/news")``, or ``backend="opensearch"``).
-    ``options`` are :func:`newsearch.searcher.open_index`'s (the results cache)."""
+    ``options`` are :func:`newsearch.backends.whoosh.index.open_index`'s (the results cache)."""
     target = resolve(path, backend, opensearch_url)
     if target.backend == "opensearch":
         address = _address(target)
         from .backends.opensearch.search import OpenSearchIndex
 
         return OpenSearchIndex(address, _name(target, address), **options)
-    from .searcher import NewsIndex
+    from .backends.whoosh.index import NewsIndex
 
     return NewsIndex(target.index, **options)
 
@@ -191,7 +198,7 @@ def index_paths(paths: Iterable[str | os.PathLike[str]],
                 jobs: int | None = None, wait: float = 0.0,
                 progress: ProgressFn | None = None, **options: Any) -> IndexReport:
     """Index the files under ``paths`` into a folder or a cluster (chosen as for
-    :func:`open_index`; see :func:`newsearch.indexer.index_paths` for the rest)."""
+    :func:`open_index`; see :func:`newsearch.backends.whoosh.indexer.index_paths` for the rest)."""
     target = resolve(index, backend, opensearch_url)
     if target.backend == "opensearch":
         address = _address(target)
@@ -200,7 +207,7 @@ def index_paths(paths: Iterable[str | os.PathLike[str]],
         options.pop("allow_other_files", None)  # about a folder's other files: no folder here
         return index_paths_opensearch(paths, address, _name(target, address), rebuild=rebuild,
                                       jobs=jobs, wait=wait, progress=progress, **options)
-    from .indexer import index_paths as whoosh_index_paths
+    from .backends.whoosh.indexer import index_paths as whoosh_index_paths
 
     return whoosh_index_paths(paths, target.index, rebuild=rebuild, jobs=jobs, wait=wait,
                               progress=progress, **options)
@@ -213,6 +220,6 @@ def index_stats(index: str | os.PathLike[str] | None = None, *, backend: str | N
     if target.backend == "opensearch":
         with open_index(index, backend=backend, opensearch_url=opensearch_url) as ix:
             return ix.stats()
-    from .stats import index_stats as whoosh_index_stats
+    from .backends.whoosh.stats import index_stats as whoosh_index_stats
 
     return whoosh_index_stats(target.index)

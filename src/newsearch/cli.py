@@ -21,7 +21,7 @@ from . import render
 from .backend import BACKENDS, index_paths, index_stats, open_index
 from .errors import IndexLocked, NewsearchError, QueryError
 from .related import DEFAULT_RELATED, MAX_RELATED
-from .searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PER_PAGE, SORTS
+from .search import DEFAULT_HALF_LIFE_DAYS, MAX_PER_PAGE, SORTS
 from .trends import BY
 from .watches import add_watch, check_watches, remove_watch, watches
 

@@ -11,11 +11,14 @@ a new headline) grouped at index time.
     commit:  Clusters.save() beside the manifest, named for the generation it describes
              (the sketches; the buckets are rebuilt from them on load)
 
-Each article carries its cluster number in the index (a column, see :mod:`newsearch.schema`),
+Each article carries its cluster number in the index (a column, see
+:mod:`newsearch.backends.whoosh.schema`),
 written once when the article is added: a cluster is never renumbered, so later arrivals
 join it and deletions only shrink it (the query path counts the live members per
-generation). Exact duplicates are not indexed at all (see :mod:`newsearch.indexer`); this
-is for the near ones.
+generation; a story's members are read by :mod:`newsearch.backends.whoosh.stories`). Exact
+duplicates are not indexed at all (see :mod:`newsearch.runs`); this is for the near ones.
+This module imports no engine: the worker's sketches, the main process's assignment and its
+file, and the array rules the query path applies.
 
 Threshold, measured on ``../shared/corpora/large`` (21,434 indexed articles; pairs judged
 independently of the sketch by difflib's ratio over the body's word sequence, see
@@ -38,7 +41,7 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 from datasketch import MinHash
@@ -47,7 +50,7 @@ from .article import key_words
 
 __all__ = ["BANDS", "FILE_RE", "NUM_PERM", "ROWS", "SHINGLE_WORDS", "THRESHOLD", "Clusters",
            "band_keys", "cluster_sizes", "collapse", "count_stories", "signatures", "sketch",
-           "sketches", "story_leaders", "story_members", "word_hashes"]
+           "sketches", "story_leaders", "word_hashes"]
 
 NUM_PERM = 64  # permutations per sketch: 256 bytes per article, Jaccard ± 0.06
 SHINGLE_WORDS = 3
@@ -357,15 +360,3 @@ def count_stories(clusters: np.ndarray, sizes: np.ndarray, mask: np.ndarray) -> 
     multi = mask & (sizes > 1)
     return int((mask & (sizes <= 1)).sum()) + len(np.unique(clusters[multi]))
 
-
-def story_members(view: Any, docnum: int, *, oldest_first: bool = False) -> np.ndarray:
-    """The live documents in the cluster of ``docnum`` (itself included), in doc number
-    order or oldest first (undated last)."""
-    members = np.flatnonzero((view.clusters == view.clusters[docnum]) & view.live)
-    if oldest_first:
-        from .view import NO_DAY  # view.py imports this module
-
-        dates = view.dates[members]
-        undated = view.days[members] == NO_DAY
-        members = members[np.lexsort((members, dates, undated))]
-    return members

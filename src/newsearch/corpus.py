@@ -22,7 +22,7 @@ import gzip
 import os
 import stat
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,16 +51,18 @@ class CorpusFile:
         return f"{self.size}:{self.mtime_ns}"
 
 
-def walk(paths: Sequence[str | os.PathLike[str]], index: Path | None = None
+def walk(paths: Sequence[str | os.PathLike[str]], index: Path | None = None,
+         owns: Callable[[os.DirEntry[str] | Path], bool] | None = None
          ) -> Iterator[CorpusFile | SkippedInput]:
     """Files under ``paths`` in a stable order, or a SkippedInput for what cannot be walked.
 
-    Files that ``index`` (the index folder being written) owns are never input: they are
-    passed over when the walk goes through that folder, and skipped when named directly.
+    Files that ``index`` (the index folder being written) owns, as ``owns`` tells by an
+    entry's name and kind, are never input: they are passed over when the walk goes through
+    that folder, and skipped when named directly.
     """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[str] = set()
-    own = _IndexFiles(index)
+    own = _IndexFiles(index, owns)
     for given in paths:
         root = Path(given)
         try:
@@ -85,7 +87,9 @@ def walk(paths: Sequence[str | os.PathLike[str]], index: Path | None = None
 class _IndexFiles:
     """Recognises the files of the index folder being written (by its device and inode)."""
 
-    def __init__(self, index: Path | None) -> None:
+    def __init__(self, index: Path | None,
+                 owns: Callable[[os.DirEntry[str] | Path], bool] | None) -> None:
+        self.owns = owns or (lambda entry: False)
         self.key: tuple[int, int] | None = None
         if index is not None:
             with contextlib.suppress(OSError):
@@ -96,18 +100,14 @@ class _IndexFiles:
         return self.key is not None and (st.st_dev, st.st_ino) == self.key
 
     def holds(self, path: Path) -> bool:
-        from .storage import is_own_entry
-
         try:
-            return self.is_index(path.parent.stat()) and is_own_entry(path)
+            return self.is_index(path.parent.stat()) and self.owns(path)
         except OSError:
             return False
 
 
 def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]], seen_files: set[str],
               own: _IndexFiles) -> Iterator[CorpusFile | SkippedInput]:
-    from .storage import is_own_entry
-
     root_abs = Path(os.path.abspath(root))
     stack = [root_abs]
     while stack:
@@ -131,7 +131,7 @@ def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]], seen_files: set[str],
         in_index = own.is_index(st)
         subdirs: list[Path] = []
         for e in entries:
-            if e.name.startswith(".") or (in_index and is_own_entry(e)):
+            if e.name.startswith(".") or (in_index and own.owns(e)):
                 continue
             path = Path(e.path)
             try:

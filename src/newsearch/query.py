@@ -22,9 +22,8 @@ Syntax:
     almaty~, almaty~1     fuzzy (edit distance 1-2; automatic from the word's length)
     ( ... )               grouping
 
-Nothing in the tree depends on Whoosh: each backend compiles it (see
-:mod:`newsearch.searcher`). Words are kept as typed; the backend analyses them with the same
-chain as the articles.
+Nothing in the tree depends on an engine: :mod:`newsearch.plan` compiles it for each backend.
+Words are kept as typed; the backend analyses them with the same chain as the articles.
 """
 
 from __future__ import annotations

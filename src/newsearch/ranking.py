@@ -30,29 +30,22 @@
   from the newest article in the index, not from today's clock (an archive of 1987 news is
   not all equally stale); undated articles get the floor.
 
-Everything is numpy over the documents of one view: the cost is proportional to the posting
-lists of the query's terms, not to the number of Python objects.
+The formulas and constants live here, for both backends: the Whoosh backend computes them
+with numpy over its arrays (:mod:`newsearch.backends.whoosh.scoring`), the OpenSearch backend
+in the cluster (:mod:`newsearch.backends.opensearch.dsl`). This module imports no engine.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-
-from .analysis import TRUNCATED
-from .plan import FIELD_BOOSTS, Leaf
-from .view import DAY, NO_DAY, TEXT_FIELDS, View
 
 __all__ = [
     "K1",
     "K3",
     "RECENCY_FLOOR",
     "B",
-    "bm25_scores",
     "idf",
     "qtf_weight",
-    "recency_factors",
     "top_k",
 ]
 
@@ -70,96 +63,6 @@ def idf(n_docs: int, df: int) -> float:
 def qtf_weight(qtf: int) -> float:
     """BM25's query-side weight of a term the query asks for ``qtf`` times (1 for once)."""
     return (K3 + 1.0) * qtf / (K3 + qtf)
-
-
-def bm25_scores(view: View, readers: dict[str, Any], leaves: list[Leaf],
-                mask: np.ndarray) -> np.ndarray:
-    """Scores for all documents (zero outside ``mask``)."""
-    scores = np.zeros(view.n, dtype=np.float32)
-    acc = np.zeros(view.n, dtype=np.float32)  # one term's weighted frequency, summed over fields
-    n_docs = max(1, view.live_count)
-    group_df = view.spelling_df  # per generation: a word's spellings are counted once
-    blended: dict[tuple[str, ...], int] = {}
-    for fields, term, boost, qtf, df_of in leaves:
-        touched: list[np.ndarray] = []
-        df = 0
-        for field in fields:
-            if isinstance(term, str):
-                ids, tf = view.postings(readers, field, term)
-                df = max(df, len(ids))
-            else:
-                ids, tf = view.memo(("spellings", field, term),
-                                    lambda f=field, t=term: _merged_postings(view, readers, f, t))
-            if not len(ids):
-                continue
-            keep = mask[ids]
-            if not keep.any():
-                continue
-            ids, tf = ids[keep], tf[keep]
-            norm = (1.0 - B) + B * view.lengths[field][ids] / view.avg_length[field]
-            acc[ids] += FIELD_BOOSTS.get(field, 1.0) * tf / norm
-            touched.append(ids)
-        if not touched:
-            continue
-        if not isinstance(term, str):
-            # One word's spellings share one document frequency over all its fields: a form
-            # found only in headlines must not count as rare there.
-            df = group_df.get(term, -1)
-            if df < 0:
-                df = group_df[term] = len(np.unique(np.concatenate(
-                    [view.postings(readers, f, t)[0] for f in TEXT_FIELDS for t in term])))
-        elif df_of:
-            if df_of not in blended:
-                blended[df_of] = max(len(view.postings(readers, f, t)[0])
-                                     for f in fields for t in df_of)
-            df = blended[df_of]
-        ids = np.concatenate(touched) if len(touched) > 1 else touched[0]
-        tf = acc[ids]
-        w = boost * qtf_weight(qtf) * idf(n_docs, df)
-        # A document in two fields appears twice in ``ids`` with the same value: the
-        # assignment writes it twice, identically.
-        scores[ids] = scores[ids] + w * tf * (K1 + 1.0) / (tf + K1)
-        acc[ids] = 0.0
-    return scores
-
-
-def _merged_postings(view: View, readers: dict[str, Any], field: str,
-                     terms: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """The postings of several spellings of one word as one term: the documents holding any,
-    each with the largest of its spellings' counts (a Cyrillic surname's lemma and feminine
-    form sit at the same positions: summing would count every occurrence twice). A stem and
-    the cut-short words of its family (``kiev``, ``kiev~kieves``) never share a position:
-    their counts add up, as they did when they were one term."""
-    families: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for t in terms:
-        p = view.postings(readers, field, t)
-        if len(p[0]):
-            families.setdefault(t.split(TRUNCATED, 1)[0], []).append(p)
-    parts = [_combine(ps, np.add) for ps in families.values()]
-    return _combine(parts, np.maximum)
-
-
-def _combine(parts: list[tuple[np.ndarray, np.ndarray]],
-             how: Any) -> tuple[np.ndarray, np.ndarray]:
-    if len(parts) <= 1:
-        return parts[0] if parts else (np.zeros(0, dtype=np.int64), np.zeros(0, np.float32))
-    ids = np.concatenate([p[0] for p in parts])
-    tf = np.concatenate([p[1] for p in parts])
-    uniq, inverse = np.unique(ids, return_inverse=True)
-    merged = np.zeros(len(uniq), dtype=np.float32)
-    how.at(merged, inverse, tf)
-    return uniq, merged
-
-
-def recency_factors(view: View, ids: np.ndarray, half_life_days: float) -> np.ndarray:
-    dates = view.dates[ids]
-    factors = np.full(len(ids), RECENCY_FLOOR, dtype=np.float64)
-    if view.newest is None:
-        return factors
-    dated = view.days[ids] != NO_DAY
-    age = np.maximum(0, view.newest - dates[dated]) / (half_life_days * DAY)
-    factors[dated] = RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * np.exp2(-age)
-    return factors
 
 
 def top_k(ids: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:

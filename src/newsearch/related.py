@@ -7,7 +7,7 @@
                newest first among equals
 
 Engine-neutral: it needs the article's text, each term's document frequency and a scorer,
-which :class:`~newsearch.searcher.NewsIndex` passes in.
+which :class:`~newsearch.backends.whoosh.index.NewsIndex` passes in.
 """
 
 from __future__ import annotations

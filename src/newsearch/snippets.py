@@ -12,9 +12,10 @@ The whole text is covered whatever its length, so a match near the end of a long
 found. Highlights are cut from the original text, so ``Машкова`` and ``Zürich`` appear as
 written even when the query said ``Mashkov`` or ``Zurich``.
 
-With positions from the index (:meth:`newsearch.view.View.doc_positions`) no word of the text
-is analysed: a query for words the process has not seen before costs no stemming, and the
-tokens are only counted up to the last match (in C for texts in ASCII, where every token is
+With positions from the index (the Whoosh backend's
+:meth:`~newsearch.backends.whoosh.view.View.doc_positions`) no word of the text is analysed:
+a query for words the process has not seen before costs no stemming, and the tokens are only
+counted up to the last match (in C for texts in ASCII, where every token is
 one position). The word found at each position is checked against the term expected there;
 if one differs (a token the index skipped), the text is analysed as without positions.
 """
@@ -234,16 +235,29 @@ def _windows(spans: Sequence[_Span], width: int) -> list[tuple[int, int, int]]:
 def _fragment(text: str, spans: Sequence[_Span], start: int, end: int) -> str:
     parts = [ELLIPSIS if start > 0 else ""]
     pos = start
+    # Most news text has nothing to escape: then its pieces are taken as they are.
+    escape = _plain if _HTML_SPECIAL.search(text, start, end) is None else _escape
     for s in spans:
         if s.start < pos:
             continue
-        parts.append(html.escape(text[pos : s.start], quote=False))
-        parts.append(f"<mark>{html.escape(text[s.start : s.end], quote=False)}</mark>")
+        parts.append(escape(text[pos : s.start]))
+        parts.append(f"<mark>{escape(text[s.start : s.end])}</mark>")
         pos = s.end
-    parts.append(html.escape(text[pos:end], quote=False))
+    parts.append(escape(text[pos:end]))
     if end < len(text):
         parts.append(ELLIPSIS)
     return "".join(parts).replace("\n\n", " ").replace("\n", " ")
+
+
+_HTML_SPECIAL = re.compile(r"[&<>]")
+
+
+def _plain(piece: str) -> str:
+    return piece
+
+
+def _escape(piece: str) -> str:
+    return html.escape(piece, quote=False)
 
 
 def lead(text: str, chars: int = DEFAULT_FRAGMENT_CHARS) -> str:

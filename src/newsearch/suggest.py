@@ -1,7 +1,7 @@
 """Spelling: "did you mean" suggestions and the look-alikes of fuzzy words (``almaty~``).
 
 The vocabulary is the index terms of the text fields (transliterated, folded, stemmed), read
-per segment and first letter when first needed (:meth:`~newsearch.view.SegmentData.
+per segment and first letter when first needed (:meth:`~newsearch.backends.whoosh.view.SegmentData.
 terms_starting`) and gathered per generation. Candidates share the first letter, have more
 than :data:`MIN_NEAR_CHARS` letters and differ in length by at most the edit distance, then
 pass a bounded Damerau-Levenshtein check (optimal string alignment, computed by RapidFuzz).

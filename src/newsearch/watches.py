@@ -6,10 +6,14 @@
         ─▶ WatchAlert (watch, count, ids, the first hits)
 
 Every article carries the time it was indexed (UTC microseconds, the ``added`` column; see
-:mod:`newsearch.indexer`), and those times only grow. "New" means indexed after a mark: the
+:mod:`newsearch.runs`), and those times only grow. "New" means indexed after a mark: the
 start of an index run, a date (``--since``), or the newest index time the watch's previous
 check saw (``--since-last``, the default), which no article committed later can be under.
 An article re-indexed because its file changed counts as new.
+
+This module imports no engine: the watches file, and the check over whatever the index
+answers :meth:`~newsearch.backends.whoosh.index.NewsIndex.new_matches` with. Saved searches
+live in an index folder, so the OpenSearch backend has none (NotAvailable).
 """
 
 from __future__ import annotations
@@ -25,17 +29,20 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import NewsearchError, QueryError
+from .errors import NewsearchError, NotAvailable, QueryError
 from .query import day_bound
 from .results import Hit
-from .storage import WATCHES_LOCK, WATCHES_NAME, index_path
 
 if TYPE_CHECKING:
-    from .searcher import NewsIndex
+    from .backend import SearchIndex
 
 __all__ = ["WATCHES_FILE", "Watch", "WatchAlert", "WatchError", "add_watch", "check_watches",
-           "load_watches", "micros_iso", "remove_watch", "watches"]
+           "load_watches", "micros_iso", "remove_watch", "watch_folder", "watches"]
 
+# In the index folder, the user's, so they outlive a rebuild (the Whoosh storage lists them
+# among its own names and never deletes them).
+WATCHES_NAME = "newsearch-watches.json"
+WATCHES_LOCK = WATCHES_NAME + ".lock"  # flock'ed by whoever changes the saved searches
 WATCHES_FILE = WATCHES_NAME
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FIRST_HITS = 3  # titles shown per watch
@@ -82,18 +89,35 @@ def micros_iso(us: int) -> str:
     return (_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds")
 
 
-def _path(index: str | os.PathLike[str] | None) -> Path:
-    return index_path(index) / WATCHES_FILE
+def watch_folder(ix: SearchIndex) -> Path:
+    """The folder of an open index, where its saved searches live (NotAvailable for an
+    index in a cluster)."""
+    if not isinstance(ix.path, Path):
+        raise NotAvailable("saved searches", "opensearch")
+    return ix.path
+
+
+def _folder(index: str | os.PathLike[str] | None) -> Path:
+    """The folder of the index at ``index`` (opened once: a typed error when there is no
+    index there)."""
+    from .backend import open_index
+
+    with open_index(index, results_cache=0) as ix:
+        return watch_folder(ix)
+
+
+def _path(folder: Path) -> Path:
+    return folder / WATCHES_FILE
 
 
 @contextlib.contextmanager
-def _changing(index: str | os.PathLike[str] | None) -> Iterator[None]:
+def _changing(folder: Path) -> Iterator[None]:
     """Hold the saved searches' own lock while they are read, changed and written back, so
     that two writers (a ``watch add`` while ``watch check`` moves the marks, two adds) never
     lose each other's change. Readers need no lock: the file is replaced whole."""
     import fcntl
 
-    lock = index_path(index) / WATCHES_LOCK
+    lock = folder / WATCHES_LOCK
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
@@ -106,19 +130,20 @@ def _changing(index: str | os.PathLike[str] | None) -> Iterator[None]:
         os.close(fd)  # releases the flock
 
 
-def load_watches(index: str | os.PathLike[str] | None = None) -> list[Watch]:
+def load_watches(folder: Path) -> list[Watch]:
+    """The saved searches in an index folder (none when it has no watches file)."""
     try:
-        raw = json.loads(_path(index).read_text("utf-8"))
+        raw = json.loads(_path(folder).read_text("utf-8"))
     except FileNotFoundError:
         return []
     except (OSError, ValueError) as exc:
-        raise WatchError(f"cannot read the saved searches in {_path(index)}: {exc}") from None
+        raise WatchError(f"cannot read the saved searches in {_path(folder)}: {exc}") from None
     return [Watch(w["name"], w["query"], list(w.get("sections", [])), int(w.get("created", 0)),
                   w.get("checked")) for w in raw.get("watches", [])]
 
 
-def _save(index: str | os.PathLike[str] | None, items: list[Watch]) -> None:
-    target = _path(index)
+def _save(folder: Path, items: list[Watch]) -> None:
+    target = _path(folder)
     data = {"watches": [{"name": w.name, "query": w.query, "sections": w.sections,
                          "created": w.created, "checked": w.checked} for w in items]}
     fd, tmp = tempfile.mkstemp(prefix=WATCHES_FILE + ".", suffix=".tmp", dir=target.parent)
@@ -131,39 +156,36 @@ def _save(index: str | os.PathLike[str] | None, items: list[Watch]) -> None:
 
 def watches(index: str | os.PathLike[str] | None = None) -> list[Watch]:
     """The saved searches of the index at ``index``, in the order they were added."""
-    from .searcher import open_index
-
-    open_index(index, results_cache=0).close()  # a typed error when there is no index
-    return load_watches(index)
+    return load_watches(_folder(index))
 
 
 def add_watch(index: str | os.PathLike[str] | None, name: str, query: str, *,
               sections: list[str] | None = None) -> Watch:
     """Save a search under ``name`` (letters, digits, ``_ . -``; at most 64)."""
     from .query import parse_query
-    from .searcher import open_index
 
     if not NAME_RE.match(name):
         raise WatchError(f"“{name}” is not a watch name: use up to 64 letters, digits, "
                          "'_', '.' or '-', starting with a letter or digit")
     parse_query(query, strict=True)  # a QueryError now, not at every index run
-    open_index(index, results_cache=0).close()
-    with _changing(index):
-        items = load_watches(index)
+    folder = _folder(index)
+    with _changing(folder):
+        items = load_watches(folder)
         if any(w.name == name for w in items):
             raise WatchError(f"a watch named “{name}” exists already; remove it first")
         watch = Watch(name, query, [s for s in sections or [] if s.strip()],
                       since_micros(datetime.now(UTC)))
-        _save(index, [*items, watch])
+        _save(folder, [*items, watch])
     return watch
 
 
 def remove_watch(index: str | os.PathLike[str] | None, name: str) -> None:
-    with _changing(index):
-        items = load_watches(index)
+    folder = _folder(index)
+    with _changing(folder):
+        items = load_watches(folder)
         if not any(w.name == name for w in items):
             raise WatchError(f"there is no watch named “{name}”")
-        _save(index, [w for w in items if w.name != name])
+        _save(folder, [w for w in items if w.name != name])
 
 
 def since_micros(value: date | datetime | str, *, parameter: str = "since") -> int:
@@ -187,7 +209,7 @@ def since_micros(value: date | datetime | str, *, parameter: str = "since") -> i
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def check_watches(index: NewsIndex | str | os.PathLike[str] | None = None,
+def check_watches(index: SearchIndex | str | os.PathLike[str] | None = None,
                   names: list[str] | None = None, *, since: date | datetime | str | None = None,
                   after: int | None = None, update: bool = True,
                   first: int = FIRST_HITS) -> list[WatchAlert]:
@@ -196,21 +218,22 @@ def check_watches(index: NewsIndex | str | os.PathLike[str] | None = None,
     watch's creation the first time). With ``update`` and no explicit mark, each watch's
     mark moves to the newest index time seen, so the next check reports only what came
     later. ``first`` hits per watch are kept for display."""
-    from .searcher import NewsIndex, open_index
+    from .backend import SearchIndex, open_index
 
-    own = not isinstance(index, NewsIndex)
-    ix = index if isinstance(index, NewsIndex) else open_index(index, results_cache=0)
+    ix = index if isinstance(index, SearchIndex) else open_index(index, results_cache=0)
+    own = ix is not index
     try:
+        folder = watch_folder(ix)
         mark = after if after is not None else (since_micros(since) if since is not None
                                                 else None)
-        with _changing(ix.path) if mark is None and update else contextlib.nullcontext():
+        with _changing(folder) if mark is None and update else contextlib.nullcontext():
             return _check(ix, names, mark, update, first)
     finally:
         if own:
             ix.close()
 
 
-def _check(ix: NewsIndex, names: list[str] | None, mark: int | None, update: bool,
+def _check(ix: SearchIndex, names: list[str] | None, mark: int | None, update: bool,
            first: int) -> list[WatchAlert]:
     items = load_watches(ix.path)
     if names:

@@ -12,7 +12,7 @@ cattle, ``LIN-OIL`` linseed oil, ``VEG-OIL`` vegetable oil). One spelling is cor
 :func:`topic_section` is what the reader stores as the section: the name, followed by the code
 in capitals when the name does not already say it (``Mergers/Acquisitions (ACQ)``, but
 ``Coffee``, ``Castor Oil``), so a reader sees the name and ``section:acq`` still finds it (see
-:func:`newsearch.view.section_key`).
+:func:`newsearch.article.section_key`).
 """
 
 from __future__ import annotations

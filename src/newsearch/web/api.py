@@ -24,9 +24,9 @@ from ..backend import SearchIndex
 from ..errors import NotAvailable, QueryError
 from ..query import MAX_QUERY_CHARS
 from ..render import article_dict
-from ..searcher import DEFAULT_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE, NewsIndex
+from ..search import DEFAULT_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE
 from ..stats import IndexStats
-from ..watches import WatchError, check_watches, micros_iso
+from ..watches import WatchError, check_watches, micros_iso, watch_folder
 
 __all__ = ["DEFAULT_PER_PAGE", "MAX_ID_CHARS", "MAX_SECTIONS", "MAX_TREND_QUERIES", "StatsCache",
            "index_of", "router"]
@@ -234,9 +234,10 @@ def router() -> APIRouter:
                       "the watch's last check. Poll again with next_since.")] = None
                   ) -> JSONResponse:
         index = index_of(request)
-        if not isinstance(index, NewsIndex):  # saved searches live in an index folder
-            return JSONResponse({"error": str(NotAvailable("saved searches", "opensearch"))},
-                                status_code=501)
+        try:
+            watch_folder(index)  # saved searches live in an index folder
+        except NotAvailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=501)
         try:
             newest = index.newest_added()
             alert = check_watches(index, [name], since=since, update=False,

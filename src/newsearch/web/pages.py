@@ -34,7 +34,7 @@ from ..article import section_key, section_keys
 from ..errors import ArticleNotFound, NotAvailable, QueryError
 from ..query import MAX_QUERY_CHARS, day_bound
 from ..results import FacetValue, SearchResults
-from ..searcher import MAX_PAGE, MAX_PER_PAGE, SORTS
+from ..search import MAX_PAGE, MAX_PER_PAGE, SORTS
 from ..trends import BY
 from .api import DEFAULT_PER_PAGE, MAX_ID_CHARS, MAX_SECTIONS, index_of
 from .charts import SERIES_CLASSES, trend_svg

@@ -5,7 +5,7 @@
     bulk       batched writes that survive a lost node ─▶ BulkWriter
     manifest   which source file produced which articles, in the cluster ─▶ ClusterManifest
     lock       one index run at a time, from any machine ─▶ ClusterLock
-    indexer    index runs (newsearch.indexer's plan and counts) ─▶ index_paths_opensearch
+    indexer    index runs (newsearch.runs' plan and counts) ─▶ index_paths_opensearch
     dsl        query plan ─▶ query DSL, newsearch's BM25F weights
     aggs       section and date facets from aggregations
     search     OpenSearchIndex: NewsIndex's methods and results over the cluster

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ...facets import DAY_SPAN_MAX, GRANULARITIES, MONTH_SPAN_MAX
+from ...facets import GRANULARITIES, granularity_for
 from ...results import FacetValue
 
 __all__ = ["SECTION_FACET_MAX", "facet_aggs", "facets_from_response"]
@@ -51,9 +51,7 @@ def facets_from_response(resp: dict[str, Any], granularity: str | None = None
     days = np.array([int(b["key"]) // _MS_PER_DAY for b in buckets], dtype=np.int64)
     counts = np.array([int(b["doc_count"]) for b in buckets], dtype=np.int64)
     if granularity is None:
-        span = int(days.max()) - int(days.min())
-        granularity = ("day" if span <= DAY_SPAN_MAX else
-                       "month" if span <= MONTH_SPAN_MAX else "year")
+        granularity = granularity_for(int(days.max()) - int(days.min()))
     unit = {"day": "D", "month": "M", "year": "Y"}[granularity]
     periods = days.astype("datetime64[D]").astype(f"datetime64[{unit}]")
     values, inverse = np.unique(periods, return_inverse=True)

@@ -13,7 +13,7 @@
 Matching and scoring are kept apart as in the Whoosh backend (a mask, then BM25 over the
 leaves): the plan goes into ``filter`` context, where nothing scores, and each scoring leaf
 is an optional ``should`` clause, so a document's score is exactly the sum over the leaves it
-holds. Each node's meaning follows :class:`newsearch.plan.Evaluator`:
+holds. Each node's meaning follows :class:`newsearch.backends.whoosh.evaluate.Evaluator`:
 
 | node       | DSL                                                                          |
 |------------|------------------------------------------------------------------------------|

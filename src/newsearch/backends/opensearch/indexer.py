@@ -1,11 +1,11 @@
 """Index runs into a cluster, with the same semantics and counts as the Whoosh backend.
 
-    walk ─▶ plan (newsearch.indexer: new / changed / unchanged / deleted, duplicates)
+    walk ─▶ plan (newsearch.runs: new / changed / unchanged / deleted, duplicates)
          ─▶ workers: read ▶ analyse ▶ document()      (DocumentPool, one per core)
          ─▶ this process: keep or drop each article ─▶ BulkWriter ─▶ per batch: deletes,
             the files' manifest entries, refresh, generation + 1
 
-The incremental plan and the duplicate rules are newsearch.indexer's own (its ``_Run`` and
+The incremental plan and the duplicate rules are newsearch.runs' own (its ``_Run`` and
 ``_index``, with the batch commit done here), so both backends count alike. The manifest is
 the index ``<concrete>-files`` in the cluster, so any machine can continue a run; the writer
 lock is in the cluster too (:mod:`.lock`).
@@ -32,9 +32,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...corpus import CorpusFile
-from ...indexer import BATCH_ARTICLES, IndexReport, ProgressFn, _index, _Run, read_file_parts
 from ...manifest import Manifest
-from ...segments import PART_ARTICLES, PART_CHARS, FileMeta
+from ...runs import (
+    BATCH_ARTICLES,
+    PART_ARTICLES,
+    PART_CHARS,
+    FileMeta,
+    IndexReport,
+    ProgressFn,
+    _index,
+    _Run,
+    read_file_parts,
+)
 from .bulk import BulkWriter, loading
 from .client import Address, Cluster, parse_url
 from .lock import ClusterLock
@@ -69,7 +78,7 @@ def _read_chunk(files: list[CorpusFile]) -> list[tuple[FileMeta, list[tuple[str,
 
 class DocumentPool:
     """Reads and analyses files on ``jobs`` processes, with the interface of
-    newsearch.segments.BuilderPool (submit, next_part, write, flush), writing to a bulk
+    newsearch.runs.Builders (submit, next_part, write, flush), writing to a bulk
     writer instead of segments."""
 
     def __init__(self, writer: BulkWriter, jobs: int) -> None:
@@ -119,11 +128,11 @@ class DocumentPool:
 
 
 class _ClusterRun(_Run):
-    """newsearch.indexer's run bookkeeping, committed to the cluster."""
+    """newsearch.runs' run bookkeeping, committed to the cluster."""
 
     def __init__(self, cluster: Cluster, index: str, manifest: Manifest, report: IndexReport,
                  batch_articles: int, writer: BulkWriter) -> None:
-        super().__init__(None, None, manifest, report, batch_articles)  # type: ignore[arg-type]
+        super().__init__(None, manifest, report, batch_articles)
         self.cluster = cluster
         self.index = index
         self.writer = writer
@@ -242,10 +251,10 @@ def _run(cluster: Cluster, name: str, roots: list[str], rebuild: bool, jobs: int
         run.generation = int((read_meta(cluster, current) or {}).get("generation", 0))
     pool = DocumentPool(writer, jobs)
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # as newsearch.indexer: the cyclic collector only slows a run down
+    gc.disable()  # as the Whoosh run: the cyclic collector only slows a run down
     try:
         with loading(cluster, target):
-            _index(run, pool, roots, progress)  # type: ignore[arg-type]
+            _index(run, pool, roots, progress)
             run.dirty |= target != current  # a new index gets a generation even if empty
             run.commit(pool.flush())
     except BaseException:

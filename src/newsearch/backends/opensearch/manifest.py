@@ -23,7 +23,7 @@ from typing import Any
 
 from opensearchpy.exceptions import TransportError
 
-from ...manifest import FileState, Manifest
+from ...manifest import Column, FileState, Manifest
 from .bulk import BulkWriter
 from .client import Cluster
 from .mapping import MAPPING_VERSION, IndexSettings
@@ -92,9 +92,9 @@ class ClusterManifest:
             hits = resp["hits"]["hits"]
             for h in hits:
                 s = h["_source"]
-                files[s["path"]] = FileState(s["sig"], list(s.get("ids") or []),
-                                             list(s.get("keys") or []),
-                                             list(s.get("dups") or []), s.get("skip"))
+                files[s["path"]] = FileState(s["sig"], Column(s.get("ids") or []),
+                                             Column(s.get("keys") or []),
+                                             Column(s.get("dups") or []), s.get("skip"))
             if len(hits) < PAGE:
                 return Manifest(files)
             after = hits[-1]["sort"]
@@ -104,8 +104,8 @@ class ClusterManifest:
         """Write the entries of ``changed`` files and drop those of ``removed`` ones."""
         with BulkWriter(self.cluster, self.index, refresh=refresh) as w:
             for path, st in changed.items():
-                doc = {"path": path, "sig": st.sig, "ids": st.ids, "keys": st.keys,
-                       "dups": st.dups}
+                doc = {"path": path, "sig": st.sig, "ids": list(st.ids),
+                       "keys": list(st.keys), "dups": list(st.dups)}
                 if st.skip:
                     doc["skip"] = st.skip  # a skipped file is remembered until it changes
                 w.index_doc(_doc_id(path), doc)

@@ -39,7 +39,7 @@ Whoosh's, and ``avglen`` is the field's total length over the documents *having*
 (per shard), where Whoosh divides by all documents.
 
 **Version.** ``_meta.newsearch`` holds :data:`MAPPING_VERSION` (this layout) and the
-analysis version (:data:`newsearch.schema.SCHEMA_VERSION`, bumped whenever analysis output
+analysis version (:data:`newsearch.analysis.ANALYSIS_VERSION`, bumped whenever analysis output
 changes); :func:`open_news_index` refuses an index with other numbers. It also holds the
 index's ``generation``, raised by every batch an index run makes searchable
 (:func:`set_generation`): searchers key their caches by it, as by a Whoosh generation.
@@ -56,13 +56,12 @@ from typing import Any
 
 from opensearchpy.exceptions import NotFoundError, TransportError
 
-from ...analysis import ANALYZER_NAME, tokens
-from ...article import Article, section_key, section_keys
+from ...analysis import ANALYSIS_VERSION, ANALYZER_NAME, tokens
+from ...article import Article, epoch_to_datetime, section_key, section_keys
 from ...errors import IndexNotFound
 from ...language import article_language
 from ...ranking import K1, B
-from ...schema import SCHEMA_VERSION, epoch_to_datetime
-from ...searcher import MAX_PAGE, MAX_PER_PAGE
+from ...search import MAX_PAGE, MAX_PER_PAGE
 from .client import Cluster
 from .errors import MappingVersionError
 
@@ -178,7 +177,7 @@ def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
         "mappings": {
             "dynamic": "strict",
             "_meta": {"newsearch": {"mapping_version": MAPPING_VERSION,
-                                    "analysis_version": SCHEMA_VERSION,
+                                    "analysis_version": ANALYSIS_VERSION,
                                     "analyzer": ANALYZER_NAME}},
             # Terms and folded keywords are derived: kept in the index, not in the documents.
             "_source": {"excludes": ["terms", "fold", "vocab"]},
@@ -311,7 +310,7 @@ def open_news_index(cluster: Cluster, index: str) -> dict[str, Any]:
         raise IndexNotFound(index, f"the OpenSearch index {index} at {cluster.urls} is not "
                                    "a newsearch index")
     found = (meta.get("mapping_version"), meta.get("analysis_version"))
-    if found != (MAPPING_VERSION, SCHEMA_VERSION):
+    if found != (MAPPING_VERSION, ANALYSIS_VERSION):
         raise MappingVersionError(index, f"{found[0]} (analysis {found[1]})",
-                                  f"{MAPPING_VERSION} (analysis {SCHEMA_VERSION})")
+                                  f"{MAPPING_VERSION} (analysis {ANALYSIS_VERSION})")
     return meta

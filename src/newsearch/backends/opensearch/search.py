@@ -26,13 +26,12 @@ from typing import Any, cast
 from opensearchpy.exceptions import TransportError
 
 from ...analysis import TOKEN_RE, query_terms, tokens
-from ...article import Article, section_key, section_keys
+from ...article import Article, epoch_to_datetime, section_key, section_keys
 from ...errors import ArticleNotFound, NotAvailable
 from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, compile_query
 from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
 from ...results import FacetValue, Hit, RelatedResults, SearchResults
-from ...schema import epoch_to_datetime
-from ...searcher import (
+from ...search import (
     DEFAULT_HALF_LIFE_DAYS,
     FALLBACK_BELOW,
     FALLBACK_MIN_WORDS,
@@ -381,6 +380,13 @@ class OpenSearchIndex:
               sections: Sequence[str] | None = None, since: date | str | None = None,
               until: date | str | None = None) -> TrendResults:
         raise NotAvailable("trends", "opensearch")
+
+    def newest_added(self) -> int:
+        raise NotAvailable("saved searches", "opensearch")
+
+    def new_matches(self, query: str, *, sections: Sequence[str] | None = None, after: int,
+                    first: int = 0) -> tuple[list[str], list[Hit]]:
+        raise NotAvailable("saved searches", "opensearch")
 
     def stats(self) -> IndexStats:
         """As ``newsearch stats``: articles, sections by count, date range, undated, and

@@ -9,7 +9,7 @@
 
 Each commit of an index run adds a segment per worker, so an archive of a million articles
 would be searched across a hundred segments, and a query pays a term lookup in each.
-:func:`tiered_merge`, the merge policy of :class:`~newsearch.segments.NewsSegmentWriter`,
+:func:`tiered_merge`, the merge policy of :class:`~.segments.NewsSegmentWriter`,
 merges :data:`MERGE_FACTOR` segments of one size tier (a power of ten of live documents)
 into one, up to :data:`MAX_MERGED_DOCS`, so the count stays near ``MERGE_FACTOR`` per tier.
 Whoosh's own merge would read every posting back through its matcher and re-add every

@@ -37,7 +37,6 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any
 
@@ -45,17 +44,18 @@ import numpy as np
 from whoosh.index import FileIndex
 from whoosh.writing import SegmentWriter
 
-from .analysis import positions
-from .article import Article
+from ...analysis import positions
+from ...article import Article
+from ...corpus import CorpusFile
+from ...errors import IndexIOError, WorkerDied
+from ...language import article_language
+from ...runs import PART_ARTICLES, PART_CHARS, FileMeta, read_file_parts
 from .codec import NewsCodec, ranges
-from .corpus import CorpusFile
-from .errors import IndexIOError, WorkerDied
-from .language import article_language
 from .merge import tiered_merge
 from .schema import NewsText, document_fields
 from .storage import storage_for
 
-__all__ = ["BuilderPool", "FileMeta", "NewsSegmentWriter", "SegmentBuilder", "make_codec"]
+__all__ = ["BuilderPool", "NewsSegmentWriter", "SegmentBuilder", "make_codec"]
 
 def make_codec() -> NewsCodec:
     return NewsCodec()
@@ -255,36 +255,12 @@ class NewsSegmentWriter(SegmentWriter):
 # --- worker side ------------------------------------------------------------------------------
 
 # Memory budget of a worker (see README, "Memory"): the articles it has read and holds until
-# the main process says which to keep, and the text it has added to its open segment before
-# it writes that segment to disk and starts another. Parts are how a file's articles travel
-# to the main process: a large multi-record file goes in several parts. What a worker holds
-# is also what a commit waits for it to analyse (a second or two of work).
-PART_ARTICLES = 2_000
-PART_CHARS = 1_000_000
+# the main process says which to keep (besides the parts of newsearch.runs they travel in),
+# and the text it has added to its open segment before it writes that segment to disk and
+# starts another.
 HELD_CHARS = 2_000_000
 SEGMENT_CHARS = 24_000_000
 SEGMENT_ARTICLES = 50_000
-
-
-@dataclass(slots=True)
-class FileMeta:
-    """What the main process needs to decide about one file's articles, or one part of them.
-
-    A file's articles come in parts (``part`` 0, 1, ...; ``final`` on the last) when there
-    are many; ``skips`` lists the first record-level skips, ``more_skips`` counts the rest.
-    """
-
-    path: str
-    sig: str
-    docs: list[tuple[str, str]] = field(default_factory=list)  # (article id, dedup key)
-    dups: list[str] = field(default_factory=list)  # dedup keys of copies within the part
-    skips: list[Any] = field(default_factory=list)  # indexer.Skip
-    failed: Any = None  # indexer.Skip when the file (or its remaining part) was skipped
-    format: str | None = None  # readers.FORMATS: which reader read it
-    more_skips: int = 0
-    part: int = 0
-    final: bool = True
-    sketches: list[Any] = field(default_factory=list)  # clusters.sketch() of each of docs
 
 
 Held = list[list[tuple[Article, str]]]
@@ -312,8 +288,6 @@ class SegmentBuilder:
         """Read ``files``: ``(seq, metas, last)`` per part of at most about
         :data:`PART_ARTICLES` articles or :data:`PART_CHARS` characters; the part's articles
         are held until :meth:`write` is told which to keep."""
-        from .indexer import read_file_parts
-
         seq = 0
         metas: list[FileMeta] = []
         held: Held = []
@@ -617,14 +591,3 @@ class BuilderPool:
             p.join(timeout=5)
 
 
-def chunked(files: list[CorpusFile], max_files: int, max_bytes: int) -> Iterator[list[CorpusFile]]:
-    chunk: list[CorpusFile] = []
-    size = 0
-    for f in files:
-        chunk.append(f)
-        size += f.size
-        if len(chunk) >= max_files or size >= max_bytes:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk

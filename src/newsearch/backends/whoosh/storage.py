@@ -35,8 +35,9 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from .analysis import ANALYZER_NAME
-from .errors import IndexDamaged, IndexIOError, IndexLocked, IndexNotFound, IndexVersionError
+from ...analysis import ANALYZER_NAME
+from ...errors import IndexDamaged, IndexIOError, IndexLocked, IndexNotFound, IndexVersionError
+from ...watches import WATCHES_LOCK, WATCHES_NAME
 from .schema import SCHEMA_VERSION, make_schema
 
 __all__ = [
@@ -80,9 +81,7 @@ _MANIFEST = re.compile(r"^newsearch-manifest-(\d+)\.json$")
 # are the user's and outlive a rebuild.
 _CLUSTERS = re.compile(r"^newsearch-clusters-(\d+)\.pkl$")
 _CLUSTERS_TEMP = re.compile(r"^newsearch-clusters-\d+\.pkl\.tmp$")
-WATCHES_NAME = "newsearch-watches.json"
 _WATCHES_TEMP = re.compile(rf"^{re.escape(WATCHES_NAME)}\.\w+\.tmp$")  # tempfile.mkstemp's
-WATCHES_LOCK = WATCHES_NAME + ".lock"  # flock'ed by whoever changes the saved searches
 _FILES = [
     _TOC, _TOC_TEMP, _SEGMENT, _MANIFEST,
     re.compile(r"^newsearch-manifest-\d+\.json\.tmp$"),

@@ -1,7 +1,9 @@
-"""Index runs: walk the corpus, read and analyse files on every core, write in batches.
+"""Index runs, the part both backends share: what a run reports, how a file is read into
+parts, and the incremental plan and bookkeeping of the main process.
 
-    walk ─▶ plan (new / changed / unchanged / deleted) ─▶ workers: load ▶ read ▶ analyse
-         ─▶ writer (this process): delete old, drop duplicates, add ─▶ commit per batch
+    walk ─▶ plan (new / changed / unchanged / deleted) ─▶ builders: read ▶ (analyse ▶ write)
+         ─▶ decide here, part by part, in file order: duplicates, added / updated counts
+         ─▶ commit per batch (each backend its own way)
 
 * **Incremental.** A file whose size and mtime match the manifest is not read again; a
   changed file's articles are replaced; a deleted file's articles are removed (only files
@@ -9,71 +11,37 @@
 * **Duplicates.** An article whose dedup key (normalised title + body) is already indexed is
   counted, not indexed. If the indexed copy later disappears, the files holding skipped
   copies are read again so the story stays searchable.
-* **Crash safety.** Work is committed every :data:`BATCH_ARTICLES` articles or after
-  :data:`COMMIT_SECONDS` of work (doubling, up to a minute), whichever comes first; the
-  manifest for a generation is on disk before Whoosh commits it. A killed run leaves the
-  last committed generation, and the next run continues from there, first removing what the
-  killed run left behind (temporary folders and files, unfinished segments; see
-  :func:`_remove_leftovers`). A run killed while creating the index (before its marker was
-  written) is started afresh. A run that fails (disk full, a worker killed) removes what it
-  left half-written before it ends.
-* **Bounded memory.** A file's articles travel in parts, workers write a segment to disk once
-  it holds enough text (:mod:`newsearch.segments`), skips are listed up to a bound and
-  counted beyond it, and segments are merged a size tier at a time, at most
-  :data:`~newsearch.merge.MAX_MERGED_DOCS` at once (:mod:`newsearch.merge`). What grows
-  with the archive is the manifest in this process.
-* **Rebuild.** ``rebuild`` writes the new index beside the old generations and replaces them
-  in a single commit, so searches see the old index until the new one is complete.
-* **The folder.** A run writes only into an index folder, an empty one, or (when told) one
-  whose other files it then never touches (:func:`~newsearch.storage.inspect_folder`).
-* **One writer.** A run holds the index's writer lock from start to end
-  (:class:`~newsearch.storage.WriteLock`).
+* **Parts.** A file's articles travel in parts of at most :data:`PART_ARTICLES` articles or
+  :data:`PART_CHARS` characters (:func:`read_file_parts`), so what waits for a decision is
+  bounded whatever the file.
+
+The storage side is the backend's: :mod:`newsearch.backends.whoosh.indexer` (segments in a
+folder, Whoosh commits) and :mod:`newsearch.backends.opensearch.indexer` (bulk requests to a
+cluster) subclass :class:`_Run` for their commits and hand :func:`_index` their builders.
+This module imports no engine.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from whoosh import index as whoosh_index
-from whoosh.writing import CLEAR
+import numpy as np
 
 from .article import Article, RecordSkip
 from .clusters import Clusters, signatures, word_hashes
 from .corpus import CorpusFile, load, printable_path, walk
-from .errors import (
-    IndexDamaged,
-    IndexIOError,
-    IndexNotFound,
-    IndexVersionError,
-    SkippedInput,
-)
-from .manifest import FileState, Manifest
+from .errors import SkippedInput
+from .manifest import FileState, KeySet, Manifest
 from .readers import read_source, source_format
-from .segments import BuilderPool, FileMeta, NewsSegmentWriter, chunked
-from .storage import (
-    MARKER,
-    FolderInfo,
-    WriteLock,
-    clean_generations,
-    clean_manifests,
-    clear_index_files,
-    create_index,
-    index_path,
-    inspect_folder,
-    open_whoosh_index,
-    remove_temporary,
-    write_toc,
-)
-from .watches import WATCHES_FILE, WatchAlert, check_watches
+from .watches import WatchAlert
 
-__all__ = ["BATCH_ARTICLES", "IndexReport", "Skip", "index_paths"]
+__all__ = ["BATCH_ARTICLES", "PART_ARTICLES", "PART_CHARS", "Builders", "FileMeta",
+           "IndexReport", "ProgressFn", "Skip", "read_file_parts"]
 
 # A commit every BATCH_ARTICLES articles or after some seconds of work, whichever comes
 # first: a killed run loses at most that much. The first commit comes after COMMIT_SECONDS,
@@ -92,12 +60,15 @@ MAX_COMMIT_SECONDS = 60.0
 MAX_SKIPS_LISTED = 1_000
 MAX_RECORD_SKIPS_LISTED = 100
 MAX_RECORD_SKIPS = 10_000
+# Parts are how a file's articles travel to the main process (see README, "Memory"): a large
+# multi-record file goes in several parts. What a worker holds is also what a commit waits
+# for it to analyse (a second or two of work).
+PART_ARTICLES = 2_000
+PART_CHARS = 1_000_000
 # Files handed to a worker at once, and chunks in flight per worker (bounds memory).
 _CHUNK_FILES = 16
 _CHUNK_BYTES = 1_000_000
 _AHEAD_PER_WORKER = 2
-# Writer pool memory (MB) before Whoosh spills postings to temporary files.
-_WRITER_LIMIT_MB = 256
 
 
 @dataclass(slots=True, frozen=True)
@@ -186,7 +157,44 @@ class IndexReport:
 ProgressFn = Callable[[int, int], None]
 
 
-# --- reading one file (in a worker) -------------------------------------------------------------
+@dataclass(slots=True)
+class FileMeta:
+    """What the main process needs to decide about one file's articles, or one part of them.
+
+    A file's articles come in parts (``part`` 0, 1, ...; ``final`` on the last) when there
+    are many; ``skips`` lists the first record-level skips, ``more_skips`` counts the rest.
+    """
+
+    path: str
+    sig: str
+    docs: list[tuple[str, str]] = field(default_factory=list)  # (article id, dedup key)
+    dups: list[str] = field(default_factory=list)  # dedup keys of copies within the part
+    skips: list[Skip] = field(default_factory=list)
+    failed: Skip | None = None  # when the file (or its remaining part) was skipped
+    format: str | None = None  # readers.FORMATS: which reader read it
+    more_skips: int = 0
+    part: int = 0
+    final: bool = True
+    sketches: list[Any] = field(default_factory=list)  # clusters.signatures() of each of docs
+
+
+class Builders(Protocol):
+    """What reads (and, for Whoosh, analyses and writes) the files of a run, chunk by chunk:
+    :class:`~newsearch.backends.whoosh.segments.BuilderPool`, the cluster's DocumentPool."""
+
+    jobs: int
+
+    def submit(self, chunk_id: int, files: list[CorpusFile]) -> None: ...
+
+    def next_part(self, chunk_id: int) -> tuple[int, list[FileMeta], bool]: ...
+
+    def write(self, chunk_id: int, seq: int, keep: list[list[int]],
+              marks: list[list[tuple[int, int]]] | None = None) -> None: ...
+
+    def flush(self) -> list[Any]: ...
+
+
+# --- reading one file (in a worker) ---------------------------------------------------------
 
 
 def _merge(into: list[str], extra: list[str]) -> None:
@@ -203,7 +211,7 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
     ``part_articles`` articles or ``part_chars`` characters, each with its metadata.
 
     Analysis waits until the main process has said which articles to keep
-    (:meth:`~newsearch.segments.SegmentBuilder.write`), so duplicates are never analysed
+    (the builders' ``write``), so duplicates are never analysed
     and a worker holds plain text, not postings, while it waits. A file that fails before
     its first part is complete is skipped whole (``failed``, no articles); one that fails
     later keeps the parts before. Copies of one story within a part are merged (RIA lists
@@ -264,7 +272,17 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
     yield meta, articles
 
 
-# --- the run (main process) ------------------------------------------------------------------
+
+# --- the run's plan and bookkeeping (main process) -----------------------------------------
+
+
+def _in_sorted(values: np.ndarray, query: list[bytes]) -> list[bool]:
+    """For each of ``query``, whether the sorted array ``values`` holds it."""
+    if not query or not len(values):
+        return [False] * len(query)
+    q = np.array(query, dtype=bytes)
+    at = np.minimum(np.searchsorted(values, q), len(values) - 1)
+    return (values[at] == q).tolist()  # type: ignore[no-any-return]
 
 
 def _under(path: str, roots: list[str]) -> bool:
@@ -276,31 +294,39 @@ class _OpenFile:
     """A file whose articles arrive in several parts: its new state, and its old articles."""
 
     state: FileState
-    old_ids: set[str]
+    old_ids: np.ndarray  # sorted, as byte strings: a million ids in 16 MB, not a set
 
 
 class _Run:
-    """State of one index run: the manifest, who owns which dedup key, what is pending."""
+    """State of one index run: the manifest, the dedup keys indexed, what is pending.
 
-    def __init__(self, ix: whoosh_index.FileIndex, folder: Path, manifest: Manifest,
-                 report: IndexReport, batch_articles: int, clear: bool = False,
+    What it holds per article is compact (:class:`~newsearch.manifest.Column`,
+    :class:`~newsearch.manifest.KeySet`): about 64 bytes an article.
+    """
+
+    def __init__(self, folder: Path | None, manifest: Manifest, report: IndexReport,
+                 batch_articles: int, clear: bool = False,
                  clusters: Clusters | None = None) -> None:
-        self.ix = ix
+        # Story clusters, decided here in order of arrival (see marks); a backend that keeps
+        # none gives each article its own.
         self.clusters = clusters or Clusters()
         self.added = 0  # the last index time given (UTC microseconds)
         self.started = time.time_ns() // 1000
-        self.folder = folder
+        self.folder = folder  # an index folder, never read as input; None for a cluster
         self.manifest = manifest
         self.report = report
         self.batch_articles = batch_articles
         self.pending = 0
         self.deletes: list[str] = []
         self.open_files: dict[str, _OpenFile] = {}
-        # A rebuild replaces every old segment in one commit (Whoosh's CLEAR merge), so
-        # searchers see the old index until the new one is complete.
+        # A rebuild replaces the whole index in one commit, so searchers see the old index
+        # until the new one is complete.
         self.clear = clear
         self.dirty = clear
-        self.key_owner = manifest.owner_of_keys()
+        self.keys = manifest.key_set()
+        # The keys of copies skipped as duplicates in earlier runs: only those are worth
+        # remembering as freed when a file's articles go (see _index).
+        self.dup_keys = KeySet(st.dups.array() for st in manifest.files.values())
         self.last_commit = time.monotonic()
         self.commits = 0
 
@@ -313,12 +339,8 @@ class _Run:
             self.deletes.append(path)
             self.dirty = True
             self.clusters.remove(st.ids)
-        freed = set()
-        for k in st.keys:
-            if self.key_owner.get(k) == path:
-                del self.key_owner[k]
-                freed.add(k)
-        return freed
+        self.keys.discard_all(st.keys)
+        return set(self.dup_keys.holding(st.keys))
 
     def decide(self, meta: FileMeta, freed: set[str]) -> list[int]:
         """Book one file's result (or one part of it); return the indices of its documents
@@ -342,7 +364,7 @@ class _Run:
                 return []
         if meta.part == 0:
             old = self.manifest.files.get(meta.path)
-            old_ids = set(old.ids) if old else set()
+            old_ids = np.unique(old.ids.array()) if old else np.array([], dtype=bytes)
             if old:
                 freed |= self.remove_file(meta.path)
             # Until its last part is in, the file is recorded with an unknown signature: a
@@ -355,25 +377,29 @@ class _Run:
         st.dups.extend(meta.dups)
         rep.duplicates += len(meta.dups)
         keep: list[int] = []
+        keys = [key.encode("utf-8") for _, key in meta.docs]
+        indexed = self.keys.in_base(keys)
+        was_there = _in_sorted(opened.old_ids, [aid.encode("utf-8") for aid, _ in meta.docs])
         for i, (aid, key) in enumerate(meta.docs):
-            if key in self.key_owner:
+            if self.keys.has(keys[i], indexed[i]):
                 rep.duplicates += 1
                 st.dups.append(key)
                 continue
             keep.append(i)
-            self.key_owner[key] = meta.path
+            self.keys.add(keys[i], indexed[i])
             freed.discard(key)
             st.ids.append(aid)
             st.keys.append(key)
-            if aid in opened.old_ids:
+            if was_there[i]:
                 rep.updated += 1
             else:
                 rep.added += 1
+        self.keys.compact()
         if keep and meta.format:
             rep.formats[meta.format] = rep.formats.get(meta.format, 0) + len(keep)
         if meta.final:
             rep.files_read += 1
-            rep.deleted += len(opened.old_ids - set(st.ids))
+            rep.deleted += int(np.setdiff1d(opened.old_ids, st.ids.array()).size)
             # A file that failed part-way keeps its earlier parts; it is read again next time.
             st.sig = "?" if meta.failed else meta.sig
         else:
@@ -401,219 +427,23 @@ class _Run:
         interval = min(MAX_COMMIT_SECONDS, COMMIT_SECONDS * 2.0 ** min(self.commits, 16))
         return time.monotonic() - self.last_commit >= interval
 
+    def owns_entry(self, entry: os.DirEntry[str] | Path) -> bool:
+        """Whether an entry of :attr:`folder` is one of the index's own files (never input)."""
+        return False
+
     def commit(self, segments: list[Any]) -> None:
-        """One new generation: deletions, merges of small segments, the workers' segments."""
-        if not self.dirty and not segments:
-            return
-        w = NewsSegmentWriter(self.ix, limitmb=_WRITER_LIMIT_MB)
-        try:
-            for path in self.deletes:
-                w.delete_by_term("source", path)
-            final = w._merge_segments(CLEAR if self.clear else None, None, None)
-            final = list(final) + list(segments)
-            if w.has_documents:  # the merge policy folded small segments into this writer
-                final.append(w._finalize_segment())
-            else:
-                w._close_segment()
-            generation = w.generation
-            self.manifest.save(self.folder, generation)
-            self.clusters.save(self.folder, generation)
-            write_toc(w, final)
-        except BaseException:
-            w.cancel()
-            raise
-        w._finish()
-        Manifest.prune(self.folder, keep=generation)
-        Clusters.prune(self.folder, keep=generation)
-        self.pending = 0
-        self.deletes = []
-        self.dirty = False
-        self.clear = False
-        self.last_commit = time.monotonic()
-        self.commits += 1
+        """One new generation with what was decided since the last (each backend its own
+        way: the Whoosh folder, the cluster)."""
+        raise NotImplementedError
 
 
-def _load_manifest(ix: whoosh_index.FileIndex, folder: Path) -> Manifest:
-    gen = ix.latest_generation()
-    m = Manifest.load(folder, gen)
-    if m is not None:
-        return m
-    # No manifest for this generation (made by hand, or files lost): rebuild the
-    # file → articles map from the stored fields. Signatures are unknown, so every file
-    # is read once more; nothing indexed is lost meanwhile.
-    files: dict[str, FileState] = {}
-    with ix.searcher() as s:
-        for fields in s.all_stored_fields():
-            st = files.setdefault(fields.get("source", ""), FileState(sig="?"))
-            st.ids.append(fields["id"])
-            st.keys.append(fields.get("dedup", ""))
-    return Manifest(files, trusted=False)
 
-
-def _load_clusters(ix: whoosh_index.FileIndex, folder: Path) -> Clusters:
-    clusters = Clusters.load(folder, ix.latest_generation())
-    if clusters is not None:
-        return clusters
-    # No cluster file for this generation (lost, or copied by hand): sketch the indexed
-    # articles again, keeping the cluster numbers they carry.
-    with ix.searcher() as s:
-        reader = s.reader()
-        if not reader.doc_count() or not reader.has_column("cluster"):
-            return Clusters()
-        col = reader.column_reader("cluster")
-        return Clusters.from_articles(
-            (fields["id"], int(col[docnum]), fields.get("title", ""), fields.get("body", ""))
-            for docnum, fields in reader.iter_docs())
-
-
-def _open_or_create(folder: Path, rebuild: bool, allow_other: bool) -> whoosh_index.FileIndex:
-    """The index to write into; creates it in an empty folder. Deletes nothing but an
-    unusable index's own files, and those only for a rebuild or an unfinished creation."""
-    info = inspect_folder(folder, allow_other=allow_other)
-    _check_usable(folder, info, rebuild)
-    if info.kind == "index":
-        if not rebuild:
-            return open_whoosh_index(folder)
-        try:
-            # Keep the old generations readable until the rebuild commits (see _Run.clear).
-            return open_whoosh_index(folder)
-        except (IndexDamaged, IndexVersionError):
-            clear_index_files(folder)
-            return create_index(folder)
-    if info.kind in ("unfinished", "damaged"):
-        # A creation killed before the marker was written (nothing was committed), or a
-        # rebuild of an index that lost its marker: start afresh.
-        clear_index_files(folder)
-    return create_index(folder)
-
-
-def _check_usable(folder: Path, info: FolderInfo, rebuild: bool) -> None:
-    """Refuse a folder that is not ours to write into."""
-    if info.kind == "not-a-folder":
-        raise IndexNotFound(str(folder), f"{folder} is a file, not an index folder")
-    if info.kind == "foreign":
-        raise IndexNotFound(
-            str(folder),
-            f"{folder} is not a newsearch index and holds files newsearch did not write "
-            f"(such as {info.example}); choose an empty or new folder with --index, or "
-            "pass --allow-other-files to keep the index beside them",
-        )
-    if info.kind == "stray":
-        raise IndexNotFound(
-            str(folder),
-            f"{folder} is not a newsearch index: it holds {info.example} but no {MARKER} "
-            "marker, and newsearch never deletes what it cannot tell it wrote; choose "
-            "another folder with --index",
-        )
-    if info.kind == "damaged" and not rebuild:
-        raise IndexDamaged(str(folder), f"its {MARKER} marker is missing or unreadable")
-
-
-def _remove_leftovers(ix: whoosh_index.FileIndex, folder: Path) -> None:
-    """Delete what killed or failed runs left in the index folder.
-
-    Only called while holding the writer lock, so no live writer owns any of it, and
-    searchers never read it: writers' temporary folders, column files in Whoosh's shared
-    ``MAIN.tmp``, temporary TOC/manifest files, manifests of generations never committed, and
-    segment files that no generation lists (a worker's unfinished segment). Each by the
-    exact names newsearch writes (:data:`~newsearch.storage.OWN_NAMES`).
-    """
-    with contextlib.suppress(OSError):  # best effort: a leftover costs disk space, not data
-        remove_temporary(folder)
-        gen = ix.latest_generation()
-        if gen >= 0:
-            clean_manifests(folder, gen)
-            clean_generations(folder, gen, ix._segments())
-
-
-def index_paths(
-    paths: Iterable[str | os.PathLike[str]],
-    index: str | os.PathLike[str] | None = None,
-    *,
-    rebuild: bool = False,
-    jobs: int | None = None,
-    wait: float = 0.0,
-    allow_other_files: bool = False,
-    batch_articles: int = BATCH_ARTICLES,
-    progress: ProgressFn | None = None,
-) -> IndexReport:
-    """Index the files under ``paths`` into the index at ``index`` (created if needed).
-
-    ``jobs`` worker processes read and analyse files (default: one per core). ``wait`` is
-    how long to wait for another writer before raising
-    :class:`~newsearch.errors.IndexLocked`. ``progress(done, total)`` is called as files
-    are written. With ``rebuild`` the index is built afresh beside the old one, which stays
-    searchable until the new one is complete (an unusable old index is deleted first, by
-    the names of its files only).
-
-    A new index is only created in an empty (or new) folder; ``allow_other_files`` allows a
-    folder that holds other files too (newsearch never touches them). Problems of the
-    index folder itself raise :class:`~newsearch.errors.IndexIOError` (disk full, no
-    permission) or :class:`~newsearch.errors.WorkerDied`.
-    """
-    started = time.monotonic()
-    folder = index_path(index)
-    roots = [os.path.abspath(p) for p in paths]
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    report = IndexReport(index=str(folder))
-
-    # Refuse a folder that is not ours before creating anything in it, even the lock file.
-    _check_usable(folder, inspect_folder(folder, allow_other=allow_other_files), rebuild)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise IndexIOError(str(folder), "write", exc) from None
-    with WriteLock(folder, wait) as lock:
-        if lock.notice:
-            report.notices.append(lock.notice)
-        try:
-            _locked_run(folder, lock, roots, report, rebuild=rebuild, jobs=jobs,
-                        allow_other=allow_other_files, batch_articles=batch_articles,
-                        progress=progress)
-        except OSError as exc:
-            raise IndexIOError(str(folder), "write", exc) from None
-    report.seconds = time.monotonic() - started
-    return report
-
-
-def _locked_run(folder: Path, lock: WriteLock, roots: list[str], report: IndexReport, *,
-                rebuild: bool, jobs: int, allow_other: bool, batch_articles: int,
-                progress: ProgressFn | None) -> None:
-    ix = _open_or_create(folder, rebuild, allow_other)
-    _remove_leftovers(ix, folder)
-    manifest = Manifest() if rebuild else _load_manifest(ix, folder)
-    clusters = Clusters() if rebuild else _load_clusters(ix, folder)
-    run = _Run(ix, folder, manifest, report, batch_articles, clear=rebuild, clusters=clusters)
-    builders = BuilderPool(str(folder), jobs, inherited=[lock.fileno()])
-    # See segments._worker_main: the cyclic collector only slows a run down (with
-    # --jobs 1 the builder runs in this process).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        _index(run, builders, roots, progress)
-        run.commit(builders.flush())
-    except BaseException:
-        builders.terminate()
-        # Nothing partial is left taking space: unfinished segments and temporary files.
-        _remove_leftovers(ix, folder)
-        raise
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    builders.close()
-    with open_whoosh_index(folder).searcher() as s:
-        report.documents = s.doc_count()
-    if (folder / WATCHES_FILE).exists() and (report.added or report.updated) \
-            and not rebuild:  # a rebuild adds nothing new, only everything again
-        report.alerts = check_watches(folder, after=run.started - 1)
-
-
-def _index(run: _Run, builders: BuilderPool, roots: list[str],
+def _index(run: _Run, builders: Builders, roots: list[str],
            progress: ProgressFn | None) -> None:
     report = run.report
     manifest = run.manifest
     found: list[CorpusFile] = []
-    for item in walk(roots, run.folder):
+    for item in walk(roots, run.folder, run.owns_entry):
         if isinstance(item, SkippedInput):
             report.add_skip(Skip(item.path, item.reason))
         else:
@@ -645,17 +475,17 @@ def _index(run: _Run, builders: BuilderPool, roots: list[str],
     _process(run, builders, todo, freed, tick)
 
     # Copies skipped as duplicates of articles that are gone now: read their files again.
-    freed -= set(run.key_owner)
+    freed = {k for k in freed if k not in run.keys}
     if freed:
         read = {t.path for t in todo}
         again = [f for f in found if f.path not in read
-                 and set(manifest.files.get(f.path, FileState("")).dups) & freed]
+                 and any(k in freed for k in manifest.files.get(f.path, FileState("")).dups)]
         for f in again:
             report.unchanged -= len(manifest.files[f.path].ids)
         _process(run, builders, again, set(), lambda n: None)
 
 
-def _process(run: _Run, builders: BuilderPool, files: list[CorpusFile], freed: set[str],
+def _process(run: _Run, builders: Builders, files: list[CorpusFile], freed: set[str],
              tick: Callable[[int], None]) -> None:
     """Read ``files`` on the builders, decide each part here in file order, commit by batch
     and time."""
@@ -675,3 +505,17 @@ def _process(run: _Run, builders: BuilderPool, files: list[CorpusFile], freed: s
             tick(sum(1 for meta in metas if meta.final))
             if run.should_commit():
                 run.commit(builders.flush())
+
+
+def chunked(files: list[CorpusFile], max_files: int, max_bytes: int) -> Iterator[list[CorpusFile]]:
+    chunk: list[CorpusFile] = []
+    size = 0
+    for f in files:
+        chunk.append(f)
+        size += f.size
+        if len(chunk) >= max_files or size >= max_bytes:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+

@@ -9,7 +9,7 @@ Segments never change once written (only their deletion lists do), so everything
 from one is kept by segment id and reused by every later generation that still holds it: a
 commit that adds one small segment costs the query path only that segment. A newsearch
 segment's posting and position lists are numpy views of its memory-mapped files
-(:mod:`newsearch.codec`): a term costs a hash lookup per segment, nothing is decoded. Lists
+(:mod:`.codec`): a term costs a hash lookup per segment, nothing is decoded. Lists
 joined across segments (global document numbers, deletions removed) are kept in a bounded
 LRU. The query path works with vector operations: masks for boolean logic and filters, score
 arrays for BM25, ``bincount`` for facets. Segments in Whoosh's own format (written by
@@ -37,9 +37,16 @@ from whoosh.columns import VarBytesColumn
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
-from .article import section_key, section_keys
-from .clusters import cluster_sizes
-from .codec import NewsTermsReader, SegmentPostings, buffer_of, ranges
+from ...article import section_key, section_keys
+from ...clusters import cluster_sizes
+from .codec import (
+    SHORT_SUM,
+    NewsTermsReader,
+    SegmentPostings,
+    buffer_of,
+    position_offsets,
+    ranges,
+)
 from .schema import NO_DATE
 
 __all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
@@ -53,6 +60,9 @@ NO_DAY = int(np.iinfo(np.int32).min)
 POSTINGS_CACHE_ENTRIES = 12_000_000
 # Encoded position lists kept for phrase checks (a few dozen bytes each).
 POSITIONS_CACHE_ENTRIES = 2_000_000
+# Terms whose place in each segment's dictionary a prefix or family search found (kept per
+# generation; a few dozen bytes each).
+KNOWN_TERMS = 100_000
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_W = np.zeros(0, dtype=np.float32)
@@ -308,6 +318,13 @@ def _labels(seg_reader: Any, field: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _starts(hit: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None],
+            idx: np.ndarray) -> np.ndarray:
+    """Where the positions of postings ``idx`` of a :meth:`View._mapped_positions` entry
+    begin."""
+    return hit[3][idx] if hit[3] is not None else position_offsets(hit[1], idx)
+
+
 def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The values in both sorted, duplicate-free arrays (binary search of the shorter in the
     longer: no sort of their union, as ``intersect1d`` does)."""
@@ -442,21 +459,34 @@ class View:
         # the document frequency of a word's spellings (see ranking.bm25_scores).
         self.families: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self.spelling_df: dict[tuple[str, ...], int] = {}
+        # (field, term) → the term's index in each segment's dictionary (-1: not there), for
+        # the terms a prefix or family range found: their postings need no lookup.
+        self._known: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._seg_number = {s.key: k for k, (s, _off, _r) in enumerate(segs)}
+        # Fields some segment has postings for (None: a segment in Whoosh's format, which
+        # is not asked): a field no segment has (subtitle in Reuters) costs no lookups.
+        self._fields: frozenset[str] | None = None if any(s.mapped is None for s, _o, _r in segs) \
+            else frozenset(f for s, _o, _r in segs for f in s.mapped.fields)  # type: ignore[union-attr]
 
     # -- posting lists --
 
     def postings(self, readers: dict[str, Any], field: str,
                  term: str) -> tuple[np.ndarray, np.ndarray]:
         """Global doc numbers and term frequencies of live documents containing ``term``."""
+        if self._fields is not None and field not in self._fields:
+            return _EMPTY_IDS, _EMPTY_W
         key = ("view", self.generation, field, term)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
         btext = term.encode("utf-8")
         id_parts, w_parts = [], []
-        for seg, off in self.segments:
+        known = self._known.get((field, term))
+        for k, (seg, off) in enumerate(self.segments):
             if seg.mapped is not None:
-                found = seg.mapped.postings(field, btext)
+                if known is not None and known[k] < 0:
+                    continue
+                found = seg.mapped.postings(field, btext, None if known is None else known[k])
                 if found is None:
                     continue
                 ids, tfs = found
@@ -497,16 +527,26 @@ class View:
         return hit
 
     def _mapped_positions(self, seg: SegmentData, field: str, term: str
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """A mapped segment's (doc numbers, first index of each posting's positions,
-        positions) for a term; the lookup is cached (the arrays are views: no copies)."""
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                     np.ndarray | None] | None:
+        """A mapped segment's (doc numbers, frequencies, positions, where each posting's
+        positions begin) for a term; cached. The first three are views of the map; the
+        last is computed only for a short list (None: a long one, whose few wanted
+        postings :func:`_starts` sums up to), so a common word costs nothing per posting."""
         assert seg.mapped is not None
         key = (seg.key, field, term, "mapped")
         hit = self._positions_cache.get(key)
         if hit is None:
-            hit = seg.mapped.positions(field, term.encode("utf-8"))
+            known = self._known.get((field, term))
+            i = None if known is None else known[self._seg_number[seg.key]]
+            hit = seg.mapped.position_lists(field, term.encode("utf-8"), i) \
+                if i is None or i >= 0 else None
             if hit is None:
-                hit = (_EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS)
+                hit = (_EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS, None)
+            else:
+                ids, tfs, flat = hit
+                hit = (ids, tfs, flat, position_offsets(tfs, np.arange(len(tfs)))
+                       if len(tfs) < SHORT_SUM else None)
             self._positions_cache.put(key, hit)
         return hit if len(hit[0]) else None
 
@@ -517,13 +557,14 @@ class View:
             found = self._mapped_positions(seg, field, term)
             if found is None or not len(wanted):
                 return {}
-            ids, starts, flat = found
+            ids, tfs, flat, _o = found
             idx = np.searchsorted(ids, wanted)
             idx[idx >= len(ids)] = len(ids) - 1
             hit = ids[idx] == wanted
-            ends = np.append(starts[1:], len(flat))
-            return {d: flat[starts[i]:ends[i]].tolist()
-                    for d, i in zip(wanted[hit].tolist(), idx[hit].tolist(), strict=True)}
+            idx = idx[hit]
+            starts = _starts(found, idx).tolist()
+            return {d: flat[a:a + n].tolist() for d, a, n in
+                    zip(wanted[hit].tolist(), starts, tfs[idx].tolist(), strict=True)}
         key = (seg.key, field, term, "values")
         hit_values = self._positions_cache.get(key)
         if hit_values is None:
@@ -556,12 +597,13 @@ class View:
                 hit = self._mapped_positions(seg, field, term)
                 if hit is None:
                     continue
-                ids, starts, flat = hit
+                ids, tfs, flat, _o = hit
                 at = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
-                for k in np.flatnonzero(ids[at] == local).tolist():
-                    j = int(at[k])
-                    end = starts[j + 1] if j + 1 < len(starts) else len(flat)
-                    found[k][term] = flat[starts[j]:end].tolist()
+                ks = np.flatnonzero(ids[at] == local)
+                idx = at[ks]
+                for k, a, n in zip(ks.tolist(), _starts(hit, idx).tolist(),
+                                   tfs[idx].tolist(), strict=True):
+                    found[k][term] = flat[a:a + n].tolist()
             out.update(zip(docs, found, strict=True))
         return out
 
@@ -574,22 +616,38 @@ class View:
         if any(seg.mapped is None for seg, _off in self.segments):
             return None
         low = prefix.encode("utf-8")
-        high = low + b"\xff"  # above every key with the prefix (UTF-8 has no 0xff byte)
         df: dict[bytes, int] = {}
-        for seg, _off in self.segments:
+        # Where each term found is, per field and segment: -1 where the range (complete
+        # unless cut at ``scan``) does not have it.
+        where: dict[tuple[str, bytes], list[int]] = {}
+        complete = True
+        nseg = len(self.segments)
+        for k, (seg, _off) in enumerate(self.segments):
             assert seg.mapped is not None
             for name in fields:
                 f = seg.mapped.fields.get(name)
                 if f is None:
                     continue
-                lo = f.bisect(low)
-                hi = min(f.bisect(high), lo + scan)
+                lo, hi = f.prefix_range(low, scan)
+                if lo == hi:
+                    continue
+                complete = complete and hi - lo < scan
                 counts = np.diff(f.starts[lo:hi + 1].astype(np.int64)).tolist()
                 for i, n in zip(range(lo, hi), counts, strict=True):
                     key = f.key(i)
                     df[key] = df.get(key, 0) + n
+                    where.setdefault((name, key), [-1] * nseg)[k] = i
         first = sorted(df)[:scan]
         best = sorted(first, key=lambda k: (-df[k], k))[:limit]
+        if complete:
+            if len(self._known) > KNOWN_TERMS:
+                self._known.clear()
+            for (name, key), found in where.items():
+                if key in df:
+                    self._known[(name, key.decode("utf-8"))] = tuple(found)
+            for name in fields:  # absent from a whole field: no lookups there either
+                for key in best:
+                    self._known.setdefault((name, key.decode("utf-8")), (-1,) * nseg)
         return [k.decode("utf-8") for k in best]
 
     def docs_with_all(self, readers: dict[str, Any], field: str,
@@ -628,13 +686,13 @@ class View:
         hit = self._mapped_positions(seg, field, term)
         if hit is None:
             return None
-        ids, starts, flat = hit
+        ids, tfs, flat, _o = hit
         idx = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
         has = ids[idx] == local
         if not has.all():  # documents holding another spelling only
             local, idx = local[has], idx[has]
-        counts = np.diff(np.append(starts, len(flat)))[idx]
-        at = flat[ranges(starts[idx], counts)].astype(np.int64)
+        counts = tfs[idx].astype(np.int64)
+        at = flat[ranges(_starts(hit, idx), counts)].astype(np.int64)
         return (np.repeat(local.astype(np.int64), counts) << 32) | at
 
     def _by_segment(self, candidates: np.ndarray) -> Iterable[tuple[SegmentData, int,
