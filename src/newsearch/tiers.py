@@ -6,8 +6,8 @@
 * **After the any-word fallback** (a query of several words none or few articles hold
   together): the articles whose headline holds every word first (two levels: a headline
   pasted whole finds its article, not a shorter story sharing most of its words), then,
-  for queries of at most :data:`newsearch.search.ALL_WORDS_FIRST_UP_TO` words, those holding every word
-  anywhere (one level).
+  for queries of at most :data:`newsearch.search.ALL_WORDS_FIRST_UP_TO` words, those
+  holding every word anywhere (one level).
 * **A fuzzy word every hit must hold** (``almaty~``): the articles holding the word itself
   first, then those holding its closest look-alike, and so on in the order of
   ``PFuzzy.forms``; one condition per look-alike ("holds the word or one of the forms
