@@ -3,12 +3,14 @@
     plan (newsearch.plan: PTerms, PPhrase, PDays, PSections, PExact, PAnd/POr/PNot,
           PAll/PNothing; terms already analysed)
       ├─▶ compile_plan()    which documents match: a non-scoring query (filter context)
-      └─▶ scoring_leaves()  which (field, term) pairs add to the score
+      └─▶ scoring_leaves()  which words (terms over fields) add to the score
               ─▶ stats_body()   one request: document count, each leaf's document
                                 frequency, the newest date (for recency)
-              ─▶ scoring_clauses(): one ``term`` clause per leaf (a ``dis_max`` for the
-                                spellings of one word), boost = field weight × idf
+              ─▶ scoring_clauses(): per leaf a ``function_score`` saturating the sum of
+                                its fields' ``term`` clauses (a ``dis_max`` for the
+                                spellings of one word), boost = field weight
     search_body(): bool { filter: [plan, filters], should: [scoring clauses] }
+                   (+ tier_clauses: constant-score lifts above score_bound())
 
 Matching and scoring are kept apart as in the Whoosh backend (a mask, then BM25 over the
 leaves): the plan goes into ``filter`` context, where nothing scores, and each scoring leaf

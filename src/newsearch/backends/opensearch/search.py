@@ -4,8 +4,11 @@ methods and result types.
     query string ─▶ parse_query ─▶ compile_query (newsearch.plan; its inputs from the cluster:
         languages, prefix and family expansion, fuzzy neighbours) ─▶ plan
         ─▶ counts for the any-word fallback (one _msearch, only for queries of several words)
-        ─▶ one _search: the plan as a filter, newsearch's BM25F as scoring clauses (dsl),
-           facets as aggregations (aggs), one page of hits with their original text
+        ─▶ after the fallback, feedback (one _msearch: the best hits' text and the tiers
+           in use; newsearch.feedback picks the terms)
+        ─▶ one _search: the plan as a filter, newsearch's BM25F as scoring clauses and its
+           tiers (newsearch.tiers) as constant-score lifts (dsl), facets as aggregations
+           (aggs), one page of hits with their original text
         ─▶ snippets by newsearch's highlighter ─▶ SearchResults
 
 The index's ``generation`` (in its ``_meta``, raised by every batch an index run makes
