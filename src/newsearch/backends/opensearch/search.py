@@ -56,7 +56,7 @@ from ...snippets import SnippetQuery, lead, snippets
 from ...stats import IndexStats
 from ...suggest import KEEP_FROM, MIN_NEAR_CHARS, Vocabulary, edit_distance, replace_word
 from ...textnorm import CYRILLIC_CHAR
-from ...tiers import tier_conditions
+from ...tiers import tier_conditions, words_of
 from .aggs import facet_aggs, facets_from_response
 from .client import Address, Cluster, parse_url
 from .dsl import (
@@ -343,7 +343,7 @@ class OpenSearchIndex:
         tiers = tier_conditions(compiled.plan, fallback=fallback is not None) \
             if sort != "date" and per_page else []
         if fallback and sort != "date" and per_page and any_count > FEEDBACK_DOCS and \
-                len(words) <= FEEDBACK_MAX_WORDS:
+                len(words_of(compiled.plan)) <= FEEDBACK_MAX_WORDS:
             leaves, stats = self._feedback(compiled.plan, filters, leaves, stats, tiers, gen)
         gap = score_bound(leaves, stats) if tiers else 0.0
         aggs = None
