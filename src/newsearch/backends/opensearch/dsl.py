@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ... import ranking
 from ...analysis import TRUNCATED
 from ...plan import (
     FIELD_BOOSTS,
@@ -63,7 +64,7 @@ from ...plan import (
     PTerms,
     scoring_leaves,
 )
-from ...ranking import K1, RECENCY_FLOOR, idf, qtf_weight
+from ...ranking import RECENCY_FLOOR, idf, qtf_weight
 from .mapping import KEYWORD_FIELDS, STACK, TEXT_FIELDS, match_key, terms_field
 
 __all__ = [
@@ -256,8 +257,9 @@ def leaf_weights(leaves: Sequence[Leaf], stats: LeafStats) -> list[float]:
 # One saturation per word over its fields together (newsearch.ranking's BM25F): the
 # similarity gives each field's weighted, length-normalised count, a word's fields sum in a
 # bool, and this saturates the sum.
-_SATURATE = (f"double x = _score; "
-             f"return params.w * x * {float(K1) + 1.0!r} / (x + {float(K1)!r});")
+# k1 is a parameter read at each search (as the Whoosh side reads ranking.K1), so ranking
+# experiments that set it apply to the cluster too.
+_SATURATE = "double x = _score; return params.w * x * (params.k1 + 1.0) / (x + params.k1);"
 
 
 def scoring_clauses(leaves: Sequence[Leaf], stats: LeafStats) -> list[dict[str, Any]]:
@@ -271,14 +273,15 @@ def scoring_clauses(leaves: Sequence[Leaf], stats: LeafStats) -> list[dict[str, 
         inner = per_field[0] if len(per_field) == 1 else {"bool": {"should": per_field}}
         out.append({"function_score": {
             "query": inner, "boost_mode": "replace",
-            "script_score": {"script": {"source": _SATURATE, "params": {"w": weight}}}}})
+            "script_score": {"script": {"source": _SATURATE,
+                                        "params": {"w": weight, "k1": float(ranking.K1)}}}}})
     return out
 
 
 def score_bound(leaves: Sequence[Leaf], stats: LeafStats) -> float:
     """More than any document's BM25F score for these leaves (each word's saturated part
     stays below ``weight · (k1 + 1)``): the gap between two tiers."""
-    return sum(leaf_weights(leaves, stats)) * (float(K1) + 1.0) + 1.0
+    return sum(leaf_weights(leaves, stats)) * (float(ranking.K1) + 1.0) + 1.0
 
 
 def _field_clause(name: str, term: str | tuple[str, ...], weight: float) -> dict[str, Any]:
