@@ -150,7 +150,11 @@ node_pid() {
 
 is_node_process() {  # is pid $1 a JVM running with node folder $2 (not a recycled pid)?
   [ -r "/proc/$1/cmdline" ] || return 1
-  tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "-Dopensearch.path.conf=$2/config"
+  local args
+  # Read whole before matching: in a pipe, grep -q quits at the match and, with pipefail, the
+  # writer's SIGPIPE made a running node look stopped (a long JVM command line).
+  args="$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null)" || return 1
+  grep -qxF -- "-Dopensearch.path.conf=$2/config" <<<"$args"
 }
 
 start_node_process() {

@@ -195,20 +195,9 @@ def test_plan_matches_and_facets_agree_with_whoosh(whoosh, cluster, query: str) 
         assert facets_from_response(resp, g)[1:] == date_facet(ctx.view, mask, g)
 
 
-# Issue 12 (merged into main on 2026-11-29) made newsearch's BM25F sum a word's fields
-# before one saturation; the DSL still saturates field by field (dsl.leaves_of), so scores of
-# words found in title and body part. Strict: these pass loudly once the DSL follows.
-RANKING_GAP = pytest.mark.xfail(
-    strict=True, reason="the query DSL does not yet follow issue 12's ranking")
-
-
-def _gap(*queries: str) -> list:
-    return [pytest.param(q, marks=RANKING_GAP) for q in queries]
-
-
 @pytest.mark.parametrize("query", [
-    *_gap("oil", "oil OR gas", "almaty~", "econom*", '"bank of england"', "bank", "exports",
-          '"kiev talks"'), "Токаев", "said", "delegations"])
+    "oil", "oil OR gas", "almaty~", "econom*", '"bank of england"', "bank", "exports",
+    '"kiev talks"', "Токаев", "said", "delegations"])
 def test_scores_follow_newsearch_bm25f(whoosh, cluster, query: str) -> None:
     c, names = cluster
     ctx, plan, mask, expected = whoosh_side(whoosh, query)
@@ -231,7 +220,7 @@ def test_scores_follow_newsearch_bm25f(whoosh, cluster, query: str) -> None:
 
 
 @pytest.mark.parametrize(("query", "sort"), [
-    pytest.param("oil OR gas OR bank OR gardens", "recency", marks=RANKING_GAP),
+    ("oil OR gas OR bank OR gardens", "recency"),
     *[(q, s) for q in ("said", "-opec") for s in ("recency", "date")],
     ("oil OR gas OR bank OR gardens", "date")])
 def test_recency_and_date_order_follow_whoosh(whoosh, cluster, query: str, sort: str) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from newsearch.analysis import positions, tokens
+from newsearch.analysis import ANALYSIS_VERSION, positions, tokens
 from newsearch.article import Article
 from newsearch.backends.opensearch import (
     MAPPING_VERSION,
@@ -132,6 +132,18 @@ def test_open_refuses_missing_foreign_and_other_version_indexes(cluster, opensea
     message = str(err.value)
     assert "mapping version 0" in message and "--rebuild" in message
     assert message.count(". ") == 0 and "\n" not in message
+    # The analysis has its own version, apart from the Whoosh storage's schema version.
+    assert meta_of(index_body())["analysis_version"] == ANALYSIS_VERSION
+    other = opensearch.new_index("old")
+    body = index_body()
+    meta_of(body)["analysis_version"] = ANALYSIS_VERSION + 1
+    cluster.client.indices.create(index=other, body=body)
+    with pytest.raises(MappingVersionError, match=f"analysis {ANALYSIS_VERSION + 1}"):
+        open_news_index(cluster, other)
+
+
+def meta_of(body: dict) -> dict:
+    return body["mappings"]["_meta"]["newsearch"]
 
 
 def test_unreachable_cluster_is_one_sentence() -> None:

@@ -8,7 +8,7 @@ What must agree (the issue's tolerances): totals exactly, section, language and 
 exactly, the fallback, the notices and "did you mean", for every hit both return the
 snippets character for character, and the top 10 overlapping in at least 9 of 10 on average
 (a hit tied with Whoosh's tenth counts: ties are ordered by document number there and by id
-in the cluster; xfail since issue 12's ranking, see RANKING_GAP).
+in the cluster).
 """
 
 from __future__ import annotations
@@ -122,21 +122,9 @@ def test_ria_answers_alike(ria_overlaps: list[float]) -> None:
     """Totals, facets, notices, suggestions, snippets (asserted in compare)."""
 
 
-# Issue 12 (merged into main at 23:08 on 2026-11-29) ranks by newsearch's BM25F summing a
-# word's fields before one saturation, puts the articles holding a fuzzy word itself before
-# its look-alikes' and adds pseudo-relevance feedback to fallback queries; the DSL still
-# scores field by field (see backends/opensearch/dsl.leaves_of). Before it, the overlap was
-# 0.966 (Reuters) and 0.986 (RIA); after it 0.710 and 0.727. Strict: passes loudly once the
-# DSL follows the ranking again.
-RANKING_GAP = pytest.mark.xfail(
-    strict=True, reason="the query DSL does not yet follow issue 12's ranking")
-
-
-@RANKING_GAP
 def test_reuters_top_ten_agree(reuters_overlaps: list[float]) -> None:
     assert sum(reuters_overlaps) / len(reuters_overlaps) >= 0.9, reuters_overlaps
 
 
-@RANKING_GAP
 def test_ria_top_ten_agree(ria_overlaps: list[float]) -> None:
     assert sum(ria_overlaps) / len(ria_overlaps) >= 0.9, ria_overlaps

@@ -3,12 +3,14 @@
     plan (newsearch.plan: PTerms, PPhrase, PDays, PSections, PExact, PAnd/POr/PNot,
           PAll/PNothing; terms already analysed)
       ├─▶ compile_plan()    which documents match: a non-scoring query (filter context)
-      └─▶ scoring_leaves()  which (field, term) pairs add to the score
+      └─▶ scoring_leaves()  which words (terms over fields) add to the score
               ─▶ stats_body()   one request: document count, each leaf's document
                                 frequency, the newest date (for recency)
-              ─▶ scoring_clauses(): one ``term`` clause per leaf (a ``dis_max`` for the
-                                spellings of one word), boost = field weight × idf
+              ─▶ scoring_clauses(): per leaf a ``function_score`` saturating the sum of
+                                its fields' ``term`` clauses (a ``dis_max`` for the
+                                spellings of one word), boost = field weight
     search_body(): bool { filter: [plan, filters], should: [scoring clauses] }
+                   (+ tier_clauses: constant-score lifts above score_bound())
 
 Matching and scoring are kept apart as in the Whoosh backend (a mask, then BM25 over the
 leaves): the plan goes into ``filter`` context, where nothing scores, and each scoring leaf
@@ -44,6 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ... import ranking
 from ...analysis import TRUNCATED
 from ...plan import (
     FIELD_BOOSTS,
@@ -178,27 +181,34 @@ def _keyword(field: str, values: Sequence[str]) -> dict[str, Any]:
 
 
 def leaves_of(plan: Any) -> list[Leaf]:
-    """The plan's scoring leaves, one per field each is asked in (``leaf.fields`` holds that
-    one field), each once.
-
-    This backend scores field by field, each field's count saturating on its own (BM25F as
-    Whoosh sums it, and newsearch did before issue 12); newsearch's own ranking now sums a
-    word's fields before one saturation, which these per-field ``term`` clauses cannot
-    express. A word asked for twice weighs as there (``qtf_weight``); a fuzzy word's forms
-    keep their own document frequencies here."""
-    out: dict[Leaf, None] = {}
-    for leaf in scoring_leaves(plan):
-        for f in leaf.fields:
-            out.setdefault(leaf._replace(fields=(f,), df_of=()), None)
-    return list(out)
+    """The plan's scoring leaves, each once, with the fields it is asked in (as
+    :func:`newsearch.ranking.bm25_scores` takes them)."""
+    return scoring_leaves(plan)
 
 
-def _df_query(leaf: Leaf) -> dict[str, Any]:
-    field, term = leaf.fields[0], leaf.term
-    if isinstance(term, str):
-        return {"term": {terms_field(field): term}}
-    # The spellings of one word share one document frequency over all text fields.
-    return _any([{"terms": {terms_field(f): list(term)}} for f in TEXT_FIELDS])
+# What a leaf's document frequency is made of: ("f", field, term) a term's in one field,
+# ("s", terms) the documents holding any of a word's spellings in any text field.
+DfKey = tuple[Any, ...]
+
+
+def df_keys(leaf: Leaf) -> list[DfKey]:
+    """The document frequencies :func:`leaf_df` needs for ``leaf``."""
+    if not isinstance(leaf.term, str):
+        return [("s", leaf.term)]
+    return [("f", f, t) for f in leaf.fields for t in (leaf.df_of or (leaf.term,))]
+
+
+def leaf_df(leaf: Leaf, df: dict[DfKey, int]) -> int:
+    """A leaf's document frequency as :func:`newsearch.ranking.bm25_scores` takes it: a
+    word's spellings counted once over all text fields, a fuzzy word's forms the largest of
+    theirs, another term its largest over the fields asked."""
+    return max((df[k] for k in df_keys(leaf)), default=0)
+
+
+def _df_query(key: DfKey) -> dict[str, Any]:
+    if key[0] == "f":
+        return {"term": {terms_field(key[1]): key[2]}}
+    return _any([{"terms": {terms_field(f): list(key[1])}} for f in TEXT_FIELDS])
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,51 +220,83 @@ class LeafStats:
     newest: int | None  # epoch seconds of the newest dated article
 
 
-def stats_body(leaves: Sequence[Leaf]) -> dict[str, Any]:
-    """One ``_search`` request for the document count, each leaf's document frequency and
-    the newest date."""
+def stats_body(leaves: Sequence[Leaf] = (), keys: Sequence[DfKey] | None = None
+               ) -> dict[str, Any]:
+    """One ``_search`` request for the document count, the document frequencies the leaves
+    need (or the ``keys`` given; bucket ``i`` for the ``i``-th) and the newest date."""
+    if keys is None:
+        keys = list(dict.fromkeys(k for leaf in leaves for k in df_keys(leaf)))
     aggs: dict[str, Any] = {"newest": {"max": {"field": "date"}}}
-    if leaves:
-        aggs["df"] = {"filters": {"filters": {str(i): _df_query(leaf)
-                                              for i, leaf in enumerate(leaves)}}}
+    if keys:
+        aggs["df"] = {"filters": {"filters": {str(i): _df_query(k)
+                                              for i, k in enumerate(keys)}}}
     return {"size": 0, "track_total_hits": True, "query": MATCH_ALL, "aggs": aggs}
 
 
 def stats_from_response(resp: dict[str, Any], leaves: Sequence[Leaf]) -> LeafStats:
     buckets = resp.get("aggregations", {}).get("df", {}).get("buckets", {})
     newest = resp.get("aggregations", {}).get("newest", {}).get("value")
+    keys = list(dict.fromkeys(k for leaf in leaves for k in df_keys(leaf)))
+    df = {k: int(buckets[str(i)]["doc_count"]) for i, k in enumerate(keys)}
     return LeafStats(
         documents=int(resp["hits"]["total"]["value"]),
-        df=tuple(int(buckets[str(i)]["doc_count"]) for i in range(len(leaves))),
+        df=tuple(leaf_df(leaf, df) for leaf in leaves),
         # The max aggregation reports epoch milliseconds.
         newest=int(newest) // 1000 if newest is not None else None,
     )
 
 
-def scoring_clauses(leaves: Sequence[Leaf], stats: LeafStats) -> list[dict[str, Any]]:
-    """One optional clause per leaf found in the index, weighted as newsearch's BM25F."""
+def leaf_weights(leaves: Sequence[Leaf], stats: LeafStats) -> list[float]:
+    """Each leaf's weight (plan boost × query-term weight × idf); 0 for a leaf the index
+    does not hold."""
     n_docs = max(1, stats.documents)
+    return [float(leaf.boost * qtf_weight(leaf.qtf) * idf(n_docs, df)) if df else 0.0
+            for leaf, df in zip(leaves, stats.df, strict=True)]
+
+
+# One saturation per word over its fields together (newsearch.ranking's BM25F): the
+# similarity gives each field's weighted, length-normalised count, a word's fields sum in a
+# bool, and this saturates the sum.
+# k1 is a parameter read at each search (as the Whoosh side reads ranking.K1), so ranking
+# experiments that set it apply to the cluster too.
+_SATURATE = "double x = _score; return params.w * x * (params.k1 + 1.0) / (x + params.k1);"
+
+
+def scoring_clauses(leaves: Sequence[Leaf], stats: LeafStats) -> list[dict[str, Any]]:
+    """One optional clause per leaf found in the index, scoring as newsearch's BM25F."""
     out: list[dict[str, Any]] = []
-    for leaf, df in zip(leaves, stats.df, strict=True):
-        if not df:
+    for leaf, weight in zip(leaves, leaf_weights(leaves, stats), strict=True):
+        if not weight:
             continue
-        field, term = leaf.fields[0], leaf.term
-        weight = float(leaf.boost * qtf_weight(leaf.qtf) * FIELD_BOOSTS.get(field, 1.0)
-                       * idf(n_docs, df))
-        name = terms_field(field)
-        if isinstance(term, str):
-            out.append({"term": {name: {"value": term, "boost": weight}}})
-            continue
-        # As newsearch.ranking merges a word's spellings: the counts of a stem and its
-        # cut-short words (kiev, kiev~kieves) add up, as one term; of the families, the one
-        # with the most occurrences scores (same field, same length, so the highest score).
-        families: dict[str, list[str]] = {}
-        for t in term:
-            families.setdefault(t.split(TRUNCATED, 1)[0], []).append(t)
-        clauses = [_family(name, ts, weight) for ts in families.values()]
-        out.append(clauses[0] if len(clauses) == 1 else
-                   {"dis_max": {"tie_breaker": 0.0, "queries": clauses}})
+        per_field = [_field_clause(terms_field(f), leaf.term, FIELD_BOOSTS.get(f, 1.0))
+                     for f in leaf.fields]
+        inner = per_field[0] if len(per_field) == 1 else {"bool": {"should": per_field}}
+        out.append({"function_score": {
+            "query": inner, "boost_mode": "replace",
+            "script_score": {"script": {"source": _SATURATE,
+                                        "params": {"w": weight, "k1": float(ranking.K1)}}}}})
     return out
+
+
+def score_bound(leaves: Sequence[Leaf], stats: LeafStats) -> float:
+    """More than any document's BM25F score for these leaves (each word's saturated part
+    stays below ``weight · (k1 + 1)``): the gap between two tiers."""
+    return sum(leaf_weights(leaves, stats)) * (float(ranking.K1) + 1.0) + 1.0
+
+
+def _field_clause(name: str, term: str | tuple[str, ...], weight: float) -> dict[str, Any]:
+    """A term's (or a word's spellings') weighted, length-normalised count in one field."""
+    if isinstance(term, str):
+        return {"term": {name: {"value": term, "boost": weight}}}
+    # As newsearch.ranking merges a word's spellings: the counts of a stem and its
+    # cut-short words (kiev, kiev~kieves) add up, as one term; of the families, the one
+    # with the most occurrences scores (same field, same length, so the highest score).
+    families: dict[str, list[str]] = {}
+    for t in term:
+        families.setdefault(t.split(TRUNCATED, 1)[0], []).append(t)
+    clauses = [_family(name, ts, weight) for ts in families.values()]
+    return clauses[0] if len(clauses) == 1 else \
+        {"dis_max": {"tie_breaker": 0.0, "queries": clauses}}
 
 
 def _family(name: str, terms: list[str], weight: float) -> dict[str, Any]:
@@ -265,17 +307,32 @@ def _family(name: str, terms: list[str], weight: float) -> dict[str, Any]:
     return {"match": {name: {"query": STACK.join(terms), "boost": weight}}}
 
 
+def tier_clauses(tiers: Sequence[tuple[Any, int]], gap: float) -> list[dict[str, Any]]:
+    """Constant-score clauses lifting the hits of each tier condition
+    (:func:`newsearch.tiers.tier_conditions`) by its levels × ``gap``."""
+    out = []
+    for condition, levels in tiers:
+        query = compile_plan(condition)
+        if query is not MATCH_NONE:
+            out.append({"constant_score": {"filter": query, "boost": levels * gap}})
+    return out
+
+
 def search_body(plan: Any, *, leaves: Sequence[Leaf] = (), stats: LeafStats | None = None,
                 filters: Sequence[Any] = (), sort: str = "relevance", size: int = 10,
                 offset: int = 0, half_life_days: float = 30.0,
-                aggs: dict[str, Any] | None = None) -> dict[str, Any]:
+                aggs: dict[str, Any] | None = None,
+                tiers: Sequence[tuple[Any, int]] = (), tier_gap: float = 0.0
+                ) -> dict[str, Any]:
     """The ``_search`` body for one page of ``plan``'s hits.
 
     ``filters`` are more plan nodes every hit must match (section and date options);
     ``stats`` (from :func:`stats_body`) is needed for scores; ``sort`` is ``relevance``,
     ``date`` (newest first, undated last) or ``recency`` (relevance × a decay with
     ``half_life_days`` from the newest article, never below ``RECENCY_FLOOR``). Equal keys
-    are ordered by article id.
+    are ordered by article id. ``tiers`` (conditions and their levels, see
+    :mod:`newsearch.tiers`) add levels × ``tier_gap`` to the scores of relevance and recency
+    (a gap above any score: :func:`score_bound`), so a hit's tier is ``score // tier_gap``.
     """
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
@@ -300,6 +357,10 @@ def search_body(plan: Any, *, leaves: Sequence[Leaf] = (), stats: LeafStats | No
         # Nothing dated in the index: every article gets the floor.
         query = {"function_score": {"query": query, "functions": [{"weight": RECENCY_FLOOR}],
                                     "boost_mode": "multiply"}}
+    lifts = tier_clauses(tiers, tier_gap) if sort != "date" and tier_gap > 0 else []
+    if lifts:
+        # Added after the recency decay: a tier stays above the next whatever the dates.
+        query = {"bool": {"must": [query], "should": lifts}}
     body["query"] = query
     if sort == "date":
         body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]

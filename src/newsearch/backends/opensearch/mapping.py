@@ -29,11 +29,14 @@ both at that position, as the Whoosh index holds them. So both backends index ex
 same terms at the same positions, and a query plan's terms (already analysed) are looked up
 verbatim. Terms are ASCII (transliterated), so the separator ``¦`` cannot occur in one.
 
-**Scores.** ``newsearch_bm25`` is a scripted similarity with newsearch's k1 and b
-(:mod:`newsearch.ranking`) returning ``boost · tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen))``;
-the query gives each term clause ``boost = field weight × plan boost × idf``, the idf computed
-by newsearch from the index's document count and the term's document frequency (see
-:mod:`.dsl`). Lengths count both terms of a stacked position (``discount_overlaps`` off), as
+**Scores.** ``newsearch_bm25`` is a scripted similarity with newsearch's b
+(:mod:`newsearch.ranking`) returning a field's weighted, length-normalised count,
+``boost · tf / (1 − b + b·len/avglen)`` with ``boost`` the field's weight; the query sums a
+word's fields and saturates the sum once (``w · x·(k1+1) / (x + k1)`` in a
+``function_score``), ``w`` = plan boost × query-term weight × idf, the idf computed by
+newsearch from the index's document count and the term's document frequency (see
+:mod:`.dsl`): BM25F as :func:`newsearch.ranking.bm25_scores` computes it.
+Lengths count both terms of a stacked position (``discount_overlaps`` off), as
 Whoosh's do. What still differs: Lucene's one-byte length norms round differently from
 Whoosh's, and ``avglen`` is the field's total length over the documents *having* the field
 (per shard), where Whoosh divides by all documents.
@@ -60,7 +63,7 @@ from ...analysis import ANALYSIS_VERSION, ANALYZER_NAME, tokens
 from ...article import Article, epoch_to_datetime, section_key, section_keys
 from ...errors import IndexNotFound
 from ...language import article_language
-from ...ranking import K1, B
+from ...ranking import B
 from ...search import MAX_PAGE, MAX_PER_PAGE
 from .client import Cluster
 from .errors import MappingVersionError
@@ -87,7 +90,8 @@ __all__ = [
     "terms_field",
 ]
 
-MAPPING_VERSION = 2
+# 3: the similarity gives a field's weighted count, saturated per word by the query.
+MAPPING_VERSION = 3
 DEFAULT_SHARDS = 3
 DEFAULT_REPLICAS = 1
 TEXT_FIELDS = ("title", "subtitle", "body", "author")
@@ -128,12 +132,13 @@ def term_string(text: str, lang: str | None = None) -> str:
 
 
 def _similarity_script() -> str:
-    k1, b = repr(float(K1)), repr(float(B))
+    # The count only, weighted and length-normalised: the query (dsl.scoring_clauses) sums a
+    # word's fields and saturates the sum once, as newsearch's BM25F does.
+    b = repr(float(B))
     return (
-        "double tf = doc.freq; "
         "double avg = field.sumTotalTermFreq / Math.max(1.0, (double) field.docCount); "
-        f"return query.boost * tf * ({k1} + 1.0) / "
-        f"(tf + {k1} * (1.0 - {b} + {b} * doc.length / Math.max(avg, 1.0)));"
+        f"return query.boost * doc.freq / "
+        f"(1.0 - {b} + {b} * doc.length / Math.max(avg, 1.0));"
     )
 
 

@@ -4,8 +4,11 @@ methods and result types.
     query string ─▶ parse_query ─▶ compile_query (newsearch.plan; its inputs from the cluster:
         languages, prefix and family expansion, fuzzy neighbours) ─▶ plan
         ─▶ counts for the any-word fallback (one _msearch, only for queries of several words)
-        ─▶ one _search: the plan as a filter, newsearch's BM25F as scoring clauses (dsl),
-           facets as aggregations (aggs), one page of hits with their original text
+        ─▶ after the fallback, feedback (one _msearch: the best hits' text and the tiers
+           in use; newsearch.feedback picks the terms)
+        ─▶ one _search: the plan as a filter, newsearch's BM25F as scoring clauses and its
+           tiers (newsearch.tiers) as constant-score lifts (dsl), facets as aggregations
+           (aggs), one page of hits with their original text
         ─▶ snippets by newsearch's highlighter ─▶ SearchResults
 
 The index's ``generation`` (in its ``_meta``, raised by every batch an index run makes
@@ -17,17 +20,20 @@ generation (a cluster-state read on the node asked, no shard work).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
+import numpy as np
 from opensearchpy.exceptions import TransportError
 
 from ...analysis import TOKEN_RE, query_terms, tokens
 from ...article import Article, epoch_to_datetime, section_key, section_keys
 from ...errors import ArticleNotFound, NotAvailable
+from ...feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
 from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, compile_query
 from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
 from ...results import FacetValue, Hit, RelatedResults, SearchResults
@@ -50,10 +56,23 @@ from ...snippets import SnippetQuery, lead, snippets
 from ...stats import IndexStats
 from ...suggest import KEEP_FROM, MIN_NEAR_CHARS, Vocabulary, edit_distance, replace_word
 from ...textnorm import CYRILLIC_CHAR
+from ...tiers import tier_conditions, words_of
 from ...trends import TrendResults
 from .aggs import facet_aggs, facets_from_response
 from .client import Address, Cluster, parse_url
-from .dsl import Leaf, LeafStats, compile_plan, leaves_of, search_body, stats_body
+from .dsl import (
+    MATCH_ALL,
+    DfKey,
+    Leaf,
+    LeafStats,
+    compile_plan,
+    df_keys,
+    leaf_df,
+    leaves_of,
+    score_bound,
+    search_body,
+    stats_body,
+)
 from .errors import ClusterUnhealthy
 from .mapping import VOCAB_FIELDS, article_from_source, open_news_index, read_meta, terms_field
 
@@ -99,7 +118,7 @@ class _Generation:
             for key in section_keys(n):
                 self.sections_by_key.setdefault(key, []).append(i)
         self.families: dict[tuple[Any, ...], tuple[str, ...]] = {}
-        self.df: dict[tuple[str, Any], int] = {}  # a scoring leaf's (field, term) → df
+        self.df: dict[DfKey, int] = {}  # the parts of the scoring leaves' df
         self.vocabulary = _ClusterVocabulary(index)
 
     def section_indexes(self, name: str) -> list[int]:
@@ -123,22 +142,25 @@ class _Generation:
         return [b["key"] for b in resp["aggregations"]["t"]["buckets"]]
 
     def leaf_stats(self, leaves: Sequence[Leaf]) -> LeafStats:
-        """Document count, each leaf's document frequency (asked for only once per
-        generation) and the newest date."""
-        # A leaf's frequency depends on its field and term only (dsl._df_query).
-        keys = [(leaf.fields[0], leaf.term) for leaf in leaves]
-        missing = list({k: leaf for leaf, k in zip(leaves, keys, strict=True)
-                        if k not in self.df}.items())
+        """Document count, each leaf's document frequency (each part asked for only once
+        per generation) and the newest date."""
+        missing = [k for k in dict.fromkeys(k for leaf in leaves for k in df_keys(leaf))
+                   if k not in self.df]
         if missing:
-            body = stats_body([leaf for _k, leaf in missing])
-            aggs = self.index._search(body).get("aggregations", {})
+            aggs = self.index._search(stats_body(keys=missing)).get("aggregations", {})
             buckets = aggs.get("df", {}).get("buckets", {})
-            for i, (k, _leaf) in enumerate(missing):
-                self.df[k] = int(buckets[str(i)]["doc_count"])
-        # A running index run's documents can be searchable before its generation is
-        # raised: a frequency above this generation's count would make idf meaningless.
-        return LeafStats(self.documents, tuple(min(self.df[k], self.documents) for k in keys),
+            for i, k in enumerate(missing):
+                # A running index run's documents can be searchable before its generation
+                # is raised: a frequency above this generation's count would make idf
+                # meaningless.
+                self.df[k] = min(int(buckets[str(i)]["doc_count"]), self.documents)
+        return LeafStats(self.documents, tuple(leaf_df(leaf, self.df) for leaf in leaves),
                          self.newest)
+
+
+def _untiered(score: float, gap: float) -> float:
+    """A hit's score without its tier's lift (see dsl.search_body)."""
+    return score - (score // gap) * gap if gap > 0 else score
 
 
 def _holding(terms: Sequence[str]) -> dict[str, Any]:
@@ -305,6 +327,7 @@ class OpenSearchIndex:
         fallback = None
         words = _content_words(parsed)
         matched: int | None = None
+        any_count = 0
         if len(words) > 1:
             any_words = self._compile(ParsedQuery(Or(tuple(Word(w) for w in words)),
                                                   parsed.text), gen)
@@ -320,6 +343,13 @@ class OpenSearchIndex:
 
         leaves = leaves_of(compiled.plan)
         stats = gen.leaf_stats(leaves)
+        # As NewsIndex._rank: tiers and feedback order by relevance (not by date).
+        tiers = tier_conditions(compiled.plan, fallback=fallback is not None) \
+            if sort != "date" and per_page else []
+        if fallback and sort != "date" and per_page and any_count > FEEDBACK_DOCS and \
+                len(words_of(compiled.plan)) <= FEEDBACK_MAX_WORDS:
+            leaves, stats = self._feedback(compiled.plan, filters, leaves, stats, tiers, gen)
+        gap = score_bound(leaves, stats) if tiers else 0.0
         aggs = None
         if facets:
             aggs = {**facet_aggs(),
@@ -328,7 +358,8 @@ class OpenSearchIndex:
         start = (page - 1) * per_page
         body = search_body(compiled.plan, leaves=leaves, stats=stats, filters=filters,
                            sort=sort, size=per_page, offset=start,
-                           half_life_days=half_life_days, aggs=aggs)
+                           half_life_days=half_life_days, aggs=aggs, tiers=tiers,
+                           tier_gap=gap)
         # The similarity's average field length from every shard (the DFS phase), as one
         # Whoosh index has it, rather than each shard's own.
         resp = self._search(body, search_type=SCORED_SEARCH_TYPE) if leaves else \
@@ -336,7 +367,8 @@ class OpenSearchIndex:
         total = int(resp["hits"]["total"]["value"])
         if matched is None:
             matched = total
-        hits = [self._hit(h, compiled.highlight, start + i + 1, snippets)
+        hits = [self._hit(h, compiled.highlight, start + i + 1, snippets,
+                          _untiered(float(h.get("_score") or 0.0), gap))
                 for i, h in enumerate(resp["hits"]["hits"])]
         facet_data: dict[str, list[FacetValue]] = {}
         granularity = None
@@ -436,7 +468,7 @@ class OpenSearchIndex:
              for plan in plans])
 
     def _hit(self, h: dict[str, Any], highlight: SnippetQuery, rank: int,
-             with_snippets: bool) -> Hit:
+             with_snippets: bool, score: float) -> Hit:
         src = h["_source"]
         snips: list[str] = []
         if with_snippets:
@@ -456,7 +488,7 @@ class OpenSearchIndex:
             date=epoch_to_datetime(int(date_value), src.get("utc_offset"))
             if date_value is not None else None,
             section=list(src.get("section") or []), url=src.get("url"),
-            source=src.get("source", ""), score=float(h.get("_score") or 0.0),
+            source=src.get("source", ""), score=score,
             snippets=snips, rank=rank,
         )
 
@@ -498,11 +530,58 @@ class OpenSearchIndex:
             text = new_text
         return text if changed else None
 
-    def _count_queries(self, queries: Sequence[dict[str, Any]]) -> list[int]:
-        """How many articles each query matches (one request)."""
+    def _feedback(self, plan: Any, filters: Sequence[Any], leaves: list[Leaf],
+                  stats: LeafStats, tiers: list[tuple[Any, int]], gen: _Generation
+                  ) -> tuple[list[Leaf], LeafStats]:
+        """The leaves re-weighed and joined by terms of the best hits (as NewsIndex._rank
+        with :func:`newsearch.feedback.expanded`), and their statistics.
+
+        The best hits are weighed by their key as the Whoosh searcher ranks them: the score
+        plus the hit's tier × (the highest score among all hits + 1), the tiers numbered
+        0, 1, ... among those some hit is in. One request finds the highest score and the
+        tiers in use (an aggregation over every combination of the tier conditions) and the
+        best hits with their text."""
+        gap = score_bound(leaves, stats)
+        combos = []
+        for chosen in itertools.product((False, True), repeat=len(tiers)):
+            inside = [cond for (cond, _n), c in zip(tiers, chosen, strict=True) if c]
+            outside = [cond for (cond, _n), c in zip(tiers, chosen, strict=True) if not c]
+            combos.append((sum(n for (_c, n), c in zip(tiers, chosen, strict=True) if c),
+                           {"bool": {"filter": [compile_plan(c) for c in inside] or [MATCH_ALL],
+                                     "must_not": [compile_plan(c) for c in outside]}}))
+        plain = search_body(plan, leaves=leaves, stats=stats, filters=filters, size=1,
+                            aggs={"tier": {"filters": {"filters": {
+                                str(i): q for i, (_v, q) in enumerate(combos)}}}})
+        plain["_source"] = False
+        best = search_body(plan, leaves=leaves, stats=stats, filters=filters,
+                           size=FEEDBACK_DOCS, tiers=tiers, tier_gap=gap)
+        best["_source"] = ["title", "subtitle", "body", "lang"]
+        first, top = self._msearch([plain, best], search_type=SCORED_SEARCH_TYPE)
+        buckets = first.get("aggregations", {}).get("tier", {}).get("buckets", {})
+        used = sorted({v for i, (v, _q) in enumerate(combos)
+                       if int(buckets.get(str(i), {}).get("doc_count", 0))})
+        step = float(first["hits"].get("max_score") or 0.0) + 1.0
+        keys, texts = [], []
+        for h in top["hits"]["hits"]:
+            score = float(h.get("_score") or 0.0)
+            tier = int(score // gap)
+            keys.append(score - tier * gap + (used.index(tier) if tier in used else 0) * step)
+            src = h["_source"]
+            langs = src.get("lang") or []
+            texts.append(article_text({**src, "lang": langs[0] if langs else None}))
+        if not keys:
+            return leaves, stats
+        more = expanded(leaves, np.arange(len(keys)), np.array(keys, dtype=np.float64),
+                        lambda i: texts[i])
+        return more, gen.leaf_stats(more)
+
+    def _msearch(self, bodies: Sequence[dict[str, Any]], search_type: str | None = None
+                 ) -> list[dict[str, Any]]:
+        """The responses to several searches (one request)."""
+        header = {"search_type": search_type} if search_type else {}
         lines: list[dict[str, Any]] = []
-        for q in queries:
-            lines += [{}, {"size": 0, "track_total_hits": True, "query": q}]
+        for body in bodies:
+            lines += [header, body]
         resp = self.cluster.call(self.cluster.client.msearch, index=self.name, body=lines)
         out = []
         for r in resp["responses"]:
@@ -510,8 +589,13 @@ class OpenSearchIndex:
                 raise TransportError(int(r.get("status", 500)),
                                      str(r["error"].get("type", "error")), r["error"])
             self._check_shards(r)
-            out.append(int(r["hits"]["total"]["value"]))
+            out.append(r)
         return out
+
+    def _count_queries(self, queries: Sequence[dict[str, Any]]) -> list[int]:
+        """How many articles each query matches (one request)."""
+        return [int(r["hits"]["total"]["value"]) for r in self._msearch(
+            [{"size": 0, "track_total_hits": True, "query": q} for q in queries])]
 
     def _surface(self, term: str, *, cyrillic: bool) -> str | None:
         """A word as articles spell it for an index term (as NewsIndex._surface)."""

@@ -26,7 +26,6 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,8 +44,6 @@ from ...plan import (
     CompiledQuery,
     Leaf,
     PFuzzy,
-    PNothing,
-    POr,
     compile_query,
     required_fuzzy,
     scoring_leaves,
@@ -88,6 +85,7 @@ from ...snippets import SnippetQuery, lead, snippets
 from ...stats import IndexStats
 from ...suggest import KEEP_FROM, Vocabulary, replace_word
 from ...textnorm import CYRILLIC_CHAR
+from ...tiers import in_field, words_of
 from ...trends import BY, TrendResults, TrendSeries
 from ...trends import counts as trend_counts
 from .evaluate import Evaluator, evaluate
@@ -559,7 +557,7 @@ class NewsIndex:
                 len(ids) if one_per_story else None
         scores = bm25_scores(view, ctx.readers, leaves, mask)
         keys = scores[ids].astype(np.float64)
-        words = _words(compiled.plan) if any_word is not None else ()
+        words = words_of(compiled.plan) if any_word is not None else ()
         # A short keyword query widened to any word: its articles with every word first.
         tier = _holding_all(ids, words, any_word) \
             if any_word is not None and 1 < len(words) <= ALL_WORDS_FIRST_UP_TO else None
@@ -567,7 +565,7 @@ class NewsIndex:
             # Above them, however long the query: articles whose headline holds every word
             # (a headline pasted whole finds its article, not a shorter story sharing most
             # of its words).
-            in_title = _holding_all(ids, tuple(_in_field(w, "title") for w in words), any_word)
+            in_title = _holding_all(ids, tuple(in_field(w, "title") for w in words), any_word)
             tier = 2 * in_title + (0 if tier is None else tier)
         if any_word is None and (fuzzy := required_fuzzy(compiled.plan)):
             tier = _closest_forms(ids, fuzzy, ctx)
@@ -698,17 +696,6 @@ class NewsIndex:
                         return word
                     ranked.append((rank, word))
         return min(ranked)[1] if ranked else None
-
-
-def _in_field(word: Any, field: str) -> Any:
-    """A word's plan node restricted to one field (nothing if it was not asked there)."""
-    fields = getattr(word, "fields", ())
-    return replace(word, fields=(field,)) if field in fields else PNothing()
-
-
-def _words(plan: Any) -> tuple[Any, ...]:
-    """The words of an any-word plan (each once, a repeated word too)."""
-    return plan.children if isinstance(plan, POr) else (plan,)
 
 
 def _holding_all(ids: np.ndarray, words: tuple[Any, ...], ev: Evaluator) -> np.ndarray:
