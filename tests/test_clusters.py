@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from datasketch import MinHash
 
+import newsearch.clusters as clusters_module
 from newsearch import index_paths, open_index
 from newsearch.article import key_words
 from newsearch.cli import main
@@ -23,6 +24,7 @@ from newsearch.clusters import (
     MIN_SHINGLES,
     NUM_PERM,
     SHINGLE_WORDS,
+    SKETCH_WINDOW,
     Clusters,
     band_keys,
     collapse,
@@ -238,6 +240,45 @@ def test_lsh_buckets_find_versions_and_forget_removed_ones(tmp_path: Path) -> No
     assert c.buckets == {} and c.sigs == {} and c.of == {}
     # Keys computed for many signatures at once are each one's own.
     assert (band_keys(np.stack([rate, update])) == [band_keys(rate), band_keys(update)]).all()
+
+
+def test_the_window_keeps_recent_sketches_and_every_cluster(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Beyond SKETCH_WINDOW the oldest sketches, their buckets and numbers are forgotten
+    (the index keeps every article's cluster): a version of a forgotten article starts a new
+    story, a version of a recent one still joins it; a saved state loads the same window."""
+    monkeypatch.setattr(clusters_module, "SKETCH_WINDOW", 2)
+    rate, update, flood = sketches([("", WIRE), ("", UPDATE), ("", OTHER)])
+    assert rate is not None and update is not None and flood is not None
+    c = Clusters()
+    first = c.assign("rate", rate)
+    second = c.assign("flood", flood)
+    c.assign("flood-copy", flood.copy())  # the third sketch: "rate" leaves the window
+    assert list(c.sigs) == ["flood", "flood-copy"] == list(c.of)
+    assert c.candidates(update) == set()  # no bucket of the forgotten sketch is left
+    assert c.assign("update", update) not in (first, second)
+    assert c.assign("flood-again", flood.copy()) == second
+    c.save(tmp_path, 1)
+    loaded = Clusters.load(tmp_path, 1)
+    assert loaded is not None and list(loaded.sigs) == list(c.sigs)
+    assert loaded.buckets == c.buckets and loaded.of == c.of
+
+
+def test_the_shipped_window_bounds_the_sketches_held() -> None:
+    """At the shipped SKETCH_WINDOW the main process holds at most that many sketches
+    and cluster numbers, however many articles a run adds."""
+    rng = np.random.default_rng(7)
+    c = Clusters()
+    extra = 500
+    sigs = rng.integers(0, 2**32, size=(SKETCH_WINDOW + extra, NUM_PERM), dtype=np.uint32)
+    for i, sig in enumerate(sigs):
+        c.assign(f"a{i}", sig)
+    assert len(c.sigs) == SKETCH_WINDOW == len(c.of)
+    assert next(iter(c.sigs)) == f"a{extra}"  # the oldest ones went
+    held = {aid for ids in c.buckets.values()
+            for aid in (ids if isinstance(ids, list) else [ids])}
+    assert held == set(c.sigs)
 
 
 # --- precision and recall on the large Reuters slice ------------------------------------------

@@ -39,6 +39,7 @@ import os
 import pickle
 import re
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import cast
@@ -48,13 +49,21 @@ from datasketch import MinHash
 
 from .article import key_words
 
-__all__ = ["BANDS", "FILE_RE", "NUM_PERM", "ROWS", "SHINGLE_WORDS", "THRESHOLD", "Clusters",
+__all__ = ["BANDS", "FILE_RE", "NUM_PERM", "ROWS", "SHINGLE_WORDS", "SKETCH_WINDOW", "THRESHOLD",
+           "Clusters",
            "band_keys", "cluster_sizes", "collapse", "count_stories", "signatures", "sketch",
            "sketches", "story_leaders", "word_hashes"]
 
 NUM_PERM = 64  # permutations per sketch: 256 bytes per article, Jaccard ± 0.06
 SHINGLE_WORDS = 3
 THRESHOLD = 0.5
+# Only the sketches of the most recently added SKETCH_WINDOW articles are kept: a sketched
+# article costs the main process about 2 KB (sketch, 14 LSH buckets, number), so an unbounded
+# LSH would hold ~1.9 GB at a million articles (bench/cluster_memory.py).
+# New versions of a story are filed within days of it, well inside the window; an article
+# older than the window keeps its cluster, and a version of it arriving later starts a new
+# one.
+SKETCH_WINDOW = 50_000
 # Below this many shingles (about 22 words) a text is too short to tell a version from a
 # template: one-line briefs and reports that differ by a figure ("harbour closed on day 3")
 # share half their shingles. Such articles stay alone.
@@ -173,8 +182,12 @@ class Clusters:
     """Cluster numbers of the indexed articles, their sketches and the LSH over them."""
 
     def __init__(self) -> None:
-        self.of: dict[str, int] = {}  # article id -> cluster number
-        self.sigs: dict[str, np.ndarray] = {}  # article id -> sketch (sketched ones only)
+        # article id -> cluster number, for the sketched articles in the window only: the
+        # index holds every article's number; this is what a new version joins.
+        self.of: dict[str, int] = {}
+        # article id -> sketch (sketched ones only), oldest first: the window drops from the
+        # front (an OrderedDict: a plain dict's iteration slows as its front is deleted).
+        self.sigs: OrderedDict[str, np.ndarray] = OrderedDict()
         # LSH bucket (band key) -> the id in it, or a list of them when several (most
         # buckets hold one article: no list for those).
         self.buckets: dict[int, str | list[str]] = {}
@@ -223,24 +236,35 @@ class Clusters:
         else:
             cluster = self.next
             self.next += 1
-        self.of[article_id] = cluster
+        if sig is not None:
+            self.of[article_id] = cluster
+            self._trim()  # after the number is read: the most similar may be the oldest
         return cluster
 
     def remove(self, article_ids: Iterable[str]) -> None:
-        buckets = self.buckets
         for aid in article_ids:
             self.of.pop(aid, None)
             sig = self.sigs.pop(aid, None)
-            if sig is None:
-                continue
-            for k in band_keys(sig).tolist():
-                held = buckets.get(k)
-                if held == aid:
-                    del buckets[k]
-                elif isinstance(held, list):
-                    held.remove(aid)
-                    if len(held) == 1:
-                        buckets[k] = held[0]
+            if sig is not None:
+                self._unbucket(aid, sig)
+
+    def _unbucket(self, aid: str, sig: np.ndarray) -> None:
+        buckets = self.buckets
+        for k in band_keys(sig).tolist():
+            held = buckets.get(k)
+            if held == aid:
+                del buckets[k]
+            elif isinstance(held, list):
+                held.remove(aid)
+                if len(held) == 1:
+                    buckets[k] = held[0]
+
+    def _trim(self) -> None:
+        """Forget the oldest sketches beyond :data:`SKETCH_WINDOW` (their clusters stay)."""
+        while len(self.sigs) > SKETCH_WINDOW:
+            aid, sig = self.sigs.popitem(last=False)
+            self.of.pop(aid, None)
+            self._unbucket(aid, sig)
 
     # -- persistence, one file per generation (like the manifest) --
 
@@ -275,17 +299,21 @@ class Clusters:
             return None
         c = cls()
         c.next = state["next"]
-        c.of = state["of"]
+        of = state["of"]
         c._index(state["ids"], state["sigs"])
+        c.of = {aid: of[aid] for aid in c.sigs}
         return c
 
     def _index(self, ids: list[str], sigs: np.ndarray) -> None:
         # The buckets are rebuilt rather than stored: one vectorised pass at load instead of
         # pickling a dict of every band at each commit.
+        if len(ids) > SKETCH_WINDOW:
+            ids, sigs = ids[-SKETCH_WINDOW:], sigs[-SKETCH_WINDOW:]
         self.sigs.update(zip(ids, sigs, strict=True))
         if ids:
             for aid, keys in zip(ids, band_keys(sigs).tolist(), strict=True):
                 self._bucket_add(aid, keys)
+        self._trim()
 
     @classmethod
     def from_articles(cls, articles: Iterable[tuple[str, int, str, str]]) -> Clusters:
@@ -305,6 +333,7 @@ class Clusters:
                     if sig is not None]
             if done:
                 c._index([aid for aid, _ in done], np.stack([sig for _, sig in done]))
+        c.of = {aid: c.of[aid] for aid in c.sigs}
         return c
 
     @staticmethod
