@@ -29,4 +29,4 @@ def corpora() -> Path:
 
 
 # The OpenSearch backend's cluster (started on demand; see tests/opensearch_support.py).
-from .opensearch_support import opensearch  # noqa: E402, F401
+from .opensearch_support import backend, cluster, opensearch  # noqa: E402, F401

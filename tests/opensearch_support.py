@@ -8,7 +8,10 @@ The ``opensearch`` fixture (session-wide) uses, in this order:
    the session, when Java 21+ and Maven are on the machine;
 3. otherwise the tests skip, unless ``NEWSEARCH_REQUIRE_OPENSEARCH=1`` (CI): then they fail.
 
-Each test module makes its own indexes under :data:`TEST_PREFIX` and deletes them.
+Each test module makes its own indexes under :data:`TEST_PREFIX` (``opensearch.new_index``);
+the ``cluster`` fixture (a client, module-wide) deletes them, with their manifest, lock and
+watches indexes, after the module. Tests that assert a behaviour of both backends take the
+``backend`` fixture (``whoosh``, ``opensearch``) and :func:`index_location`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +90,36 @@ def opensearch() -> Iterator[LocalCluster]:
     yield cluster
     if cluster.started_here:
         _script("stop", timeout=120)
+
+
+@pytest.fixture(scope="module")
+def cluster(opensearch: LocalCluster) -> Iterator[Any]:
+    """A client of the test cluster; the indexes made so far are deleted after the module
+    (``name*``: with their manifest, lock and watches indexes)."""
+    from newsearch.backends.opensearch import Cluster
+
+    c = Cluster(opensearch.urls)
+    yield c
+    for name in opensearch.indexes:
+        c.client.indices.delete(index=f"{name}*", ignore=[404])
+    c.close()
+
+
+# Both backends, the cluster's run only with the opensearch marker's tests.
+BACKENDS = ["whoosh", pytest.param("opensearch", marks=pytest.mark.opensearch)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def index_location(request: pytest.FixtureRequest, backend: str, folder: Path,
+                   label: str) -> str:
+    """Where a test's new index goes: ``folder`` (Whoosh), or a new index in the test
+    cluster as an ``opensearch+http://...`` URL, deleted after the module."""
+    if backend == "whoosh":
+        return str(folder)
+    cluster_ = request.getfixturevalue("opensearch")
+    request.getfixturevalue("cluster")  # deletes it after the module
+    return f"opensearch+{cluster_.urls}/{cluster_.new_index(label)}"

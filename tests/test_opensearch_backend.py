@@ -60,14 +60,6 @@ def counts(report: newsearch.IndexReport) -> tuple[int, ...]:
             len(report.skipped_before))
 
 
-@pytest.fixture
-def cluster(opensearch):
-    c = Cluster(opensearch.urls)
-    yield c
-    for name in opensearch.indexes:
-        c.client.indices.delete(index=f"{name}*", ignore=[404])
-    c.close()
-
 
 def url(opensearch, name: str) -> str:
     return f"opensearch+{opensearch.urls}/{name}"

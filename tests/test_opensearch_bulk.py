@@ -38,15 +38,6 @@ def articles(n: int, prefix: str = "a") -> list[Article]:
     return out
 
 
-@pytest.fixture(scope="module")
-def cluster(opensearch):
-    c = Cluster(opensearch.urls)
-    yield c
-    for name in opensearch.indexes:
-        c.client.indices.delete(index=name, ignore=[404])
-    c.close()
-
-
 def count(cluster: Cluster, index: str) -> int:
     cluster.call(cluster.client.indices.refresh, index=index)
     return int(cluster.call(cluster.client.count, index=index)["count"])

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from newsearch import index_paths, open_index
-from newsearch.backends.opensearch import Cluster
 
 from .opensearch_support import LocalCluster
 
@@ -38,15 +37,6 @@ def archive(root: Path) -> Path:
                          "section": WORDS[n % 5]})
         (root / f"feed-{f:03d}.jsonl").write_text("\n".join(map(json.dumps, rows)), "utf-8")
     return root
-
-
-@pytest.fixture(scope="module")
-def cluster(opensearch: LocalCluster):
-    c = Cluster(opensearch.urls)
-    yield c
-    for name in opensearch.indexes:
-        c.client.indices.delete(index=f"{name}*", ignore=[404])
-    c.close()
 
 
 def test_node_killed_during_an_index_run_and_searches(opensearch: LocalCluster, cluster,

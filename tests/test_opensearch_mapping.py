@@ -41,15 +41,6 @@ ARTICLE = Article.create(
 )
 
 
-@pytest.fixture(scope="module")
-def cluster(opensearch):
-    c = Cluster(opensearch.urls)
-    yield c
-    for name in opensearch.indexes:
-        c.client.indices.delete(index=f"{name}*", ignore=[404])
-    c.close()
-
-
 @pytest.mark.parametrize(("url", "hosts", "index"), [
     ("opensearch+http://127.0.0.1:9200/news", ("http://127.0.0.1:9200",), "news"),
     ("http://a:9200,http://b:9201", ("http://a:9200", "http://b:9201"), None),

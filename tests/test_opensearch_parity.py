@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from newsearch import index_paths, open_index
-from newsearch.backends.opensearch import Cluster
 
 from .opensearch_support import LocalCluster
 
@@ -42,15 +41,6 @@ RIA_QUERIES = [
     "что сказали экономисты о ценах на нефть в России", "Almaty", "Алматы",
 ]
 assert len(REUTERS_QUERIES) + len(RIA_QUERIES) >= 40
-
-
-@pytest.fixture(scope="module")
-def cluster(opensearch: LocalCluster):
-    c = Cluster(opensearch.urls)
-    yield c
-    for name in opensearch.indexes:
-        c.client.indices.delete(index=f"{name}*", ignore=[404])
-    c.close()
 
 
 def both(opensearch: LocalCluster, folder: Path, tmp: Path, label: str):
@@ -128,3 +118,4 @@ def test_reuters_top_ten_agree(reuters_overlaps: list[float]) -> None:
 
 def test_ria_top_ten_agree(ria_overlaps: list[float]) -> None:
     assert sum(ria_overlaps) / len(ria_overlaps) >= 0.9, ria_overlaps
+

@@ -69,15 +69,6 @@ def build_cluster_index(opensearch: LocalCluster, root: Path, label: str) -> str
 
 
 @pytest.fixture(scope="module")
-def cluster(opensearch: LocalCluster) -> Iterator[Cluster]:
-    c = Cluster(opensearch.urls)
-    yield c
-    for name in opensearch.indexes:
-        c.client.indices.delete(index=f"{name}*", ignore=[404])
-    c.close()
-
-
-@pytest.fixture(scope="module")
 def index(opensearch: LocalCluster, cluster: Cluster,
           tmp_path_factory: pytest.TempPathFactory) -> str:
     return build_cluster_index(opensearch, tmp_path_factory.mktemp("os-web"), "web")
