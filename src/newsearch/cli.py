@@ -233,17 +233,20 @@ def _get(index_dir: str | None, where: dict[str, Any], article_id: str) -> Any:
 @click.option("--limit", type=click.IntRange(1, MAX_RELATED), default=DEFAULT_RELATED,
               show_default=True, metavar="N", help="How many related stories.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def similar_cmd(article_id: str, index_dir: str | None, limit: int, as_json: bool) -> None:
+@backend_options
+def similar_cmd(article_id: str, index_dir: str | None, limit: int, as_json: bool,
+                backend: str | None, opensearch_url: str | None) -> None:
     """Stories related to article ID (its most distinctive words), best first."""
-    related = _run(lambda: _similar(index_dir, article_id, limit))
+    where = {"backend": backend, "opensearch_url": opensearch_url}
+    related = _run(lambda: _similar(index_dir, where, article_id, limit))
     if as_json:
         _print_json(related.to_dict())
     else:
         click.echo(render.related_text(related, color=render.use_color()))
 
 
-def _similar(index_dir: str | None, article_id: str, limit: int) -> Any:
-    with open_index(index_dir) as ix:
+def _similar(index_dir: str | None, where: dict[str, Any], article_id: str, limit: int) -> Any:
+    with open_index(index_dir, **where) as ix:
         return ix.similar(article_id, limit=limit)
 
 
@@ -258,15 +261,17 @@ def _similar(index_dir: str | None, article_id: str, limit: int) -> Any:
 @click.option("--until", metavar="DATE", help="Up to this day (YYYY-MM-DD, YYYY-MM, YYYY).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV: period,<query>,...")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@backend_options
 def trend_cmd(queries: tuple[str, ...], index_dir: str | None, by: str,
               sections: tuple[str, ...], since: str | None, until: str | None, as_csv: bool,
-              as_json: bool) -> None:
+              as_json: bool, backend: str | None, opensearch_url: str | None) -> None:
     """Articles matching each QUERY per period, as a bar chart (several queries side by
     side: trend oil gas). Empty periods count 0; undated articles are not counted."""
     if as_csv and as_json:
         _fail("choose one of --csv and --json", EXIT_USER)
-    trend = _run(lambda: _trend(index_dir, list(queries), by=by, sections=list(sections),
-                                since=since, until=until))
+    where = {"backend": backend, "opensearch_url": opensearch_url}
+    trend = _run(lambda: _trend(index_dir, where, list(queries), by=by,
+                                sections=list(sections), since=since, until=until))
     if as_json:
         _print_json(trend.to_dict())
     elif as_csv:
@@ -278,8 +283,9 @@ def trend_cmd(queries: tuple[str, ...], index_dir: str | None, by: str,
                                      bars="█" if tty else "#"))
 
 
-def _trend(index_dir: str | None, queries: list[str], **kwargs: Any) -> Any:
-    with open_index(index_dir) as ix:
+def _trend(index_dir: str | None, where: dict[str, Any], queries: list[str],
+           **kwargs: Any) -> Any:
+    with open_index(index_dir, **where) as ix:
         return ix.trend(queries, **kwargs)
 
 
@@ -294,19 +300,24 @@ def watch_group() -> None:
 @click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
 @click.option("--section", "sections", multiple=True, metavar="S",
               help="Only articles in this section (repeatable; any of them).")
+@backend_options
 def watch_add_cmd(name: str, query: str, index_dir: str | None,
-                  sections: tuple[str, ...]) -> None:
+                  sections: tuple[str, ...], backend: str | None,
+                  opensearch_url: str | None) -> None:
     """Save QUERY as the watch NAME."""
-    _run(lambda: add_watch(index_dir, name, query, sections=list(sections)))
+    _run(lambda: add_watch(index_dir, name, query, sections=list(sections), backend=backend,
+                           opensearch_url=opensearch_url))
     click.echo(f"watching “{query}” as {name}")
 
 
 @watch_group.command("list")
 @click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def watch_list_cmd(index_dir: str | None, as_json: bool) -> None:
+@backend_options
+def watch_list_cmd(index_dir: str | None, as_json: bool, backend: str | None,
+                   opensearch_url: str | None) -> None:
     """The saved searches."""
-    items = _run(lambda: watches(index_dir))
+    items = _run(lambda: watches(index_dir, backend=backend, opensearch_url=opensearch_url))
     if as_json:
         _print_json({"watches": [w.to_dict() for w in items]})
     else:
@@ -316,9 +327,11 @@ def watch_list_cmd(index_dir: str | None, as_json: bool) -> None:
 @watch_group.command("remove")
 @click.argument("name")
 @click.option("--index", "index_dir", metavar="DIR", help=INDEX_HELP)
-def watch_remove_cmd(name: str, index_dir: str | None) -> None:
+@backend_options
+def watch_remove_cmd(name: str, index_dir: str | None, backend: str | None,
+                     opensearch_url: str | None) -> None:
     """Delete the watch NAME."""
-    _run(lambda: remove_watch(index_dir, name))
+    _run(lambda: remove_watch(index_dir, name, backend=backend, opensearch_url=opensearch_url))
 
 
 @watch_group.command("check")
@@ -329,12 +342,15 @@ def watch_remove_cmd(name: str, index_dir: str | None) -> None:
 @click.option("--since", metavar="DATE",
               help="Articles indexed since DATE (YYYY-MM-DD, or an ISO date and time).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@backend_options
 def watch_check_cmd(name: str | None, index_dir: str | None, since_last: bool,
-                    since: str | None, as_json: bool) -> None:
+                    since: str | None, as_json: bool, backend: str | None,
+                    opensearch_url: str | None) -> None:
     """New articles that the watches (or watch NAME) find."""
     if since_last and since:
         _fail("choose one of --since-last and --since", EXIT_USER)
-    alerts = _run(lambda: check_watches(index_dir, [name] if name else None, since=since))
+    alerts = _run(lambda: check_watches(index_dir, [name] if name else None, since=since,
+                                        backend=backend, opensearch_url=opensearch_url))
     if as_json:
         _print_json({"alerts": [a.to_dict() for a in alerts]})
     else:

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 
-__all__ = ["BY", "MAX_PERIODS", "TrendResults", "TrendSeries", "counts", "period_labels",
-           "period_of"]
+from .errors import QueryError
+
+__all__ = ["BY", "MAX_PERIODS", "TrendRequest", "TrendResults", "TrendSeries",
+           "check_trend", "counts", "period_labels", "period_of", "trend_results"]
 
 BY = ("day", "week", "month", "year")
 # A chart or table longer than this is not what anyone meant (27 years by day).
@@ -75,6 +78,53 @@ def counts(day_lists: list[np.ndarray], by: str, since_day: int | None,
         p = p[(p >= lo) & (p <= hi)]
         table.append(np.bincount(p - lo, minlength=hi - lo + 1).tolist())
     return period_labels(lo, hi, by), table
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRequest:
+    """A trend's parameters checked as every backend checks them: the queries, the
+    sections asked for, and the UTC day numbers of ``since`` and ``until`` (None: open)."""
+
+    queries: list[str]
+    by: str
+    sections: tuple[str, ...]
+    lo: int | None
+    hi: int | None
+
+
+def check_trend(queries: str | Sequence[str], by: str, sections: Sequence[str] | str | None,
+                since: date | str | None, until: date | str | None) -> TrendRequest:
+    """The parameters of ``trend()``, or a :class:`QueryError` naming the wrong one."""
+    from .search import _as_date
+
+    queries = [queries] if isinstance(queries, str) else list(queries)
+    if not queries:
+        raise QueryError("", "give at least one query")
+    if by not in BY:
+        raise QueryError(queries[0], f"by must be one of {', '.join(BY)}", parameter="by")
+    if isinstance(sections, str):
+        sections = [sections]
+    since_d = _as_date(since, queries[0], "since", end=False)
+    until_d = _as_date(until, queries[0], "until", end=True)
+    if since_d and until_d and since_d > until_d:
+        raise QueryError(queries[0], f"since {since_d} is after until {until_d}",
+                         parameter="since")
+    return TrendRequest(queries, by, tuple(x for x in (sections or ()) if x and x.strip()),
+                        (since_d - _EPOCH).days if since_d else None,
+                        (until_d - _EPOCH).days if until_d else None)
+
+
+def trend_results(request: TrendRequest, day_lists: list[np.ndarray], totals: list[int],
+                  took_ms: float) -> TrendResults:
+    """The results of ``request`` from each query's matching articles' UTC days (dated
+    ones) and totals (undated included)."""
+    try:
+        labels, table = counts(day_lists, request.by, request.lo, request.hi)
+    except ValueError as exc:
+        raise QueryError(request.queries[0], str(exc), parameter="by") from None
+    series = [TrendSeries(q, list(zip(labels, row, strict=True)), total)
+              for q, row, total in zip(request.queries, table, totals, strict=True)]
+    return TrendResults(request.by, series, took_ms)
 
 
 @dataclass(slots=True)

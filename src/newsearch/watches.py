@@ -1,8 +1,11 @@
 """Saved searches ("watches") and the alerts they raise for newly indexed articles.
 
-    watch add/remove/list ─▶ newsearch-watches.json in the index folder (atomic rewrites)
-    index run / watch check ─▶ for each watch: its query evaluated over the segments holding
-        articles indexed after a mark (NewsIndex.new_matches), never over the whole archive
+    watch add/remove/list ─▶ the index's WatchStore: newsearch-watches.json in an index
+        folder (atomic rewrites under a lock), or one document per watch in the cluster
+        (backends.opensearch.watches)
+    index run / watch check ─▶ for each watch: its query evaluated over the articles indexed
+        after a mark only (SearchIndex.new_matches: the segments holding them, or an index-time
+        range in the cluster), never over the whole archive
         ─▶ WatchAlert (watch, count, ids, the first hits)
 
 Every article carries the time it was indexed (UTC microseconds, the ``added`` column; see
@@ -11,9 +14,9 @@ start of an index run, a date (``--since``), or the newest index time the watch'
 check saw (``--since-last``, the default), which no article committed later can be under.
 An article re-indexed because its file changed counts as new.
 
-This module imports no engine: the watches file, and the check over whatever the index
-answers :meth:`~newsearch.backends.whoosh.index.NewsIndex.new_matches` with. Saved searches
-live in an index folder, so the OpenSearch backend has none (NotAvailable).
+This module imports no engine: the watches file, the :class:`WatchStore` an index in a
+cluster gives (its ``watch_store()``), and the check over whatever the index answers
+:meth:`~newsearch.backends.whoosh.index.NewsIndex.new_matches` with.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .errors import NewsearchError, NotAvailable, QueryError
 from .query import day_bound
@@ -36,8 +39,9 @@ from .results import Hit
 if TYPE_CHECKING:
     from .backend import SearchIndex
 
-__all__ = ["WATCHES_FILE", "Watch", "WatchAlert", "WatchError", "add_watch", "check_watches",
-           "load_watches", "micros_iso", "remove_watch", "watch_folder", "watches"]
+__all__ = ["WATCHES_FILE", "FolderWatches", "Watch", "WatchAlert", "WatchError", "WatchStore",
+           "add_watch", "check_watches", "load_watches", "micros_iso", "remove_watch",
+           "watch_folder", "watch_store", "watches"]
 
 # In the index folder, the user's, so they outlive a rebuild (the Whoosh storage lists them
 # among its own names and never deletes them).
@@ -89,21 +93,112 @@ def micros_iso(us: int) -> str:
     return (_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds")
 
 
+class WatchStore(Protocol):
+    """Where an index's saved searches live, safe for concurrent writers."""
+
+    def load(self) -> list[Watch]:
+        """The saved searches, in the order they were added."""
+        ...
+
+    def add(self, watch: Watch) -> None:
+        """Save ``watch``; a :class:`WatchError` when its name is taken."""
+        ...
+
+    def remove(self, name: str) -> None:
+        """A :class:`WatchError` when there is no such watch."""
+        ...
+
+    def checking(self) -> contextlib.AbstractContextManager[None]:
+        """Held around a check that moves the marks (:meth:`move_mark`)."""
+        ...
+
+    def move_mark(self, watch: Watch, checked: int) -> bool:
+        """Set the watch's mark to ``checked``, unless another check moved it since
+        ``watch`` was loaded: then False (and the check reads the watch again)."""
+        ...
+
+    def reload(self, name: str) -> Watch | None:
+        """The watch as saved now (None: removed meanwhile)."""
+        ...
+
+
+class FolderWatches:
+    """The saved searches of an index folder: one JSON file, replaced whole (readers need
+    no lock) under a lock of its own while it is read, changed and written back (so two
+    writers, a ``watch add`` while ``watch check`` moves the marks, never lose each other's
+    change)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._marks: dict[str, int] = {}
+
+    def load(self) -> list[Watch]:
+        return load_watches(self.folder)
+
+    def add(self, watch: Watch) -> None:
+        with _changing(self.folder):
+            items = load_watches(self.folder)
+            if any(w.name == watch.name for w in items):
+                raise WatchError(f"a watch named “{watch.name}” exists already; remove it "
+                                 "first")
+            _save(self.folder, [*items, watch])
+
+    def remove(self, name: str) -> None:
+        with _changing(self.folder):
+            items = load_watches(self.folder)
+            if not any(w.name == name for w in items):
+                raise WatchError(f"there is no watch named “{name}”")
+            _save(self.folder, [w for w in items if w.name != name])
+
+    @contextlib.contextmanager
+    def checking(self) -> Iterator[None]:
+        # The lock spans the whole check: a second check waits and then sees the marks
+        # this one moved, so no article is reported twice.
+        with _changing(self.folder):
+            self._marks = {}
+            yield
+            if self._marks:
+                items = load_watches(self.folder)
+                for w in items:
+                    w.checked = self._marks.get(w.name, w.checked)
+                _save(self.folder, items)
+
+    def move_mark(self, watch: Watch, checked: int) -> bool:
+        self._marks[watch.name] = checked
+        return True
+
+    def reload(self, name: str) -> Watch | None:
+        return next((w for w in load_watches(self.folder) if w.name == name), None)
+
+
+def watch_store(ix: SearchIndex) -> WatchStore:
+    """Where the saved searches of an open index live: its folder, or what the index in a
+    cluster gives (NotAvailable for a backend that keeps none)."""
+    if isinstance(ix.path, Path):
+        return FolderWatches(ix.path)
+    store = getattr(ix, "watch_store", None)
+    if store is None:
+        raise NotAvailable("saved searches", type(ix).__name__)
+    return cast(WatchStore, store())
+
+
 def watch_folder(ix: SearchIndex) -> Path:
     """The folder of an open index, where its saved searches live (NotAvailable for an
-    index in a cluster)."""
+    index in a cluster, whose saved searches are in the cluster: see :func:`watch_store`)."""
     if not isinstance(ix.path, Path):
-        raise NotAvailable("saved searches", "opensearch")
+        raise NotAvailable("saved searches in a folder", "opensearch")
     return ix.path
 
 
-def _folder(index: str | os.PathLike[str] | None) -> Path:
-    """The folder of the index at ``index`` (opened once: a typed error when there is no
-    index there)."""
+@contextlib.contextmanager
+def _opened(index: str | os.PathLike[str] | None, where: dict[str, Any]
+            ) -> Iterator[WatchStore]:
+    """The saved searches of the index at ``index`` (opened: a typed error when there is no
+    index there), for as long as the block runs."""
     from .backend import open_index
 
-    with open_index(index, results_cache=0) as ix:
-        return watch_folder(ix)
+    with open_index(index, results_cache=0, **where) as ix:
+        yield watch_store(ix)
 
 
 def _path(folder: Path) -> Path:
@@ -112,9 +207,7 @@ def _path(folder: Path) -> Path:
 
 @contextlib.contextmanager
 def _changing(folder: Path) -> Iterator[None]:
-    """Hold the saved searches' own lock while they are read, changed and written back, so
-    that two writers (a ``watch add`` while ``watch check`` moves the marks, two adds) never
-    lose each other's change. Readers need no lock: the file is replaced whole."""
+    """Hold the saved searches' own lock while they are read, changed and written back."""
     import fcntl
 
     lock = folder / WATCHES_LOCK
@@ -138,14 +231,25 @@ def load_watches(folder: Path) -> list[Watch]:
         return []
     except (OSError, ValueError) as exc:
         raise WatchError(f"cannot read the saved searches in {_path(folder)}: {exc}") from None
-    return [Watch(w["name"], w["query"], list(w.get("sections", [])), int(w.get("created", 0)),
-                  w.get("checked")) for w in raw.get("watches", [])]
+    return [watch_from_dict(w) for w in raw.get("watches", [])]
+
+
+def watch_from_dict(w: dict[str, Any]) -> Watch:
+    """A watch as stored (times as UTC µs)."""
+    checked = w.get("checked")
+    return Watch(w["name"], w["query"], list(w.get("sections") or []), int(w.get("created", 0)),
+                 int(checked) if checked is not None else None)
+
+
+def watch_record(w: Watch) -> dict[str, Any]:
+    """What is stored of a watch (:func:`watch_from_dict` reads it back)."""
+    return {"name": w.name, "query": w.query, "sections": w.sections, "created": w.created,
+            "checked": w.checked}
 
 
 def _save(folder: Path, items: list[Watch]) -> None:
     target = _path(folder)
-    data = {"watches": [{"name": w.name, "query": w.query, "sections": w.sections,
-                         "created": w.created, "checked": w.checked} for w in items]}
+    data = {"watches": [watch_record(w) for w in items]}
     fd, tmp = tempfile.mkstemp(prefix=WATCHES_FILE + ".", suffix=".tmp", dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, indent=1)
@@ -154,13 +258,15 @@ def _save(folder: Path, items: list[Watch]) -> None:
     os.replace(tmp, target)
 
 
-def watches(index: str | os.PathLike[str] | None = None) -> list[Watch]:
-    """The saved searches of the index at ``index``, in the order they were added."""
-    return load_watches(_folder(index))
+def watches(index: str | os.PathLike[str] | None = None, **where: Any) -> list[Watch]:
+    """The saved searches of the index at ``index``, in the order they were added
+    (``where``: ``backend``, ``opensearch_url``, as :func:`newsearch.open_index`)."""
+    with _opened(index, where) as store:
+        return store.load()
 
 
 def add_watch(index: str | os.PathLike[str] | None, name: str, query: str, *,
-              sections: list[str] | None = None) -> Watch:
+              sections: list[str] | None = None, **where: Any) -> Watch:
     """Save a search under ``name`` (letters, digits, ``_ . -``; at most 64)."""
     from .query import parse_query
 
@@ -168,24 +274,16 @@ def add_watch(index: str | os.PathLike[str] | None, name: str, query: str, *,
         raise WatchError(f"“{name}” is not a watch name: use up to 64 letters, digits, "
                          "'_', '.' or '-', starting with a letter or digit")
     parse_query(query, strict=True)  # a QueryError now, not at every index run
-    folder = _folder(index)
-    with _changing(folder):
-        items = load_watches(folder)
-        if any(w.name == name for w in items):
-            raise WatchError(f"a watch named “{name}” exists already; remove it first")
+    with _opened(index, where) as store:
         watch = Watch(name, query, [s for s in sections or [] if s.strip()],
                       since_micros(datetime.now(UTC)))
-        _save(folder, [*items, watch])
+        store.add(watch)
     return watch
 
 
-def remove_watch(index: str | os.PathLike[str] | None, name: str) -> None:
-    folder = _folder(index)
-    with _changing(folder):
-        items = load_watches(folder)
-        if not any(w.name == name for w in items):
-            raise WatchError(f"there is no watch named “{name}”")
-        _save(folder, [w for w in items if w.name != name])
+def remove_watch(index: str | os.PathLike[str] | None, name: str, **where: Any) -> None:
+    with _opened(index, where) as store:
+        store.remove(name)
 
 
 def since_micros(value: date | datetime | str, *, parameter: str = "since") -> int:
@@ -212,7 +310,7 @@ def since_micros(value: date | datetime | str, *, parameter: str = "since") -> i
 def check_watches(index: SearchIndex | str | os.PathLike[str] | None = None,
                   names: list[str] | None = None, *, since: date | datetime | str | None = None,
                   after: int | None = None, update: bool = True,
-                  first: int = FIRST_HITS) -> list[WatchAlert]:
+                  first: int = FIRST_HITS, **where: Any) -> list[WatchAlert]:
     """Match the watches (all, or ``names``) against the articles indexed after a mark:
     ``after`` (UTC µs), else ``since``, else each watch's last check (``--since-last``; the
     watch's creation the first time). With ``update`` and no explicit mark, each watch's
@@ -220,37 +318,44 @@ def check_watches(index: SearchIndex | str | os.PathLike[str] | None = None,
     later. ``first`` hits per watch are kept for display."""
     from .backend import SearchIndex, open_index
 
-    ix = index if isinstance(index, SearchIndex) else open_index(index, results_cache=0)
+    ix = index if isinstance(index, SearchIndex) else \
+        open_index(index, results_cache=0, **where)
     own = ix is not index
     try:
-        folder = watch_folder(ix)
+        store = watch_store(ix)
         mark = after if after is not None else (since_micros(since) if since is not None
                                                 else None)
-        with _changing(folder) if mark is None and update else contextlib.nullcontext():
-            return _check(ix, names, mark, update, first)
+        moving = mark is None and update
+        with store.checking() if moving else contextlib.nullcontext():
+            return _check(ix, store, names, mark, moving, first)
     finally:
         if own:
             ix.close()
 
 
-def _check(ix: SearchIndex, names: list[str] | None, mark: int | None, update: bool,
-           first: int) -> list[WatchAlert]:
-    items = load_watches(ix.path)
+def _check(ix: SearchIndex, store: WatchStore, names: list[str] | None, mark: int | None,
+           moving: bool, first: int) -> list[WatchAlert]:
+    items = store.load()
     if names:
         missing = [n for n in names if not any(w.name == n for w in items)]
         if missing:
             raise WatchError(f"there is no watch named “{missing[0]}”")
-    chosen = [w for w in items if not names or w.name in names]
     alerts = []
-    newest = ix.newest_added()
-    for w in chosen:
-        start = mark if mark is not None else (w.checked if w.checked is not None
-                                               else w.created)
-        docs, hits = ix.new_matches(w.query, sections=w.sections, after=start,
-                                    first=first)
+    for w in [w for w in items if not names or w.name in names]:
+        current: Watch | None = w
+        while current is not None:
+            newest = ix.newest_added()
+            start = mark if mark is not None else (
+                current.checked if current.checked is not None else current.created)
+            docs, hits = ix.new_matches(current.query, sections=current.sections, after=start,
+                                        first=first)
+            if not moving or store.move_mark(current, max(newest, start)):
+                break
+            # Another check moved this watch's mark meanwhile: it reported those articles,
+            # so look again from its mark (None: the watch was removed; report what was seen).
+            fresh = store.reload(current.name)
+            if fresh is None:
+                break
+            current = fresh
         alerts.append(WatchAlert(w.name, len(docs), docs, hits, start))
-        if mark is None and update:
-            w.checked = max(newest, start)
-    if mark is None and update and chosen:
-        _save(ix.path, items)
     return alerts

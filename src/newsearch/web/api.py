@@ -26,7 +26,7 @@ from ..query import MAX_QUERY_CHARS
 from ..render import article_dict
 from ..search import DEFAULT_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE
 from ..stats import IndexStats
-from ..watches import WatchError, check_watches, micros_iso, watch_folder
+from ..watches import WatchError, check_watches, micros_iso, watch_store
 
 __all__ = ["DEFAULT_PER_PAGE", "MAX_ID_CHARS", "MAX_SECTIONS", "MAX_TREND_QUERIES", "StatsCache",
            "index_of", "router"]
@@ -235,7 +235,7 @@ def router() -> APIRouter:
                   ) -> JSONResponse:
         index = index_of(request)
         try:
-            watch_folder(index)  # saved searches live in an index folder
+            watch_store(index)  # a backend that keeps no saved searches: 501
         except NotAvailable as exc:
             return JSONResponse({"error": str(exc)}, status_code=501)
         try:

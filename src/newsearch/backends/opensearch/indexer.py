@@ -44,6 +44,7 @@ from ...runs import (
     _Run,
     read_file_parts,
 )
+from ...watches import WatchAlert, check_watches
 from .bulk import BulkWriter, loading
 from .client import Address, Cluster, parse_url
 from .lock import ClusterLock
@@ -57,7 +58,7 @@ from .mapping import (
     read_meta,
     set_generation,
 )
-from .search import DEFAULT_INDEX, location
+from .search import DEFAULT_INDEX, OpenSearchIndex, location
 
 __all__ = ["index_paths_opensearch"]
 
@@ -107,10 +108,14 @@ class DocumentPool:
 
     def write(self, chunk_id: int, seq: int, keep: list[list[int]],
               marks: list[list[tuple[int, int]]] | None = None) -> None:
-        # ``marks`` (story clusters, index times) are not kept in the cluster yet.
-        for docs, indices in zip(self.docs.pop(chunk_id), keep, strict=True):
-            for i in indices:
-                self.writer.index_doc(*docs[i])
+        # Of ``marks`` the index times are kept (saved-search alerts); story clusters are
+        # not kept in the cluster yet.
+        for n, (docs, indices) in enumerate(zip(self.docs.pop(chunk_id), keep, strict=True)):
+            for j, i in enumerate(indices):
+                doc_id, doc = docs[i]
+                if marks is not None:
+                    doc["added"] = marks[n][j][1]
+                self.writer.index_doc(doc_id, doc)
 
     def flush(self) -> list[Any]:
         self.writer.flush()
@@ -174,7 +179,8 @@ class _ClusterRun(_Run):
         self.cluster_manifest.save(changed, removed)
         self.cluster.call(self.cluster.client.indices.refresh, index=self.index)
         self.generation += 1
-        set_generation(self.cluster, self.index, self.generation)
+        # Every article written so far has an index time up to run.added (runs.marks).
+        set_generation(self.cluster, self.index, self.generation, added=self.added or None)
         self.removed_ids.clear()
         self.changed.clear()
         self.removed.clear()
@@ -219,19 +225,31 @@ def index_paths_opensearch(
         cluster.ping()
         with ClusterLock(cluster, name, wait, replicas=settings.replicas,
                          location=report.index):
-            _run(cluster, name, roots, rebuild, jobs, batch_articles, progress, settings,
-                 report)
+            run_started = _run(cluster, name, roots, rebuild, jobs, batch_articles, progress,
+                               settings, report)
         cluster.call(cluster.client.indices.refresh, index=name)
         report.documents = int(cluster.call(cluster.client.count, index=name)["count"])
+        if (report.added or report.updated) and not rebuild:  # a rebuild adds nothing new
+            report.alerts = _alerts(address, name, run_started)
     finally:
         cluster.close()
     report.seconds = time.monotonic() - started
     return report
 
 
+def _alerts(address: Address, name: str, run_started: int) -> list[WatchAlert]:
+    """The saved searches matched against the articles this run added (indexed after it
+    started): an index-time range per watch, never a search over the archive."""
+    with OpenSearchIndex(address, name, results_cache=0) as ix:
+        if not ix.watch_store().load():
+            return []
+        return check_watches(ix, after=run_started - 1)
+
+
 def _run(cluster: Cluster, name: str, roots: list[str], rebuild: bool, jobs: int,
          batch_articles: int, progress: ProgressFn | None, settings: IndexSettings,
-         report: IndexReport) -> None:
+         report: IndexReport) -> int:
+    """The run into index ``name``; returns when it started (UTC µs, as index times)."""
     current = concrete_index(cluster, name)
     if current is not None and not rebuild:
         open_news_index(cluster, name)  # the mapping version, a red index: one sentence
@@ -266,6 +284,7 @@ def _run(cluster: Cluster, name: str, roots: list[str], rebuild: bool, jobs: int
     pool.close()
     if current is not None and current != target:
         _switch(cluster, name, current, target)
+    return run.started
 
 
 def _switch(cluster: Cluster, name: str, old: str, new: str) -> None:

@@ -17,6 +17,8 @@
 | vocab            | keyword (doc values only): the distinct | prefix and family expansion      |
 |                  | terms of title, subtitle and body      | (``econom*``, ``kiev~``)          |
 | source, dedup    | keyword                                | a file's articles, duplicates    |
+| added            | long (UTC µs)                          | when it was indexed: the new     |
+|                  |                                        | articles a saved search reports  |
 | url, key         | keyword, not indexed                   | display                          |
 | utc_offset       | integer, not indexed                   | the date at the source's offset  |
 
@@ -91,7 +93,8 @@ __all__ = [
 ]
 
 # 3: the similarity gives a field's weighted count, saturated per word by the query.
-MAPPING_VERSION = 3
+# 4: ``added``, each article's index time (saved-search alerts).
+MAPPING_VERSION = 4
 DEFAULT_SHARDS = 3
 DEFAULT_REPLICAS = 1
 TEXT_FIELDS = ("title", "subtitle", "body", "author")
@@ -198,6 +201,7 @@ def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
                 "vocab": {"type": "keyword", "index": False},
                 "source": {"type": "keyword"},
                 "dedup": {"type": "keyword"},
+                "added": {"type": "long"},
                 "url": {"type": "keyword", "index": False, "doc_values": False},
                 "key": {"type": "keyword", "index": False, "doc_values": False},
                 "utc_offset": {"type": "integer", "index": False, "doc_values": False},
@@ -292,15 +296,20 @@ def read_meta(cluster: Cluster, index: str) -> dict[str, Any] | None:
     return None
 
 
-def set_generation(cluster: Cluster, index: str, generation: int) -> None:
+def set_generation(cluster: Cluster, index: str, generation: int,
+                   added: int | None = None) -> None:
     """Record that ``index`` (its documents made searchable) is now at ``generation``, and
     the bytes it takes on the cluster's disks then (every copy of every shard): ``newsearch
     stats`` reports that figure, which background merges would otherwise change between
-    two asks."""
+    two asks. ``added`` is the newest index time (UTC µs) of the documents made searchable:
+    saved searches look at no article above it, since one indexed later may not be
+    searchable yet on every shard."""
     meta = read_meta(cluster, index) or {}
     store = cluster.call(cluster.client.indices.stats, index=index, metric="store")
     meta = {**meta, "generation": int(generation),
             "index_bytes": int(store["_all"]["total"]["store"]["size_in_bytes"])}
+    if added is not None:
+        meta["added"] = max(int(added), int(meta.get("added", 0)))
     # _meta is replaced as a whole by a mapping update: send all of it.
     cluster.call(cluster.client.indices.put_mapping, index=index,
                  body={"_meta": {"newsearch": meta}})

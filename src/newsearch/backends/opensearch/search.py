@@ -32,10 +32,11 @@ from opensearchpy.exceptions import TransportError
 
 from ...analysis import TOKEN_RE, query_terms, tokens
 from ...article import Article, epoch_to_datetime, section_key, section_keys
-from ...errors import ArticleNotFound, NotAvailable
+from ...errors import ArticleNotFound, QueryError
 from ...feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
-from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, compile_query
+from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, PTerms, compile_query
 from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
+from ...related import DEFAULT_RELATED, MAX_RELATED, rank_terms, term_frequencies
 from ...results import FacetValue, Hit, RelatedResults, SearchResults
 from ...search import (
     DEFAULT_HALF_LIFE_DAYS,
@@ -57,7 +58,7 @@ from ...stats import IndexStats
 from ...suggest import KEEP_FROM, MIN_NEAR_CHARS, Vocabulary, edit_distance, replace_word
 from ...textnorm import CYRILLIC_CHAR
 from ...tiers import tier_conditions, words_of
-from ...trends import TrendResults
+from ...trends import TrendResults, check_trend, trend_results
 from .aggs import facet_aggs, facets_from_response
 from .client import Address, Cluster, parse_url
 from .dsl import (
@@ -75,6 +76,7 @@ from .dsl import (
 )
 from .errors import ClusterUnhealthy
 from .mapping import VOCAB_FIELDS, article_from_source, open_news_index, read_meta, terms_field
+from .watches import ClusterWatches
 
 __all__ = ["DEFAULT_INDEX", "SEARCH_RETRY_SECONDS", "OpenSearchIndex", "location"]
 
@@ -86,6 +88,10 @@ SEARCH_RETRY_SECONDS = 30.0
 SCORED_SEARCH_TYPE = "dfs_query_then_fetch"
 # Languages and sections an index holds, read once per generation.
 LABELS_MAX = 10_000
+DAY_MS = 86_400_000
+# Ids of new articles per request when a saved search is checked.
+NEW_PAGE = 5_000
+RELATED_FIELDS = ("title", "body")  # as NewsIndex.similar
 _EPOCH = date(1970, 1, 1)
 
 
@@ -405,20 +411,120 @@ class OpenSearchIndex:
         self.get(article_id)
         return []
 
-    def similar(self, article_id: str, *, limit: int = 5) -> RelatedResults:
-        raise NotAvailable("related stories", "opensearch")
+    def similar(self, article_id: str, *, limit: int = DEFAULT_RELATED) -> RelatedResults:
+        """As :meth:`newsearch.NewsIndex.similar`, over the cluster: the same terms (the
+        article analysed here, :func:`newsearch.related.rank_terms` with the exact document
+        frequencies of all its terms in one request, cached per generation), scored by
+        newsearch's BM25F, best first and newest first among equals. Story clusters are not
+        kept in the cluster: only the article itself is left out."""
+        started = time.perf_counter()
+        if not (1 <= limit <= MAX_RELATED):
+            raise QueryError(article_id, f"limit must be between 1 and {MAX_RELATED}",
+                             parameter="limit")
+        gen = self._generation(self.committed_generation())
+        article = self.get(article_id)
+        tf = term_frequencies(article.title, article.body, article.lang)
+        probe = [Leaf(RELATED_FIELDS, t, 1.0) for t in tf]
+        # Articles other than this one holding a term (as NewsIndex: its own copy left out).
+        df = dict(zip(tf, (n - 1 for n in gen.leaf_stats(probe).df), strict=True))
+        terms = rank_terms(tf, gen.documents - 1, df.__getitem__)
+        hits: list[Hit] = []
+        if terms:
+            top = terms[0][1]
+            leaves = [Leaf(RELATED_FIELDS, t, w / top) for t, w in terms]
+            body = search_body(PTerms(RELATED_FIELDS, tuple(t for t, _w in terms)),
+                               leaves=leaves, stats=gen.leaf_stats(leaves), size=limit)
+            body["query"]["bool"]["must_not"] = [{"ids": {"values": [article_id]}}]
+            body["sort"] = [{"_score": "desc"}, {"date": {"order": "desc", "missing": "_last"}},
+                            {"id": "asc"}]
+            resp = self._search(body, search_type=SCORED_SEARCH_TYPE)
+            # The lead as the snippet: marking 25 terms costs more than finding the stories.
+            hits = [self._hit(h, SnippetQuery(), rank, True, float(h.get("_score") or 0.0))
+                    for rank, h in enumerate(resp["hits"]["hits"], 1)]
+        return RelatedResults(id=article_id, hits=hits,
+                              took_ms=(time.perf_counter() - started) * 1000)
 
     def trend(self, queries: str | Sequence[str], *, by: str = "month",
               sections: Sequence[str] | None = None, since: date | str | None = None,
               until: date | str | None = None) -> TrendResults:
-        raise NotAvailable("trends", "opensearch")
+        """As :meth:`newsearch.NewsIndex.trend`, over the cluster: per query one
+        ``date_histogram`` (calendar periods in UTC) under the query's plan as a filter, all
+        queries in one ``_msearch``; the shared range of periods and the zeros are
+        :mod:`newsearch.trends`' own, so both backends label and fill alike."""
+        started = time.perf_counter()
+        req = check_trend(queries, by, sections, since, until)
+        gen = self._generation(self.committed_generation())
+        filters: list[Any] = []
+        if req.sections:
+            filters.append(compile_plan(PSections(req.sections)))
+        if req.lo is not None or req.hi is not None:
+            filters.append(compile_plan(PDays(req.lo, req.hi)))
+        bodies = []
+        for q in req.queries:
+            plan = self._compile(parse_query(q), gen).plan
+            bodies.append({
+                "size": 0, "track_total_hits": True,
+                "query": {"bool": {"filter": [compile_plan(plan), *filters]}},
+                # Only periods holding articles: the zeros between them are filled in by
+                # newsearch.trends (a long range by day would otherwise be sent as zeros).
+                "aggs": {"t": {"date_histogram": {"field": "date", "calendar_interval": by,
+                                                  "time_zone": "UTC",
+                                                  "min_doc_count": 1}}}})
+        day_lists, totals = [], []
+        for resp in self._msearch(bodies):
+            buckets = resp.get("aggregations", {}).get("t", {}).get("buckets", [])
+            # A bucket's key is its period's first instant (a week's Monday, epoch ms); its
+            # day lies in that period, so each article counts as a day of it.
+            starts = np.array([int(b["key"]) // (DAY_MS) for b in buckets], dtype=np.int64)
+            sizes = np.array([int(b["doc_count"]) for b in buckets], dtype=np.int64)
+            day_lists.append(np.repeat(starts, sizes))
+            totals.append(int(resp["hits"]["total"]["value"]))
+        return trend_results(req, day_lists, totals, (time.perf_counter() - started) * 1000)
+
+    def watch_store(self) -> ClusterWatches:
+        """Where this index's saved searches live (see :mod:`.watches`)."""
+        return ClusterWatches(self.cluster, self.name)
 
     def newest_added(self) -> int:
-        raise NotAvailable("saved searches", "opensearch")
+        """The newest index time (UTC µs) of the articles made searchable (0: none)."""
+        meta = read_meta(self.cluster, self.name) or {}
+        return int(meta.get("added", 0))
 
     def new_matches(self, query: str, *, sections: Sequence[str] | None = None, after: int,
                     first: int = 0) -> tuple[list[str], list[Hit]]:
-        raise NotAvailable("saved searches", "opensearch")
+        """Ids of the articles indexed after ``after`` (UTC µs) that ``query`` finds (in the
+        order they were indexed), and the first ``first`` of them as hits. The query runs
+        as a filter with an index-time range, so only the new articles are looked at; the
+        range ends at the newest index time made searchable (an article written since may
+        not be searchable yet on every shard: the next check reports it)."""
+        newest = self.newest_added()
+        if newest <= after:
+            return [], []
+        gen = self._generation(self.committed_generation())
+        compiled = self._compile(parse_query(query), gen)
+        filters = [compile_plan(compiled.plan),
+                   {"range": {"added": {"gt": int(after), "lte": newest}}}]
+        wanted = tuple(s for s in sections or () if s and s.strip())
+        if wanted:
+            filters.append(compile_plan(PSections(wanted)))
+        body: dict[str, Any] = {"size": NEW_PAGE, "_source": False, "track_total_hits": False,
+                                "query": {"bool": {"filter": filters}},
+                                "sort": [{"added": "asc"}, {"id": "asc"}]}
+        ids: list[str] = []
+        while True:
+            found = self._search(body)["hits"]["hits"]
+            ids += [h["_id"] for h in found]
+            if len(found) < NEW_PAGE:
+                break
+            body["search_after"] = found[-1]["sort"]
+        hits: list[Hit] = []
+        if first and ids:
+            shown = ids[:first]
+            resp = self._search({"size": len(shown), "query": {"ids": {"values": shown}}})
+            by_id = {h["_id"]: h for h in resp["hits"]["hits"]}
+            hits = [self._hit(by_id[i], compiled.highlight, n, True, 0.0)
+                    for n, i in enumerate(shown, 1) if i in by_id]
+        return ids, hits
 
     def stats(self) -> IndexStats:
         """As ``newsearch stats``: articles, sections by count, date range, undated, and

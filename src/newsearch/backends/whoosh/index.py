@@ -73,7 +73,6 @@ from ...search import (
     RESULTS_CACHE_SIZE,
     SUGGEST_BELOW,
     SURFACE_DOCS,
-    _as_date,
     _content_words,
     _fresh_copy,
     _ResultsCache,
@@ -86,8 +85,7 @@ from ...stats import IndexStats
 from ...suggest import KEEP_FROM, Vocabulary, replace_word
 from ...textnorm import CYRILLIC_CHAR
 from ...tiers import in_field, words_of
-from ...trends import BY, TrendResults, TrendSeries
-from ...trends import counts as trend_counts
+from ...trends import TrendResults, check_trend, trend_results
 from .evaluate import Evaluator, evaluate
 from .facets import date_facet, lang_facet, section_facet
 from .scoring import bm25_scores, recency_factors
@@ -407,37 +405,18 @@ class NewsIndex:
         must mean one thing); ``sections``, ``since`` and ``until`` filter as in
         :meth:`search`."""
         started = time.perf_counter()
-        queries = [queries] if isinstance(queries, str) else list(queries)
-        if not queries:
-            raise QueryError("", "give at least one query")
-        if by not in BY:
-            raise QueryError(queries[0], f"by must be one of {', '.join(BY)}", parameter="by")
-        if isinstance(sections, str):
-            sections = [sections]
-        since_d = _as_date(since, queries[0], "since", end=False)
-        until_d = _as_date(until, queries[0], "until", end=True)
-        if since_d and until_d and since_d > until_d:
-            raise QueryError(queries[0], f"since {since_d} is after until {until_d}",
-                             parameter="since")
-        lo = (since_d - _EPOCH).days if since_d else None
-        hi = (until_d - _EPOCH).days if until_d else None
+        req = check_trend(queries, by, sections, since, until)
         ctx = self._context()
         view = ctx.view
-        allowed = view.filter_mask(tuple(x for x in (sections or ()) if x and x.strip()), lo, hi)
+        allowed = view.filter_mask(req.sections, req.lo, req.hi)
         evaluator = Evaluator(view, ctx.readers)
         day_lists, totals = [], []
-        for q in queries:
+        for q in req.queries:
             mask = self._matches(self._compile(parse_query(q), ctx), evaluator, allowed)
             days = view.days[mask]
             day_lists.append(days[days != NO_DAY])
             totals.append(int(mask.sum()))
-        try:
-            labels, table = trend_counts(day_lists, by, lo, hi)
-        except ValueError as exc:
-            raise QueryError(queries[0], str(exc), parameter="by") from None
-        series = [TrendSeries(q, list(zip(labels, row, strict=True)), total)
-                  for q, row, total in zip(queries, table, totals, strict=True)]
-        return TrendResults(by, series, (time.perf_counter() - started) * 1000)
+        return trend_results(req, day_lists, totals, (time.perf_counter() - started) * 1000)
 
     def newest_added(self) -> int:
         """The newest index time (UTC µs) of the articles in the index (0: none)."""
