@@ -18,7 +18,6 @@ from newsearch.backends.opensearch import Cluster, MappingVersionError, index_bo
 from newsearch.backends.opensearch.lock import ClusterLock
 from newsearch.backends.opensearch.mapping import concrete_index
 from newsearch.cli import main
-from newsearch.errors import NotAvailable
 
 pytestmark = pytest.mark.opensearch
 
@@ -58,7 +57,6 @@ def counts(report: newsearch.IndexReport) -> tuple[int, ...]:
     return (report.added, report.updated, report.deleted, report.unchanged, report.duplicates,
             report.documents, report.files_read, len(report.skipped),
             len(report.skipped_before))
-
 
 
 def url(opensearch, name: str) -> str:
@@ -211,27 +209,29 @@ def test_library_open_index_by_url_and_by_backend(opensearch, cluster, tmp_path:
     assert newsearch.index_stats(name).documents == 6
 
 
-def test_story_features_the_cluster_lacks_say_so(opensearch, cluster, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """Story clusters, related stories and trends are the Whoosh backend's so far: over a
-    cluster every article is its own story, and similar/trend answer with one sentence."""
+def test_story_features_over_the_cluster(opensearch, cluster, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Story clusters are the Whoosh backend's so far: over a cluster every article is its own
+    story (no versions listed). Related stories and trends answer from the cluster, through
+    the library and the CLI's backend options."""
     corpus = make_corpus(tmp_path / "corpus")
     name = opensearch.new_index("stories")
     index_paths([corpus], name, backend="opensearch", opensearch_url=opensearch.urls, jobs=1)
     with open_index(url(opensearch, name)) as ix:
         every = ix.search("almaty", all_versions=True)
         assert ix.search("almaty").total == every.total == 2
+        assert ix.search("almaty").stories == 2
         first = every.hits[0].id
         assert ix.versions(first) == []
-        with pytest.raises(NotAvailable, match="related stories"):
-            ix.similar(first)
-        with pytest.raises(NotAvailable, match="trends"):
-            ix.trend("almaty")
+        assert first not in {h.id for h in ix.similar(first).hits}
+        assert ix.trend("almaty", by="year").series[0].total == 2
     monkeypatch.setenv("NEWSEARCH_BACKEND", "opensearch")
     monkeypatch.setenv("NEWSEARCH_OPENSEARCH_URL", opensearch.urls)
-    result = CliRunner().invoke(main, ["similar", first, "--index", name])
-    assert result.exit_code == 2, result.output
-    assert "related stories are not available on the opensearch backend" in result.output
+    result = CliRunner().invoke(main, ["similar", first, "--index", name, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["id"] == first
+    result = CliRunner().invoke(main, ["similar", "no-such-id", "--index", name])
+    assert result.exit_code == 2 and "no-such-id" in result.output
     assert "Traceback" not in result.output
 
 

@@ -52,6 +52,8 @@ from .test_web_api import (  # noqa: E402, F401 - collected again here, over the
     test_snippets_escape_article_markup,
     test_static_files_come_from_package_data,
     test_stats_is_the_json_of_stats,
+    test_trend_is_the_json_of_the_cli,
+    test_trend_refuses_bad_parameters,
     test_unknown_api_path_is_json,
     test_unknown_article_is_a_json_404,
     without_timing,

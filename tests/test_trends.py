@@ -1,4 +1,5 @@
-"""Trends: counts per period agree with searches restricted to each period."""
+"""Trends: counts per period agree with searches restricted to each period, on both backends
+(the folder and the OpenSearch cluster: one ``date_histogram`` per query there)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from click.testing import CliRunner
 from newsearch import QueryError, index_paths, open_index
 from newsearch.cli import main
 from newsearch.trends import counts, period_labels, period_of
+
+from .opensearch_support import BACKENDS, index_location
 
 
 def _day(s: str) -> int:
@@ -46,8 +49,8 @@ def test_counts_share_one_range_with_zeros() -> None:
         counts([a], "day", _day("1900-01-01"), _day("1999-01-01"))
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=BACKENDS)
+def small(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("trend")
     rows = [("a", "Oil rises", "Oil prices rose.", "2023-01-10T10:00:00Z", "Business"),
             ("b", "Oil falls", "Oil prices fell.", "2023-03-02T10:00:00Z", "Business"),
@@ -56,11 +59,12 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "f.jsonl").write_text("\n".join(json.dumps(
         {"id": i, "title": t, "body": b, "date": d, "section": s}) for i, t, b, d, s in rows),
         encoding="utf-8")
-    index_paths([root / "f.jsonl"], root / "index", jobs=1)
-    return root / "index"
+    index = index_location(request, request.param, root / "index", "trend")
+    index_paths([root / "f.jsonl"], index, jobs=1)
+    return index
 
 
-def test_trend_library_and_cli_shapes(small: Path) -> None:
+def test_trend_library_and_cli_shapes(small: str) -> None:
     with open_index(small) as ix:
         t = ix.trend(["oil", "gas"])
         assert t.to_dict() == {"by": "month", "series": [
@@ -93,8 +97,10 @@ def test_trend_library_and_cli_shapes(small: Path) -> None:
 
 
 @pytest.mark.slow
-def test_reuters_cocoa_by_month_equals_monthly_searches(corpora: Path, tmp_path: Path) -> None:
-    index = tmp_path / "index"
+def test_reuters_cocoa_by_month_equals_monthly_searches(corpora: Path, tmp_path: Path,
+                                                        backend: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    index = index_location(request, backend, tmp_path / "index", "cocoa")
     index_paths(sorted((corpora / "reuters21578").glob("reut2-*.sgm")), index)
     runner = CliRunner()
     out = runner.invoke(main, ["trend", "cocoa", "--by", "month", "--index", str(index),
@@ -109,15 +115,17 @@ def test_reuters_cocoa_by_month_equals_monthly_searches(corpora: Path, tmp_path:
         assert json.loads(found)["total"] == p["count"], month
 
 
-def test_articles_before_1970_are_counted(tmp_path: Path) -> None:
+def test_articles_before_1970_are_counted(tmp_path: Path, backend: str,
+                                         request: pytest.FixtureRequest) -> None:
     """Day numbers before 1970 are negative; only the undated ones stay out of a trend."""
+    index = index_location(request, backend, tmp_path / "index", "before1970")
     rows = [("a", "1965-07-01T10:00:00Z"), ("b", "1969-12-31T10:00:00Z"),
             ("c", "1970-01-02T10:00:00Z"), ("d", None)]
     (tmp_path / "f.jsonl").write_text("\n".join(json.dumps(
         {"id": i, "title": f"Copper report {i}", "body": f"Copper output, part {i}.",
          "date": d}) for i, d in rows), encoding="utf-8")
-    index_paths([tmp_path / "f.jsonl"], tmp_path / "index", jobs=1)
-    with open_index(tmp_path / "index") as ix:
+    index_paths([tmp_path / "f.jsonl"], index, jobs=1)
+    with open_index(index) as ix:
         t = ix.trend("copper", by="year")
     assert t.series[0].total == 4
     assert t.series[0].periods == [("1965", 1), ("1966", 0), ("1967", 0), ("1968", 0),

@@ -1,4 +1,5 @@
-"""Saved-search alerts: a watch reports exactly the new articles its query finds."""
+"""Saved-search alerts: a watch reports exactly the new articles its query finds, on both
+backends (saved in the folder, or as documents in the cluster)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from newsearch import QueryError, index_paths, open_index
 from newsearch.cli import main
 from newsearch.watches import WatchError, add_watch, check_watches, remove_watch, watches
 
+from .opensearch_support import index_location
+
 
 def _feed(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     path.write_text("\n".join(json.dumps({"id": i, "title": t, "body": b,
@@ -23,16 +26,17 @@ def _feed(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     return path
 
 
-def _ids(index: Path, query: str) -> set[str]:
+def _ids(index: str | Path, query: str) -> set[str]:
     with open_index(index) as ix:
         res = ix.search(query, per_page=100, all_versions=True)
         return {h.id for h in res.hits}
 
 
-def test_watch_commands_and_alerts_after_an_index_run(tmp_path: Path) -> None:
+def test_watch_commands_and_alerts_after_an_index_run(tmp_path: Path, backend: str,
+                                                      request: pytest.FixtureRequest) -> None:
     root = tmp_path / "feeds"
     root.mkdir()
-    index = tmp_path / "index"
+    index = index_location(request, backend, tmp_path / "index", "watch")
     _feed(root / "old.jsonl", [("o1", "Copper prices climb", "Copper rose in London."),
                                ("o2", "Tin market quiet", "Tin was flat.")])
     index_paths([root], index, jobs=1)
@@ -85,10 +89,11 @@ def test_watch_commands_and_alerts_after_an_index_run(tmp_path: Path) -> None:
     assert gone.exit_code == 2 and "no watch" in gone.output
 
 
-def test_watch_errors(tmp_path: Path) -> None:
+def test_watch_errors(tmp_path: Path, backend: str,
+                      request: pytest.FixtureRequest) -> None:
     root = tmp_path / "feeds"
     root.mkdir()
-    index = tmp_path / "index"
+    index = index_location(request, backend, tmp_path / "index", "watcherr")
     _feed(root / "a.jsonl", [("a", "Copper", "Copper rose.")])
     index_paths([root], index, jobs=1)
     with pytest.raises(WatchError):
@@ -104,13 +109,14 @@ def test_watch_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_concurrent_changes_to_the_watches_are_all_kept(tmp_path: Path) -> None:
+def test_concurrent_changes_to_the_watches_are_all_kept(tmp_path: Path, backend: str,
+                                                        request: pytest.FixtureRequest) -> None:
     """Writers take the watches' lock: watches added from many threads at once (each its
     own descriptor, as separate processes would have) are all saved, none overwritten by
     another's older copy, while a check moves the marks."""
     root = tmp_path / "feeds"
     root.mkdir()
-    index = tmp_path / "index"
+    index = index_location(request, backend, tmp_path / "index", "watchconc")
     _feed(root / "a.jsonl", [("a1", "Copper prices climb", "Copper rose in London.")])
     index_paths([root], index, jobs=1)
     add_watch(index, "first", "copper")
@@ -135,7 +141,9 @@ def test_concurrent_changes_to_the_watches_are_all_kept(tmp_path: Path) -> None:
     assert sorted(w.name for w in watches(index)) == sorted(["first", *names])
 
 
-def test_reuters_watch_reports_exactly_the_new_folder(corpora: Path, tmp_path: Path) -> None:
+def test_reuters_watch_reports_exactly_the_new_folder(corpora: Path, tmp_path: Path,
+                                                     backend: str,
+                                                     request: pytest.FixtureRequest) -> None:
     files = sorted((corpora / "reuters21578").glob("reut2-*.sgm"))
     old, new = tmp_path / "old", tmp_path / "new"
     old.mkdir()
@@ -144,7 +152,7 @@ def test_reuters_watch_reports_exactly_the_new_folder(corpora: Path, tmp_path: P
         shutil.copy(f, old / f.name)
     for f in files[18:]:
         shutil.copy(f, new / f.name)
-    index = tmp_path / "index"
+    index = index_location(request, backend, tmp_path / "index", "watchreuters")
     index_paths([old], index)
     add_watch(index, "cocoa", "cocoa")
     add_watch(index, "opec", '"opec" oil', sections=["crude"])

@@ -13,29 +13,47 @@ import pytest
 from newsearch import index_paths
 from newsearch.watches import add_watch
 
+from .opensearch_support import BACKENDS, index_location
 from .test_clusters import OTHER, UPDATE, WIRE
 from .web_support import LiveServer, live_server
 
 httpx = pytest.importorskip("httpx")
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+ROWS = [("rate", "Central bank raises rates", WIRE, "2024-05-07T08:00:00Z"),
+        ("rate-update", "Bank lifts rates again", UPDATE, "2024-05-07T11:00:00Z"),
+        ("mortgage", "Lenders follow the central bank",
+         "Mortgage lenders raised rates after the central bank's interest rate decision.",
+         "2024-06-01T08:00:00Z"),
+        ("flood", "Floods in the north", OTHER, "2024-06-02T08:00:00Z")]
+
+
+def _served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+            backend: str) -> Iterator[httpx.Client]:
     root = tmp_path_factory.mktemp("web-stories")
-    rows = [("rate", "Central bank raises rates", WIRE, "2024-05-07T08:00:00Z"),
-            ("rate-update", "Bank lifts rates again", UPDATE, "2024-05-07T11:00:00Z"),
-            ("mortgage", "Lenders follow the central bank",
-             "Mortgage lenders raised rates after the central bank's interest rate decision.",
-             "2024-06-01T08:00:00Z"),
-            ("flood", "Floods in the north", OTHER, "2024-06-02T08:00:00Z")]
     (root / "f.jsonl").write_text("\n".join(json.dumps(
-        {"id": i, "title": t, "body": b, "date": d, "section": "News"}) for i, t, b, d in rows),
+        {"id": i, "title": t, "body": b, "date": d, "section": "News"}) for i, t, b, d in ROWS),
         encoding="utf-8")
-    index_paths([root / "f.jsonl"], root / "index", jobs=1)
-    add_watch(root / "index", "rates", "rates")
+    index = index_location(request, backend, root / "index", "webstories")
+    index_paths([root / "f.jsonl"], index, jobs=1)
+    add_watch(index, "rates", "rates")
     srv: LiveServer
-    with live_server(root / "index") as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
+    with live_server(index) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def client(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A server over a folder index (story clusters: the Whoosh backend's)."""
+    yield from _served(request, tmp_path_factory, "whoosh")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def any_client(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A server over the same articles in a folder, then in the cluster."""
+    yield from _served(request, tmp_path_factory, request.param)
 
 
 def test_results_page_and_api_show_versions(client: httpx.Client) -> None:
@@ -63,7 +81,18 @@ def test_article_page_lists_versions_and_related(client: httpx.Client) -> None:
     assert "Bank lifts rates again" not in related and "Central bank raises rates" not in related
 
 
-def test_trend_page_draws_svg_and_offers_csv(client: httpx.Client) -> None:
+def test_article_page_lists_related_on_both_backends(any_client: httpx.Client) -> None:
+    hit = any_client.get("/api/search", params={"q": "title:raises"}).json()["hits"][0]
+    assert hit["title"] == "Central bank raises rates"
+    page = any_client.get(f"/articles/{hit['id']}").text
+    assert 'id="related"' in page
+    related = page[page.index('id="related"'):]
+    assert "Lenders follow the central bank" in related
+    assert "Central bank raises rates" not in related  # never the article itself
+
+
+def test_trend_page_draws_svg_and_offers_csv(any_client: httpx.Client) -> None:
+    client = any_client
     page = client.get("/trend", params=[("q", "rates"), ("q", "floods"), ("by", "month")]).text
     assert "<svg" in page and "<script" not in page
     assert page.count("<rect") == 2 * 2  # two months, two queries
@@ -76,7 +105,8 @@ def test_trend_page_draws_svg_and_offers_csv(client: httpx.Client) -> None:
     assert bad.status_code == 400 and "since" in bad.text
 
 
-def test_api_watch_new_articles(client: httpx.Client) -> None:
+def test_api_watch_new_articles(any_client: httpx.Client) -> None:
+    client = any_client
     none = client.get("/api/watches/rates/new").json()
     assert none["count"] == 0  # nothing indexed since the watch was saved
     data = client.get("/api/watches/rates/new", params={"since": "2000-01-01"}).json()
