@@ -2,7 +2,7 @@
 
     open_index / index_paths / index_stats (newsearch's public functions)
         ─▶ resolve(index, backend, opensearch_url)  (arguments, then the environment)
-        ─▶ whoosh:     a folder  ─▶ searcher.NewsIndex, indexer.index_paths
+        ─▶ whoosh:     a folder  ─▶ backends.whoosh: index.NewsIndex, indexer.index_paths
            opensearch: a cluster ─▶ backends.opensearch: OpenSearchIndex, index_paths_opensearch
 
 Both searchable objects satisfy :class:`SearchIndex`: the same methods and result types, so
