@@ -32,6 +32,8 @@ from newsearch.clusters import (
     sketches,
 )
 
+from .opensearch_support import index_location
+
 WIRE = ("The central bank raised its benchmark interest rate by a quarter point on Tuesday, "
         "citing stubborn inflation in services and a tight labour market. Economists had "
         "expected the move after strong wage data last week. The governor said further "
@@ -71,8 +73,16 @@ def archive(tmp_path: Path) -> tuple[Path, Path]:
     return root, tmp_path / "index"
 
 
-def test_versions_collapse_into_one_hit_with_a_count(archive: tuple[Path, Path]) -> None:
-    root, index = archive
+@pytest.fixture
+def stories(archive: tuple[Path, Path], backend: str,
+            request: pytest.FixtureRequest) -> tuple[Path, str]:
+    """The archive, its index in a folder or in the cluster (the same assertions hold)."""
+    root, folder = archive
+    return root, index_location(request, backend, folder, "stories")
+
+
+def test_versions_collapse_into_one_hit_with_a_count(stories: tuple[Path, str]) -> None:
+    root, index = stories
     report = index_paths([root], index, jobs=1)
     assert report.duplicates == 1  # the exact copy: not indexed
     with open_index(index) as ix:
@@ -94,7 +104,9 @@ def test_versions_collapse_into_one_hit_with_a_count(archive: tuple[Path, Path])
                                                "Bank lifts rates again, more rises possible"}
 
 
-def test_versions_are_listed_oldest_first_even_before_1970(tmp_path: Path) -> None:
+def test_versions_are_listed_oldest_first_even_before_1970(tmp_path: Path, backend: str,
+                                                          request: pytest.FixtureRequest
+                                                          ) -> None:
     # Day numbers before 1970 are negative: only the undated version goes last.
     path = _write(tmp_path / "f.jsonl", [
         {"id": "late", "title": "Central bank raises rates", "body": WIRE,
@@ -103,16 +115,17 @@ def test_versions_are_listed_oldest_first_even_before_1970(tmp_path: Path) -> No
         {"id": "early", "title": "Bank lifts rates again",
          "body": WIRE.replace("stubborn", "high"), "date": "1965-05-07T08:00:00Z"},
     ])
-    index_paths([path], tmp_path / "index", jobs=1)
-    with open_index(tmp_path / "index") as ix:
+    index = index_location(request, backend, tmp_path / "index", "before1970")
+    index_paths([path], index, jobs=1)
+    with open_index(index) as ix:
         hit = ix.search("interest rate").hits[0]
         assert hit.versions == 3
         assert [ix.get(v.id).key for v in ix.versions(hit.id)] == ["early", "late", "undated"]
 
 
 def test_deleting_a_file_dissolves_its_articles_from_clusters(
-        archive: tuple[Path, Path]) -> None:
-    root, index = archive
+        stories: tuple[Path, str]) -> None:
+    root, index = stories
     index_paths([root], index, jobs=1)
     with open_index(index) as ix:
         cluster = ix.search("interest rate").hits[0].cluster
@@ -133,8 +146,9 @@ def test_deleting_a_file_dissolves_its_articles_from_clusters(
         assert res.total == 1 and res.hits[0].versions == 1
 
 
-def test_a_version_added_later_joins_the_story(tmp_path: Path, archive: tuple[Path, Path]) -> None:
-    root, index = archive
+def test_a_version_added_later_joins_the_story(tmp_path: Path,
+                                              stories: tuple[Path, str]) -> None:
+    root, index = stories
     late = tmp_path / "late"
     late.mkdir()
     (root / "c.jsonl").rename(late / "c.jsonl")
@@ -165,8 +179,8 @@ def test_cluster_state_follows_the_committed_generation(archive: tuple[Path, Pat
         assert {h.cluster for h in res.hits} == {cluster} and len(res.hits) == 3
 
 
-def test_cli_search_json_and_show_list_versions(archive: tuple[Path, Path]) -> None:
-    root, index = archive
+def test_cli_search_json_and_show_list_versions(stories: tuple[Path, str]) -> None:
+    root, index = stories
     index_paths([root], index, jobs=1)
     runner = CliRunner()
     out = runner.invoke(main, ["search", "interest rate", "--index", str(index), "--json"],

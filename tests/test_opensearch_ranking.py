@@ -86,8 +86,8 @@ def archives(opensearch, tmp_path_factory: pytest.TempPathFactory):
 def test_hits_come_in_whooshs_order(archives, label: str, query: str, sort: str) -> None:
     w_path, os_path = archives[label]
     with open_index(w_path) as w, open_index(os_path) as o:
-        # Every version: the two council notes are one story in Whoosh (collapsed to one
-        # hit), while over the cluster every article is its own; the ranking is compared.
+        # Every version: the two council notes are one story (collapsed to one hit by
+        # default); the ranking of every article is compared.
         a, b = (ix.search(query, per_page=50, sort=sort, snippets=False, all_versions=True)
                 for ix in (w, o))
         key_a = [w.get(h.id).key for h in a.hits]

@@ -1,5 +1,6 @@
 """The web side of issue 16: versions and Related on the article page, the trend page's SVG
-chart and CSV, versions on the results page, and the JSON API's new fields."""
+chart and CSV, versions on the results page, and the JSON API's new fields, over a folder and
+over the cluster."""
 
 from __future__ import annotations
 
@@ -42,17 +43,10 @@ def _served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         yield c
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def client(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """A server over a folder index (story clusters: the Whoosh backend's)."""
-    yield from _served(request, tmp_path_factory, "whoosh")
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def any_client(request: pytest.FixtureRequest,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """A server over the same articles in a folder, then in the cluster."""
+    """A server over the articles in a folder, then in the cluster."""
     yield from _served(request, tmp_path_factory, request.param)
 
 
@@ -81,18 +75,7 @@ def test_article_page_lists_versions_and_related(client: httpx.Client) -> None:
     assert "Bank lifts rates again" not in related and "Central bank raises rates" not in related
 
 
-def test_article_page_lists_related_on_both_backends(any_client: httpx.Client) -> None:
-    hit = any_client.get("/api/search", params={"q": "title:raises"}).json()["hits"][0]
-    assert hit["title"] == "Central bank raises rates"
-    page = any_client.get(f"/articles/{hit['id']}").text
-    assert 'id="related"' in page
-    related = page[page.index('id="related"'):]
-    assert "Lenders follow the central bank" in related
-    assert "Central bank raises rates" not in related  # never the article itself
-
-
-def test_trend_page_draws_svg_and_offers_csv(any_client: httpx.Client) -> None:
-    client = any_client
+def test_trend_page_draws_svg_and_offers_csv(client: httpx.Client) -> None:
     page = client.get("/trend", params=[("q", "rates"), ("q", "floods"), ("by", "month")]).text
     assert "<svg" in page and "<script" not in page
     assert page.count("<rect") == 2 * 2  # two months, two queries
@@ -105,8 +88,7 @@ def test_trend_page_draws_svg_and_offers_csv(any_client: httpx.Client) -> None:
     assert bad.status_code == 400 and "since" in bad.text
 
 
-def test_api_watch_new_articles(any_client: httpx.Client) -> None:
-    client = any_client
+def test_api_watch_new_articles(client: httpx.Client) -> None:
     none = client.get("/api/watches/rates/new").json()
     assert none["count"] == 0  # nothing indexed since the watch was saved
     data = client.get("/api/watches/rates/new", params={"since": "2000-01-01"}).json()

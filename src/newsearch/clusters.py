@@ -241,6 +241,18 @@ class Clusters:
             self._trim()  # after the number is read: the most similar may be the oldest
         return cluster
 
+    def recall(self, article_id: str, sig: np.ndarray, cluster: int) -> None:
+        """Hold an indexed article this run has not seen (its sketch and cluster number, read
+        back from an index that keeps them, the OpenSearch cluster), so that a new version
+        of it joins its cluster."""
+        if article_id in self.sigs:
+            return
+        self._bucket_add(article_id, band_keys(sig).tolist())
+        self.sigs[article_id] = sig
+        self.of[article_id] = cluster
+        self.next = max(self.next, cluster + 1)
+        self._trim()
+
     def remove(self, article_ids: Iterable[str]) -> None:
         for aid in article_ids:
             self.of.pop(aid, None)

@@ -51,12 +51,15 @@ from .lock import ClusterLock
 from .manifest import ClusterManifest
 from .mapping import (
     IndexSettings,
+    band_terms,
     concrete_index,
     create_news_index,
     document,
     open_news_index,
     read_meta,
     set_generation,
+    sketch_fields,
+    sketch_of,
 )
 from .search import DEFAULT_INDEX, OpenSearchIndex, location
 
@@ -65,6 +68,9 @@ __all__ = ["index_paths_opensearch"]
 # Articles per batch made searchable: the bulk writer sends 1,000 at a time anyway; a batch
 # costs a refresh, the manifest entries and a mapping update.
 CLUSTER_BATCH_ARTICLES = BATCH_ARTICLES // 4
+# Indexed articles read back per part for story clusters: those sharing an LSH band with the
+# part's articles (a part holds at most PART_ARTICLES; a story rarely has dozens of versions).
+RECALL_MAX = 2_000
 
 
 def _read_chunk(files: list[CorpusFile]) -> list[tuple[FileMeta, list[tuple[str, Any]]]]:
@@ -73,7 +79,13 @@ def _read_chunk(files: list[CorpusFile]) -> list[tuple[FileMeta, list[tuple[str,
     out = []
     for f in files:
         for meta, articles in read_file_parts(f, PART_ARTICLES, PART_CHARS):
-            out.append((meta, [(a.id, document(a, key)) for a, key in articles]))
+            docs = []
+            for (a, key), sig in zip(articles, meta.sketches, strict=True):
+                doc = document(a, key)
+                if sig is not None:
+                    doc.update(sketch_fields(sig))
+                docs.append((a.id, doc))
+            out.append((meta, docs))
     return out
 
 
@@ -108,13 +120,12 @@ class DocumentPool:
 
     def write(self, chunk_id: int, seq: int, keep: list[list[int]],
               marks: list[list[tuple[int, int]]] | None = None) -> None:
-        # Of ``marks`` the index times are kept (saved-search alerts); story clusters are
-        # not kept in the cluster yet.
+        # ``marks``: each kept article's story cluster and index time, decided by the run.
         for n, (docs, indices) in enumerate(zip(self.docs.pop(chunk_id), keep, strict=True)):
             for j, i in enumerate(indices):
                 doc_id, doc = docs[i]
                 if marks is not None:
-                    doc["added"] = marks[n][j][1]
+                    doc["cluster"], doc["added"] = marks[n][j]
                 self.writer.index_doc(doc_id, doc)
 
     def flush(self) -> list[Any]:
@@ -147,6 +158,10 @@ class _ClusterRun(_Run):
         self.removed: set[str] = set()
         meta = read_meta(cluster, index) or {}
         self.generation = int(meta.get("generation", 0))
+        # Story clusters continue the index's numbering; the sketches of indexed articles are
+        # read back from the index as the new articles' band keys ask for them (recall).
+        self.clusters.next = _next_cluster(cluster, index)
+        self.asked: set[int] = set()  # band keys already looked up in the index this run
 
     def remove_file(self, path: str) -> set[str]:
         st = self.manifest.files.get(path)
@@ -163,6 +178,28 @@ class _ClusterRun(_Run):
 
     def should_commit(self) -> bool:
         return self.pending >= self.batch_articles
+
+    def marks(self, meta: FileMeta, keep: list[int]) -> list[tuple[int, int]]:
+        """As the Whoosh run decides clusters (newsearch.runs), after one terms query per
+        part has brought back the indexed articles sharing an LSH band with the part's new
+        articles (those this run has not seen already)."""
+        sigs = [meta.sketches[i] for i in keep if meta.sketches[i] is not None]
+        wanted = [k for k in band_terms(sigs) if k not in self.asked]
+        if wanted:
+            self.asked.update(wanted)
+            self._recall(wanted)
+        return super().marks(meta, keep)
+
+    def _recall(self, keys: list[int]) -> None:
+        resp = self.cluster.call(self.cluster.client.search, index=self.index, body={
+            "size": RECALL_MAX, "_source": ["id", "cluster", "sketch"],
+            "query": {"terms": {"bands": keys}}})
+        for h in resp["hits"]["hits"]:
+            src = h["_source"]
+            sig = sketch_of(src)
+            # Articles of files removed since the last commit are still in the index.
+            if sig is not None and src["id"] not in self.removed_ids:
+                self.clusters.recall(src["id"], sig, int(src.get("cluster", -1)))
 
     def commit(self, segments: list[Any]) -> None:
         if not self.dirty and not self.changed and not self.removed:
@@ -187,6 +224,14 @@ class _ClusterRun(_Run):
         self.pending = 0
         self.deletes = []
         self.dirty = False
+
+
+def _next_cluster(cluster: Cluster, index: str) -> int:
+    """The first cluster number no article of ``index`` has."""
+    resp = cluster.call(cluster.client.search, index=index, body={
+        "size": 0, "aggs": {"top": {"max": {"field": "cluster"}}}})
+    top = resp.get("aggregations", {}).get("top", {}).get("value")
+    return int(top) + 1 if top is not None else 0
 
 
 def _aliases(cluster: Cluster, name: str) -> dict[str, Any]:

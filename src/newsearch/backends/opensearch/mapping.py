@@ -19,6 +19,11 @@
 | source, dedup    | keyword                                | a file's articles, duplicates    |
 | added            | long (UTC µs)                          | when it was indexed: the new     |
 |                  |                                        | articles a saved search reports  |
+| cluster          | long                                   | its story (newsearch.clusters):  |
+|                  |                                        | collapsing, versions             |
+| bands, sketch    | long (indexed only) / binary (kept)    | the MinHash sketch's LSH band    |
+|                  |                                        | keys and the sketch: a later     |
+|                  |                                        | version finds its story by them  |
 | url, key         | keyword, not indexed                   | display                          |
 | utc_offset       | integer, not indexed                   | the date at the source's offset  |
 
@@ -56,13 +61,17 @@ old one, then move the alias in one step (:func:`concrete_index`).
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from opensearchpy.exceptions import NotFoundError, TransportError
 
 from ...analysis import ANALYSIS_VERSION, ANALYZER_NAME, tokens
 from ...article import Article, epoch_to_datetime, section_key, section_keys
+from ...clusters import band_keys
 from ...errors import IndexNotFound
 from ...language import article_language
 from ...ranking import B
@@ -79,6 +88,7 @@ __all__ = [
     "TEXT_FIELDS",
     "IndexSettings",
     "article_from_source",
+    "band_terms",
     "concrete_index",
     "create_news_index",
     "document",
@@ -88,12 +98,15 @@ __all__ = [
     "open_news_index",
     "read_meta",
     "set_generation",
+    "sketch_fields",
+    "sketch_of",
     "term_string",
     "terms_field",
 ]
 
 # 3: the similarity gives a field's weighted count, saturated per word by the query.
-# 4: ``added``, each article's index time (saved-search alerts).
+# 4: ``added``, each article's index time (saved-search alerts); ``cluster``, ``bands`` and
+# ``sketch`` (story clusters).
 MAPPING_VERSION = 4
 DEFAULT_SHARDS = 3
 DEFAULT_REPLICAS = 1
@@ -188,7 +201,7 @@ def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
                                     "analysis_version": ANALYSIS_VERSION,
                                     "analyzer": ANALYZER_NAME}},
             # Terms and folded keywords are derived: kept in the index, not in the documents.
-            "_source": {"excludes": ["terms", "fold", "vocab"]},
+            "_source": {"excludes": ["terms", "fold", "vocab", "bands"]},
             "properties": {
                 "id": {"type": "keyword"},
                 **{f: {"type": "text", "index": False} for f in TEXT_FIELDS},
@@ -202,6 +215,9 @@ def index_body(settings: IndexSettings | None = None) -> dict[str, Any]:
                 "source": {"type": "keyword"},
                 "dedup": {"type": "keyword"},
                 "added": {"type": "long"},
+                "cluster": {"type": "long"},
+                "bands": {"type": "long", "doc_values": False},
+                "sketch": {"type": "binary"},
                 "url": {"type": "keyword", "index": False, "doc_values": False},
                 "key": {"type": "keyword", "index": False, "doc_values": False},
                 "utc_offset": {"type": "integer", "index": False, "doc_values": False},
@@ -246,6 +262,28 @@ def document(article: Article, dedup: str | None = None) -> dict[str, Any]:
         doc["url"] = article.url
     doc["key"] = article.key
     return doc
+
+
+def sketch_fields(sig: np.ndarray) -> dict[str, Any]:
+    """An article's MinHash sketch as the mapping keeps it: its LSH band keys (as signed
+    longs) and the sketch itself (little-endian uint32, base64)."""
+    return {"bands": band_keys(sig).view(np.int64).tolist(),
+            "sketch": base64.b64encode(sig.astype("<u4").tobytes()).decode("ascii")}
+
+
+def band_terms(sigs: Sequence[np.ndarray]) -> list[int]:
+    """The distinct band keys of some sketches, as :func:`sketch_fields` indexes them."""
+    if not sigs:
+        return []
+    return np.unique(band_keys(np.stack(sigs)).view(np.int64)).tolist()
+
+
+def sketch_of(src: dict[str, Any]) -> np.ndarray | None:
+    """The sketch kept in a document's ``_source`` (None: too short to be sketched)."""
+    raw = src.get("sketch")
+    if not raw:
+        return None
+    return np.frombuffer(base64.b64decode(raw), dtype="<u4").astype(np.uint32)
 
 
 def article_from_source(src: dict[str, Any]) -> Article:

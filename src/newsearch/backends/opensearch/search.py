@@ -36,7 +36,14 @@ from ...errors import ArticleNotFound, QueryError
 from ...feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
 from ...plan import FUZZY_MAX_TERMS, CompiledQuery, PDays, PSections, PTerms, compile_query
 from ...query import TEXT_FIELDS, Or, ParsedQuery, Word, parse_query
-from ...related import DEFAULT_RELATED, MAX_RELATED, rank_terms, term_frequencies
+from ...related import (
+    DEFAULT_RELATED,
+    MAX_RELATED,
+    MAX_VERSIONS_READ,
+    rank_terms,
+    story_terms,
+    term_frequencies,
+)
 from ...results import FacetValue, Hit, RelatedResults, SearchResults
 from ...search import (
     DEFAULT_HALF_LIFE_DAYS,
@@ -92,6 +99,9 @@ DAY_MS = 86_400_000
 # Ids of new articles per request when a saved search is checked.
 NEW_PAGE = 5_000
 RELATED_FIELDS = ("title", "body")  # as NewsIndex.similar
+# The cardinality aggregation counting stories is exact below this (OpenSearch's maximum).
+STORIES_EXACT_BELOW = 40_000
+MAX_VERSIONS_LISTED = 1_000
 _EPOCH = date(1970, 1, 1)
 
 
@@ -300,9 +310,10 @@ class OpenSearchIndex:
         strict: bool = False,
         all_versions: bool = False,
     ) -> SearchResults:
-        """As :meth:`newsearch.NewsIndex.search`, over the cluster. Story clusters are not
-        kept in the cluster yet: every article is its own story (``stories`` equals
-        ``total``; with ``all_versions`` it is None, as NewsIndex gives it)."""
+        """As :meth:`newsearch.NewsIndex.search`, over the cluster. Versions of one story
+        are collapsed to the best-ranked (``collapse`` on ``cluster``) unless
+        ``all_versions``; ``total`` and the facets count every article; ``stories`` counts
+        the matching stories (a ``cardinality`` aggregation: exact below 40,000)."""
         started = time.perf_counter()
         sections, since_d, until_d = check_request(
             query, sections=sections, since=since, until=until, sort=sort, page=page,
@@ -362,10 +373,17 @@ class OpenSearchIndex:
                     "lang": {"terms": {"field": "lang", "size": LABELS_MAX,
                                        "order": [{"_count": "desc"}, {"_key": "asc"}]}}}
         start = (page - 1) * per_page
+        if not all_versions:
+            # Exact below the threshold (the largest OpenSearch allows); an estimate above.
+            aggs = {**(aggs or {}), "stories": {"cardinality": {
+                "field": "cluster", "precision_threshold": STORIES_EXACT_BELOW}}}
         body = search_body(compiled.plan, leaves=leaves, stats=stats, filters=filters,
                            sort=sort, size=per_page, offset=start,
                            half_life_days=half_life_days, aggs=aggs, tiers=tiers,
                            tier_gap=gap)
+        if not all_versions:
+            # One article per story: its best-ranked version (the page's order decides).
+            body["collapse"] = {"field": "cluster"}
         # The similarity's average field length from every shard (the DFS phase), as one
         # Whoosh index has it, rather than each shard's own.
         resp = self._search(body, search_type=SCORED_SEARCH_TYPE) if leaves else \
@@ -373,9 +391,9 @@ class OpenSearchIndex:
         total = int(resp["hits"]["total"]["value"])
         if matched is None:
             matched = total
-        hits = [self._hit(h, compiled.highlight, start + i + 1, snippets,
-                          _untiered(float(h.get("_score") or 0.0), gap))
-                for i, h in enumerate(resp["hits"]["hits"])]
+        hits = self._with_versions([self._hit(h, compiled.highlight, start + i + 1, snippets,
+                                              _untiered(float(h.get("_score") or 0.0), gap))
+                                    for i, h in enumerate(resp["hits"]["hits"])])
         facet_data: dict[str, list[FacetValue]] = {}
         granularity = None
         if facets:
@@ -390,57 +408,101 @@ class OpenSearchIndex:
             took_ms=(time.perf_counter() - started) * 1000, hits=hits, facets=facet_data,
             suggestion=suggestion, sort=sort, date_granularity=granularity, fallback=fallback,
             notices=notices,
-            stories=None if all_versions else total,  # each article its own story here
+            stories=None if all_versions else
+            int(resp.get("aggregations", {}).get("stories", {}).get("value", total)),
         )
         self._results.put(key, results)
         return _fresh_copy(results, results.took_ms)
 
     def get(self, article_id: str) -> Article:
         """The article with this id; raises :class:`~newsearch.errors.ArticleNotFound`."""
+        return article_from_source(self._source(article_id))
+
+    def _source(self, article_id: str) -> dict[str, Any]:
         if not article_id:
             raise ArticleNotFound(article_id)
         resp = self._search({"size": 1, "query": {"ids": {"values": [article_id]}}})
         found = resp["hits"]["hits"]
         if not found:
             raise ArticleNotFound(article_id)
-        return article_from_source(found[0]["_source"])
+        return cast(dict[str, Any], found[0]["_source"])
 
     def versions(self, article_id: str) -> list[Hit]:
-        """No story clusters in the cluster yet: no versions listed (the article exists, or
-        :class:`~newsearch.errors.ArticleNotFound`)."""
-        self.get(article_id)
-        return []
+        """Every version of the article's story (see :mod:`newsearch.clusters`), the article
+        itself included, oldest first (undated last); raises
+        :class:`~newsearch.errors.ArticleNotFound`."""
+        cluster = int(self._source(article_id).get("cluster", -1))
+        resp = self._search({
+            "size": MAX_VERSIONS_LISTED, "query": {"term": {"cluster": cluster}},
+            "sort": [{"date": {"order": "asc", "missing": "_last"}}, {"added": "asc"},
+                     {"id": "asc"}]})
+        hits = [self._hit(h, SnippetQuery(), 0, False, 0.0) for h in resp["hits"]["hits"]]
+        for h in hits:
+            h.versions = len(hits)
+        return hits
+
+    def _story(self, cluster: int) -> tuple[int, list[dict[str, Any]]]:
+        """How many articles a story holds, and the text of the first versions indexed."""
+        resp = self._search({
+            "size": MAX_VERSIONS_READ + 1, "track_total_hits": True,
+            "query": {"term": {"cluster": cluster}},
+            "sort": [{"added": "asc"}, {"id": "asc"}],
+            "_source": ["id", "title", "body", "lang"]})
+        return int(resp["hits"]["total"]["value"]), [h["_source"] for h in resp["hits"]["hits"]]
+
+    def _with_versions(self, hits: list[Hit]) -> list[Hit]:
+        """The hits with how many articles each one's story holds (one request per page)."""
+        clusters = sorted({h.cluster for h in hits if h.cluster >= 0})
+        if not clusters:
+            return hits
+        resp = self._search({"size": 0, "query": {"terms": {"cluster": clusters}},
+                             "aggs": {"v": {"terms": {"field": "cluster",
+                                                      "size": len(clusters)}}}})
+        sizes = {int(b["key"]): int(b["doc_count"])
+                 for b in resp["aggregations"]["v"]["buckets"]}
+        for h in hits:
+            h.versions = sizes.get(h.cluster, 1)
+        return hits
 
     def similar(self, article_id: str, *, limit: int = DEFAULT_RELATED) -> RelatedResults:
         """As :meth:`newsearch.NewsIndex.similar`, over the cluster: the same terms (the
         article analysed here, :func:`newsearch.related.rank_terms` with the exact document
         frequencies of all its terms in one request, cached per generation), scored by
-        newsearch's BM25F, best first and newest first among equals. Story clusters are not
-        kept in the cluster: only the article itself is left out."""
+        newsearch's BM25F, best first and newest first among equals, one article per story,
+        never the article's own story."""
         started = time.perf_counter()
         if not (1 <= limit <= MAX_RELATED):
             raise QueryError(article_id, f"limit must be between 1 and {MAX_RELATED}",
                              parameter="limit")
         gen = self._generation(self.committed_generation())
-        article = self.get(article_id)
+        src = self._source(article_id)
+        article = article_from_source(src)
+        cluster = int(src.get("cluster", -1))
+        size, story = self._story(cluster)
+        own = story_terms((v.get("title", ""), v.get("body", ""), (v.get("lang") or [None])[0])
+                          for v in story[:MAX_VERSIONS_READ + 1] if v["id"] != article_id)
         tf = term_frequencies(article.title, article.body, article.lang)
         probe = [Leaf(RELATED_FIELDS, t, 1.0) for t in tf]
-        # Articles other than this one holding a term (as NewsIndex: its own copy left out).
-        df = dict(zip(tf, (n - 1 for n in gen.leaf_stats(probe).df), strict=True))
-        terms = rank_terms(tf, gen.documents - 1, df.__getitem__)
+        # Articles outside the story holding a term (as NewsIndex: its own copies left out).
+        df = {t: n - 1 - own[t]
+              for t, n in zip(tf, gen.leaf_stats(probe).df, strict=True)}
+        terms = rank_terms(tf, gen.documents - size, df.__getitem__)
         hits: list[Hit] = []
         if terms:
             top = terms[0][1]
             leaves = [Leaf(RELATED_FIELDS, t, w / top) for t, w in terms]
             body = search_body(PTerms(RELATED_FIELDS, tuple(t for t, _w in terms)),
                                leaves=leaves, stats=gen.leaf_stats(leaves), size=limit)
-            body["query"]["bool"]["must_not"] = [{"ids": {"values": [article_id]}}]
+            body["query"]["bool"]["must_not"] = [{"ids": {"values": [article_id]}},
+                                                 {"term": {"cluster": cluster}}]
             body["sort"] = [{"_score": "desc"}, {"date": {"order": "desc", "missing": "_last"}},
                             {"id": "asc"}]
+            body["collapse"] = {"field": "cluster"}
             resp = self._search(body, search_type=SCORED_SEARCH_TYPE)
             # The lead as the snippet: marking 25 terms costs more than finding the stories.
-            hits = [self._hit(h, SnippetQuery(), rank, True, float(h.get("_score") or 0.0))
-                    for rank, h in enumerate(resp["hits"]["hits"], 1)]
+            hits = self._with_versions(
+                [self._hit(h, SnippetQuery(), rank, True, float(h.get("_score") or 0.0))
+                 for rank, h in enumerate(resp["hits"]["hits"], 1)])
         return RelatedResults(id=article_id, hits=hits,
                               took_ms=(time.perf_counter() - started) * 1000)
 
@@ -522,8 +584,8 @@ class OpenSearchIndex:
             shown = ids[:first]
             resp = self._search({"size": len(shown), "query": {"ids": {"values": shown}}})
             by_id = {h["_id"]: h for h in resp["hits"]["hits"]}
-            hits = [self._hit(by_id[i], compiled.highlight, n, True, 0.0)
-                    for n, i in enumerate(shown, 1) if i in by_id]
+            hits = self._with_versions([self._hit(by_id[i], compiled.highlight, n, True, 0.0)
+                                        for n, i in enumerate(shown, 1) if i in by_id])
         return ids, hits
 
     def stats(self) -> IndexStats:
@@ -595,7 +657,7 @@ class OpenSearchIndex:
             if date_value is not None else None,
             section=list(src.get("section") or []), url=src.get("url"),
             source=src.get("source", ""), score=score,
-            snippets=snips, rank=rank,
+            snippets=snips, rank=rank, cluster=int(src.get("cluster", -1)),
         )
 
     def _suggest(self, parsed: ParsedQuery, gen: _Generation) -> str | None:
