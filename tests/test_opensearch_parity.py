@@ -152,7 +152,10 @@ def test_reuters_stories_alike(reuters) -> None:
     with open_index(w_path) as w, open_index(os_path) as o:
         a, b = (ix.search("oil OR coffee OR gold OR wheat", per_page=100, snippets=False)
                 for ix in (w, o))
-        assert (b.total, b.stories) == (a.total, a.stories)
+        assert b.total == a.total
+        # The cluster counts stories with a cardinality aggregation (HyperLogLog++): close,
+        # not exact (2,391 for 2,392 here).
+        assert b.stories == pytest.approx(a.stories, rel=0.005)
         several = 0
         for h in w.search("oil", per_page=100, all_versions=True, snippets=False).hits:
             mine = {v.id for v in w.versions(h.id)}
@@ -161,7 +164,7 @@ def test_reuters_stories_alike(reuters) -> None:
         assert several >= 5  # Reuters-21578 re-files some stories
 
 
-# Measured: OVERLAP of the top 5 shared on average over these articles (the rest are near
+# Measured: 0.950 of the top 5 shared on average over these 60 articles (the rest are near
 # ties that Lucene's rounded lengths order differently; see the README).
 RELATED_OVERLAP_FLOOR = 0.8
 

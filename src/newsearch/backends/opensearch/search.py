@@ -99,8 +99,8 @@ DAY_MS = 86_400_000
 # Ids of new articles per request when a saved search is checked.
 NEW_PAGE = 5_000
 RELATED_FIELDS = ("title", "body")  # as NewsIndex.similar
-# The cardinality aggregation counting stories is exact below this (OpenSearch's maximum).
-STORIES_EXACT_BELOW = 40_000
+# The cardinality aggregation counting stories is closest below this (OpenSearch's maximum).
+STORIES_PRECISION = 40_000
 MAX_VERSIONS_LISTED = 1_000
 _EPOCH = date(1970, 1, 1)
 
@@ -313,7 +313,7 @@ class OpenSearchIndex:
         """As :meth:`newsearch.NewsIndex.search`, over the cluster. Versions of one story
         are collapsed to the best-ranked (``collapse`` on ``cluster``) unless
         ``all_versions``; ``total`` and the facets count every article; ``stories`` counts
-        the matching stories (a ``cardinality`` aggregation: exact below 40,000)."""
+        the matching stories (a ``cardinality`` aggregation: close, not exact)."""
         started = time.perf_counter()
         sections, since_d, until_d = check_request(
             query, sections=sections, since=since, until=until, sort=sort, page=page,
@@ -374,9 +374,11 @@ class OpenSearchIndex:
                                        "order": [{"_count": "desc"}, {"_key": "asc"}]}}}
         start = (page - 1) * per_page
         if not all_versions:
-            # Exact below the threshold (the largest OpenSearch allows); an estimate above.
+            # HyperLogLog++: close below the threshold (the largest OpenSearch allows; 2,391
+            # stories for 2,392 on Reuters' "oil OR coffee OR gold OR wheat"), an estimate
+            # above. An exact count would cost a bucket per story on every search.
             aggs = {**(aggs or {}), "stories": {"cardinality": {
-                "field": "cluster", "precision_threshold": STORIES_EXACT_BELOW}}}
+                "field": "cluster", "precision_threshold": STORIES_PRECISION}}}
         body = search_body(compiled.plan, leaves=leaves, stats=stats, filters=filters,
                            sort=sort, size=per_page, offset=start,
                            half_life_days=half_life_days, aggs=aggs, tiers=tiers,
