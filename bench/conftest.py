@@ -107,7 +107,7 @@ def _smaps_rollup(pid: int) -> dict[str, int] | None:
     return out
 
 
-def run_child(args: list[str], *, every: float = 0.02, cwd: Path | None = None
+def run_child(args: list[str], *, every: float | None = 0.02, cwd: Path | None = None
               ) -> tuple[dict[str, Any], dict[str, int]]:
     """Run a benchmark child (``python`` + ``args``); its last stdout line is JSON.
 
@@ -117,7 +117,9 @@ def run_child(args: list[str], *, every: float = 0.02, cwd: Path | None = None
     (Private_Clean + Private_Dirty: what the process alone maps; a file page that no other
     process maps counts here too) and ``anon_kb`` (anonymous memory: the process's own heap
     and arrays, never file cache). The child reports its own ``VmHWM`` as ``peak_rss_kb``
-    when it wants the kernel's exact peak.
+    when it wants the kernel's exact peak. ``every=None`` samples nothing (peaks stay 0):
+    reading smaps_rollup 50 times a second costs a fifth of a core, which an index build's
+    workers would otherwise have.
     """
     import subprocess
     import sys
@@ -139,9 +141,11 @@ def run_child(args: list[str], *, every: float = 0.02, cwd: Path | None = None
             time.sleep(every)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if every is not None:
+        sampler.start()
     out, err = proc.communicate()
-    sampler.join()
+    if every is not None:
+        sampler.join()
     if proc.returncode:
         raise RuntimeError(f"benchmark child {args[:2]} failed ({proc.returncode}):\n{err[-3000:]}")
     import json

@@ -358,6 +358,11 @@ class Clusters:
                     p.unlink()
 
 
+# Leaders are picked in arrays over the cluster numbers when the matching versions number at
+# least 1/_DENSE_LEADERS of the largest cluster number; by a sort below that.
+_DENSE_LEADERS = 16
+
+
 def cluster_sizes(clusters: np.ndarray, live: np.ndarray) -> np.ndarray:
     """For each document, how many live documents share its cluster (0 for deleted ones)."""
     sizes = np.zeros(len(clusters), dtype=np.int32)
@@ -382,17 +387,34 @@ def collapse(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray,
 def story_leaders(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray,
                   sizes: np.ndarray) -> np.ndarray | None:
     """Which of ``ids`` to keep so that each cluster keeps its best-keyed document (a mask
-    over ``ids``), or None when no two of them share a cluster's versions."""
+    over ``ids``; of equal keys the first in ``ids``), or None when no two of them share a
+    cluster's versions."""
     multi = sizes[ids] > 1
     if not multi.any():
         return None
-    m_ids, m_keys = ids[multi], keys[multi]
-    order = np.lexsort((-m_keys, clusters[m_ids]))
-    cl = clusters[m_ids][order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = cl[1:] != cl[:-1]
+    where = np.flatnonzero(multi)
+    cl = clusters[ids[where]].astype(np.int64)
+    m_keys = keys[where]
+    top = int(cl.max()) + 1
+    if len(where) * _DENSE_LEADERS >= top:
+        # Many versions among the matches (a re-filed archive): each cluster's best key and
+        # first holder in arrays over the cluster numbers, where a sort of every match cost
+        # most of a query at a million articles.
+        low = -np.inf if m_keys.dtype.kind == "f" else np.iinfo(m_keys.dtype).min
+        best = np.full(top, low, dtype=m_keys.dtype)
+        np.maximum.at(best, cl, m_keys)
+        cand = np.flatnonzero(m_keys == best[cl])
+        first = np.full(top, len(where), dtype=np.int64)
+        np.minimum.at(first, cl[cand], cand)
+        chosen = cand[first[cl[cand]] == cand]
+    else:
+        order = np.lexsort((-m_keys, cl))
+        c = cl[order]
+        head = np.ones(len(order), dtype=bool)
+        head[1:] = c[1:] != c[:-1]
+        chosen = order[head]
     keep = ~multi
-    keep[np.flatnonzero(multi)[order[first]]] = True
+    keep[where[chosen]] = True
     return keep
 
 

@@ -19,7 +19,7 @@ from ... import ranking
 from ...analysis import TRUNCATED
 from ...plan import FIELD_BOOSTS, Leaf
 from ...ranking import idf, qtf_weight
-from .view import DAY, NO_DAY, TEXT_FIELDS, View
+from .view import DAY, DENSE_UNION, NO_DAY, TEXT_FIELDS, View, union_ids
 
 __all__ = ["bm25_scores", "recency_factors"]
 
@@ -58,8 +58,8 @@ def bm25_scores(view: View, readers: dict[str, Any], leaves: list[Leaf],
             # found only in headlines must not count as rare there.
             df = group_df.get(term, -1)
             if df < 0:
-                df = group_df[term] = len(np.unique(np.concatenate(
-                    [view.postings(readers, f, t)[0] for f in TEXT_FIELDS for t in term])))
+                df = group_df[term] = len(union_ids(
+                    [view.postings(readers, f, t)[0] for f in TEXT_FIELDS for t in term], view.n))
         elif df_of:
             if df_of not in blended:
                 blended[df_of] = max(len(view.postings(readers, f, t)[0])
@@ -87,14 +87,25 @@ def _merged_postings(view: View, readers: dict[str, Any], field: str,
         p = view.postings(readers, field, t)
         if len(p[0]):
             families.setdefault(t.split(TRUNCATED, 1)[0], []).append(p)
-    parts = [_combine(ps, np.add) for ps in families.values()]
-    return _combine(parts, np.maximum)
+    parts = [_combine(ps, np.add, view.n) for ps in families.values()]
+    return _combine(parts, np.maximum, view.n)
 
 
-def _combine(parts: list[tuple[np.ndarray, np.ndarray]],
-             how: Any) -> tuple[np.ndarray, np.ndarray]:
+def _combine(parts: list[tuple[np.ndarray, np.ndarray]], how: Any,
+             n: int) -> tuple[np.ndarray, np.ndarray]:
+    """One posting list of several (each with distinct ids below ``n``): a document's counts
+    joined by ``how`` (np.add or np.maximum)."""
     if len(parts) <= 1:
         return parts[0] if parts else (np.zeros(0, dtype=np.int64), np.zeros(0, np.float32))
+    if sum(len(p[0]) for p in parts) * DENSE_UNION >= n:
+        # Long lists (a common word at a million articles): counts in an array of n, no sort.
+        full = np.zeros(n, dtype=np.float32)
+        seen = np.zeros(n, dtype=bool)
+        for ids, tf in parts:
+            full[ids] = how(full[ids], tf)  # ids are distinct within a list
+            seen[ids] = True
+        uniq = np.flatnonzero(seen).astype(np.int64)
+        return uniq, full[uniq]
     ids = np.concatenate([p[0] for p in parts])
     tf = np.concatenate([p[1] for p in parts])
     uniq, inverse = np.unique(ids, return_inverse=True)

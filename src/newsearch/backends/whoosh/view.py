@@ -49,8 +49,8 @@ from .codec import (
 )
 from .schema import NO_DATE
 
-__all__ = ["POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View", "positions_in",
-           "read_values"]
+__all__ = ["DENSE_UNION", "POSTINGS_CACHE_ENTRIES", "TEXT_FIELDS", "SegmentData", "View",
+           "positions_in", "read_values", "union_ids"]
 
 TEXT_FIELDS = ("title", "subtitle", "body", "author")
 DAY = 86_400
@@ -333,6 +333,33 @@ def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return small[:0]
     idx = np.minimum(np.searchsorted(big, small), len(big) - 1)
     return small[big[idx] == small]
+
+
+# A union of id lists holding at least n / DENSE_UNION ids (n: documents in the view) is
+# marked in an array of n flags: numpy.unique sorts or hashes every id, which at a million
+# articles cost about half of a cold query's CPU (bench/README.md, "union of postings").
+DENSE_UNION = 16
+
+
+def union_ids(parts: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """The distinct ids (int64, ascending) of ``parts``, each an array of ids below ``n``."""
+    if len(parts) == 1:
+        return parts[0].astype(np.int64)
+    if sum(len(p) for p in parts) * DENSE_UNION < n:
+        return _sorted_union(parts)
+    seen = np.zeros(n, dtype=bool)
+    for p in parts:
+        seen[p] = True
+    return np.flatnonzero(seen).astype(np.int64)
+
+
+def _sorted_union(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The distinct values of several ascending arrays, ascending (int64). A stable sort is
+    timsort for int64: it finds the ascending runs and merges them, linear for a few runs,
+    where numpy.unique would sort or hash from scratch."""
+    a = np.concatenate(parts).astype(np.int64)
+    a.sort(kind="stable")
+    return _sorted_unique(a)
 
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:
@@ -665,11 +692,9 @@ class View:
     def _word_docs(self, readers: dict[str, Any], field: str,
                    alts: tuple[str, ...]) -> np.ndarray:
         parts = [p for t in alts if len(p := self.postings(readers, field, t)[0])]
-        if len(parts) == 1:
-            return parts[0].astype(np.int64)
         if not parts:
             return np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate(parts).astype(np.int64))
+        return union_ids(parts, self.n)
 
     def _position_keys(self, seg: SegmentData, field: str, alts: tuple[str, ...],
                        local: np.ndarray) -> np.ndarray | None:
@@ -679,7 +704,7 @@ class View:
         parts = [k for t in alts if (k := self._term_keys(seg, field, t, local)) is not None]
         if len(parts) <= 1:
             return parts[0] if parts else None
-        return np.unique(np.concatenate(parts))  # two spellings may share a position
+        return _sorted_union(parts)  # two spellings may share a position
 
     def _term_keys(self, seg: SegmentData, field: str, term: str,
                    local: np.ndarray) -> np.ndarray | None:
