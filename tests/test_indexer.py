@@ -395,6 +395,7 @@ def test_record_skips_are_listed_up_to_a_bound_and_all_counted(tmp_path: Path) -
 
 def test_a_rebuild_writes_its_segments_to_disk_as_it_goes(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsearch.backends.whoosh.indexer as indexer
     import newsearch.backends.whoosh.segments as segments
 
     for i in range(6):
@@ -403,6 +404,16 @@ def test_a_rebuild_writes_its_segments_to_disk_as_it_goes(tmp_path: Path,
     index_paths([tmp_path / "c"], index, jobs=1)
     one_file = 50 * len("Harbour note 0-00Cargo number 00 was logged at the harbour.")
     monkeypatch.setattr(segments, "SEGMENT_CHARS", one_file)
+    merged: list[int] = []
+    real_merge = indexer.merge_segments
+
+    def merge_segments(storage, schema, indexname, group):  # type: ignore[no-untyped-def]
+        merged.append(len(group))
+        return real_merge(storage, schema, indexname, group)
+
+    monkeypatch.setattr(indexer, "merge_segments", merge_segments)
     report = index_paths([tmp_path / "c"], index, jobs=1, rebuild=True)
     assert report.documents == 300
-    assert len(open_whoosh_index(index)._segments()) >= 5  # one commit, several segments
+    # One commit; the worker wrote several segments, which the run's end merged into one.
+    assert merged and merged[0] >= 5
+    assert len(open_whoosh_index(index)._segments()) == 1
