@@ -11,7 +11,9 @@ Each commit of an index run adds a segment per worker, so an archive of a millio
 would be searched across a hundred segments, and a query pays a term lookup in each.
 :func:`tiered_merge`, the merge policy of :class:`~.segments.NewsSegmentWriter`,
 merges :data:`MERGE_FACTOR` segments of one size tier (a power of ten of live documents)
-into one, up to :data:`MAX_MERGED_DOCS`, so the count stays near ``MERGE_FACTOR`` per tier.
+into one, up to :data:`MAX_MERGED_DOCS`, so the count stays near ``MERGE_FACTOR`` per tier;
+at the end of an index run :func:`end_of_run_group` chooses its small segments to merge into
+one, so a fresh archive of up to :data:`MAX_MERGED_DOCS` articles is searched in one segment.
 Whoosh's own merge would read every posting back through its matcher and re-add every
 document one at a time; here the cost is a few vector operations per field and segment.
 The new segment is written under a new name and only the commit's table of contents makes it
