@@ -55,7 +55,7 @@ from ...runs import (
 )
 from ...watches import WATCHES_FILE, check_watches
 from .index import NewsIndex
-from .merge import end_of_run_group, merge_segments
+from .merge import end_of_run_groups, merge_segments
 from .segments import BuilderPool, NewsSegmentWriter
 from .storage import (
     MARKER,
@@ -109,7 +109,7 @@ class _FolderRun(_Run):
     def commit(self, segments: list[Any]) -> None:
         """One new generation: deletions, merges of small segments, the workers' segments;
         the run's last commit also merges its small segments into one
-        (:func:`.merge.end_of_run_group`)."""
+        (:func:`.merge.end_of_run_groups`)."""
         last = self.last
         self.written += sum(s.doc_count_all() for s in segments)
         if not self.dirty and not segments and not (last and self.written):
@@ -125,8 +125,7 @@ class _FolderRun(_Run):
                 final.append(w._finalize_segment())
             else:
                 w._close_segment()
-            group = end_of_run_group(final, self.written) if last else []
-            if group:
+            for group in end_of_run_groups(final, self.written) if last else []:
                 merged = merge_segments(w.storage, w.schema, w.indexname, group)
                 at = final.index(group[0])
                 final = [s for s in final if all(s is not g for g in group)]
