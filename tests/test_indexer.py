@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -397,6 +398,7 @@ def test_a_rebuild_writes_its_segments_to_disk_as_it_goes(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import newsearch.backends.whoosh.indexer as indexer
     import newsearch.backends.whoosh.segments as segments
+    from newsearch.backends.whoosh.merge import merge_segments as real_merge
 
     for i in range(6):
         records_file(tmp_path / "c" / f"feed-{i}.jsonl", 50, tag=f"{i}-")
@@ -405,9 +407,8 @@ def test_a_rebuild_writes_its_segments_to_disk_as_it_goes(tmp_path: Path,
     one_file = 50 * len("Harbour note 0-00Cargo number 00 was logged at the harbour.")
     monkeypatch.setattr(segments, "SEGMENT_CHARS", one_file)
     merged: list[int] = []
-    real_merge = indexer.merge_segments
 
-    def merge_segments(storage, schema, indexname, group):  # type: ignore[no-untyped-def]
+    def merge_segments(storage: Any, schema: Any, indexname: str, group: list[Any]) -> Any:
         merged.append(len(group))
         return real_merge(storage, schema, indexname, group)
 
