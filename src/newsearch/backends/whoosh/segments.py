@@ -37,20 +37,19 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Iterator
-from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 from whoosh.index import FileIndex
 from whoosh.writing import SegmentWriter
 
-from ...analysis import positions
+from ...analysis import TermNumbers
 from ...article import Article
 from ...corpus import CorpusFile
 from ...errors import IndexIOError, WorkerDied
 from ...language import article_language
 from ...runs import PART_ARTICLES, PART_CHARS, FileMeta, read_file_parts
-from .codec import NewsCodec, ranges
+from .codec import NewsCodec
 from .merge import tiered_merge
 from .schema import NewsText, document_fields
 from .storage import storage_for
@@ -62,48 +61,58 @@ def make_codec() -> NewsCodec:
 
 
 class _FlatField:
-    """One text field's postings in arrival order: for each (document, term) its term's
-    number, the document, the frequency, and its positions one after another.
+    """One text field's tokens in arrival order: each token's term (its number in the
+    segment's :class:`~newsearch.analysis.TermNumbers`) and position, and how many tokens
+    each document has.
 
-    Appending a document's terms is four C-level ``extend`` calls; the flush sorts by term
-    with numpy (stable, so each term's documents stay in order) into the codec's layout.
+    Adding a document is a few C-level ``extend`` calls; the flush groups the tokens into
+    postings (term, document, frequency, positions) with one stable numpy sort, in the
+    codec's layout. Grouping per document in Python (a dict of position lists per text) was
+    the largest cost of indexing.
     """
 
-    __slots__ = ("docs", "numbers", "positions", "tfs", "tids")
+    __slots__ = ("counts", "docnums", "positions", "tids")
 
     def __init__(self) -> None:
-        self.numbers: dict[str, int] = {}
+        self.docnums = array("I")
+        self.counts = array("I")
         self.tids = array("I")
-        self.docs = array("I")
-        self.tfs = array("I")
         self.positions = array("I")
 
-    def add(self, docnum: int, terms: dict[str, list[int]]) -> None:
-        numbers = self.numbers
-        number = numbers.setdefault
-        self.tids.extend([number(t, len(numbers)) for t in terms])
-        self.docs.extend(repeat(docnum, len(terms)))
-        plists = terms.values()
-        self.tfs.extend(map(len, plists))
-        self.positions.extend(chain.from_iterable(plists))
+    def add(self, docnum: int, tids: list[int], positions: list[int] | None) -> None:
+        self.docnums.append(docnum)
+        self.counts.append(len(tids))
+        self.tids.extend(tids)
+        self.positions.extend(range(len(tids)) if positions is None else positions)
 
-    def arrays(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def arrays(self, terms: list[str]
+               ) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(sorted term bytes, each term's first posting, documents, frequencies,
-        positions): the arguments of the codec's ``add_field_arrays``."""
-        keys = [t.encode("utf-8") for t in self.numbers]
+        positions): the arguments of the codec's ``add_field_arrays``. ``terms`` names the
+        numbers."""
+        tids = np.frombuffer(self.tids, dtype=np.uint32)
+        used = np.flatnonzero(np.bincount(tids, minlength=len(terms)))
+        keys = [terms[i].encode("utf-8") for i in used.tolist()]
         by_key = sorted(range(len(keys)), key=keys.__getitem__)
-        rank = np.empty(len(keys), dtype=np.int64)
-        rank[by_key] = np.arange(len(keys))
-        r = rank[np.frombuffer(self.tids, dtype=np.uint32)]
+        rank = np.empty(len(terms), dtype=np.uint32)
+        rank[used[by_key]] = np.arange(len(keys), dtype=np.uint32)
+        r = rank[tids]
+        # Stable: each term's tokens stay in arrival order, documents and positions rising.
         order = np.argsort(r, kind="stable")
+        r = r[order]
+        docs = np.repeat(np.frombuffer(self.docnums, dtype=np.uint32),
+                         np.frombuffer(self.counts, dtype=np.uint32))[order]
+        positions = np.frombuffer(self.positions, dtype=np.uint32)[order]
+        del order
+        # A posting begins where the term or the document changes.
+        first = np.ones(len(r), dtype=bool)
+        np.not_equal(r[1:], r[:-1], out=first[1:])
+        first[1:] |= docs[1:] != docs[:-1]
+        heads = np.flatnonzero(first)
+        tfs = np.diff(np.append(heads, len(r))).astype(np.uint32)
         starts = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(r, minlength=len(keys)), out=starts[1:])
-        tfs = np.frombuffer(self.tfs, dtype=np.uint32)
-        first = np.cumsum(tfs, dtype=np.int64) - tfs
-        positions = np.frombuffer(self.positions, dtype=np.uint32)[
-            ranges(first[order], tfs[order])]
-        docs = np.frombuffer(self.docs, dtype=np.uint32)[order]
-        return [keys[i] for i in by_key], starts, docs, tfs[order], positions
+        np.cumsum(np.bincount(r[heads], minlength=len(keys)), out=starts[1:])
+        return [keys[i] for i in by_key], starts, docs[heads], tfs, positions
 
 
 class _GroupedPool:
@@ -120,6 +129,7 @@ class _GroupedPool:
         self.raw: dict[tuple[str, bytes], tuple[list[int], list[float], list[bytes]]] = {}
         self.text: dict[str, _FlatField] = {}
         self.fieldnames: set[str] = set()
+        self.terms = TermNumbers()  # the text fields' terms, shared by the fields
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         fieldname, btext, docnum, weight, value = item
@@ -151,6 +161,7 @@ class _GroupedPool:
     def cleanup(self) -> None:
         self.raw = {}
         self.text = {}
+        self.terms = TermNumbers()
 
 
 def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool) -> None:
@@ -160,7 +171,8 @@ def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool) -> None:
     for fieldname in sorted(pool.fieldnames):
         fieldobj = schema[fieldname]
         if fieldname in pool.text:
-            fieldwriter.add_field_arrays(fieldname, *pool.text[fieldname].arrays())
+            fieldwriter.add_field_arrays(fieldname,
+                                         *pool.text[fieldname].arrays(pool.terms.terms))
             continue
         fieldwriter.start_field(fieldname, fieldobj)
         fmt = fieldobj.format
@@ -229,9 +241,9 @@ class NewsSegmentWriter(SegmentWriter):
             field = schema[name]
             length = 0
             if isinstance(field, NewsText):
-                terms = positions(value, lang)[0]
-                length = sum(map(len, terms.values()))
-                pool.text_field(name).add(docnum, terms)
+                tids, at = pool.terms.read(value, lang)
+                length = len(tids)
+                pool.text_field(name).add(docnum, tids, at)
             elif field.indexed:
                 # ExactID and KEYWORD: one posting per distinct value, Whoosh's own encoding.
                 for tbytes, _freq, weight, vbytes in field.index(value):
