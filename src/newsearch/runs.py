@@ -41,7 +41,7 @@ from .readers import read_source, source_format
 from .watches import WatchAlert
 
 __all__ = ["BATCH_ARTICLES", "PART_ARTICLES", "PART_CHARS", "Builders", "FileMeta",
-           "IndexReport", "ProgressFn", "Skip", "read_file_parts"]
+           "IndexReport", "ProgressFn", "Skip", "read_file_parts", "sketch_parts"]
 
 # A commit every BATCH_ARTICLES articles or after some seconds of work, whichever comes
 # first: a killed run loses at most that much. The first commit comes after COMMIT_SECONDS,
@@ -176,6 +176,8 @@ class FileMeta:
     part: int = 0
     final: bool = True
     sketches: list[Any] = field(default_factory=list)  # clusters.signatures() of each of docs
+    # clusters.word_hashes() of each of docs, until sketch_parts() turns them into sketches
+    hashes: list[Any] = field(default_factory=list)
 
 
 class Builders(Protocol):
@@ -205,10 +207,15 @@ def _merge(into: list[str], extra: list[str]) -> None:
             seen.add(v.casefold())
 
 
-def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
+def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int, sketch: bool = True
                     ) -> Iterator[tuple[FileMeta, list[tuple[Article, str]]]]:
     """Load and read one file: its articles with their dedup keys, in parts of at most
     ``part_articles`` articles or ``part_chars`` characters, each with its metadata.
+
+    Each part's story sketches are made at its end; with ``sketch`` False the part carries
+    its word hashes instead, for the caller to sketch many parts at once
+    (:func:`sketch_parts`: the sketch's numpy calls cost about as much per call as a short
+    article's whole sketch, and many corpora hold one article per file).
 
     Analysis waits until the main process has said which articles to keep
     (the builders' ``write``), so duplicates are never analysed
@@ -247,7 +254,9 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
                 meta.dups.append(key)
                 continue
             if len(articles) >= part_articles or chars >= part_chars:
-                meta.sketches, hashes = signatures(hashes), []
+                meta.hashes, hashes = hashes, []
+                if sketch:
+                    sketch_parts([meta])
                 yield meta, articles
                 meta = FileMeta(f.path, f.signature, part=meta.part + 1, final=False,
                                 format=meta.format)
@@ -266,10 +275,21 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
         meta.failed = Skip(f.path, f"reader error: {type(exc).__name__}: {exc}")
     if meta.failed and meta.part == 0:
         meta.docs, meta.dups, hashes, articles = [], [], [], []
-    # Sketched a part at a time (the word hashes of a part are small beside its text).
-    meta.sketches = signatures(hashes)
+    meta.hashes = hashes
+    if sketch:
+        sketch_parts([meta])
     meta.final = True
     yield meta, articles
+
+
+def sketch_parts(metas: list[FileMeta]) -> None:
+    """Turn the word hashes of parts read with ``sketch=False`` into their story sketches,
+    all at once (the word hashes of a part are small beside its text)."""
+    sigs = signatures([h for meta in metas for h in meta.hashes])
+    at = 0
+    for meta in metas:
+        meta.sketches, meta.hashes = sigs[at:at + len(meta.hashes)], []
+        at += len(meta.sketches)
 
 
 

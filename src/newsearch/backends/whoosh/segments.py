@@ -48,7 +48,7 @@ from ...article import Article
 from ...corpus import CorpusFile
 from ...errors import IndexIOError, WorkerDied
 from ...language import article_language
-from ...runs import PART_ARTICLES, PART_CHARS, FileMeta, read_file_parts
+from ...runs import PART_ARTICLES, PART_CHARS, FileMeta, read_file_parts, sketch_parts
 from .codec import NewsCodec
 from .merge import tiered_merge
 from .schema import NewsText, document_fields
@@ -305,16 +305,18 @@ class SegmentBuilder:
         held: Held = []
         count = chars = 0
         for f in files:
-            for meta, articles in read_file_parts(f, PART_ARTICLES, PART_CHARS):
+            for meta, articles in read_file_parts(f, PART_ARTICLES, PART_CHARS, sketch=False):
                 metas.append(meta)
                 held.append(articles)
                 count += len(articles)
                 chars += sum(_chars(a) for a, _key in articles)
                 if count >= PART_ARTICLES or chars >= PART_CHARS:
+                    sketch_parts(metas)  # the parts of many small files in one go
                     self._hold(chunk_id, seq, held, chars)
                     yield seq, metas, False
                     seq += 1
                     metas, held, count, chars = [], [], 0, 0
+        sketch_parts(metas)
         self._hold(chunk_id, seq, held, chars)
         yield seq, metas, True
 
