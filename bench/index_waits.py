@@ -16,6 +16,7 @@ CPU over ``jobs`` x the run's wall time (1.0: every core analysing all the time)
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import tempfile
@@ -43,6 +44,62 @@ def _timed(owner: Any, name: str, label: str) -> None:
     setattr(owner, name, wrapper)
 
 
+def _watch_workers() -> None:
+    """Each worker (forked after this patch) prints how long it waited for a message with
+    nothing to do, and its CPU, when it ends."""
+    from newsearch.backends.whoosh import segments
+
+    receive, worker_main = segments._receive, segments._worker_main
+    idle = [0.0]
+
+    def timed_receive(conn: Any, parent_pid: int) -> Any:
+        t = time.perf_counter()
+        try:
+            return receive(conn, parent_pid)
+        finally:
+            idle[0] += time.perf_counter() - t
+
+    sending = [0.0]
+
+    class TimedConnection:
+        def __init__(self, conn: Any) -> None:
+            self._conn = conn
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._conn, name)
+
+        def send(self, obj: Any) -> None:
+            t = time.perf_counter()
+            try:
+                self._conn.send(obj)
+            finally:
+                sending[0] += time.perf_counter() - t
+
+    def watched_main(conn: Any, *args: Any) -> None:
+        t = time.perf_counter()
+        try:
+            worker_main(TimedConnection(conn), *args)
+        finally:
+            alive = time.perf_counter() - t
+            print(f"  worker {os.getpid()}: alive {alive:.1f} s, waited for the main process "
+                  f"{idle[0]:.1f} s ({idle[0] / alive:.0%}), sending {sending[0]:.1f} s, for a "
+                  f"core {_run_delay():.1f} s, CPU {_usage(resource.RUSAGE_SELF):.1f} s",
+                  flush=True)
+
+    segments._receive = timed_receive  # type: ignore[assignment]
+    segments._worker_main = watched_main  # type: ignore[assignment]
+
+
+def _run_delay() -> float:
+    """Seconds this process's main thread was ready to run but waited for a core (the
+    machine's other load), from the kernel's scheduler statistics."""
+    try:
+        with open("/proc/thread-self/schedstat") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def _usage(who: int) -> float:
     r = resource.getrusage(who)
     return r.ru_utime + r.ru_stime
@@ -62,6 +119,7 @@ def run(folder: str, jobs: int) -> None:
     run_class = next(c for c in vars(indexer).values()
                      if isinstance(c, type) and issubclass(c, runs._Run) and c is not runs._Run)
     _timed(run_class, "commit", "committing (merges, manifest, clusters)")
+    _watch_workers()
     tmp = Path(tempfile.mkdtemp(prefix="index-waits-"))
     try:
         main0, kids0 = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
@@ -73,6 +131,7 @@ def run(folder: str, jobs: int) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     n = report.added + report.updated
+    print(f"  main process: waited for a core {_run_delay():.1f} s")
     print(f"{Path(newsearch.__file__).parents[1]}: {n:,} articles in {wall:.1f} s "
           f"({n / wall:,.0f}/s); CPU main {main:.1f} s, workers {kids:.1f} s "
           f"({n / (main + kids):,.0f} articles per CPU-second); "

@@ -30,6 +30,7 @@ import contextlib
 import ctypes
 import gc
 import multiprocessing
+import multiprocessing.connection as mp_connection
 import os
 import signal
 import sys
@@ -416,18 +417,30 @@ def _worker_main(conn: Any, index_dir: str, inherited: list[int], parent_pid: in
     builder = SegmentBuilder(index_dir)
     reads: deque[tuple[int, list[CorpusFile]]] = deque()
     reading: tuple[int, Iterator[tuple[int, list[FileMeta], bool]]] | None = None
+    writes: deque[tuple[Any, ...]] = deque()  # decided parts waiting to be analysed
     try:
         while True:
-            # Messages first (a write frees held articles); read on when there is room.
-            idle = reading is None and not reads
-            if idle or builder.over_budget or conn.poll():
-                msg = _receive(conn, parent_pid)
+            # Reading comes before analysing, within the budget: the main process decides
+            # parts in file order, so a part not yet read holds up both workers, while
+            # decided parts can wait (analysing first left one worker idle most of the
+            # time: a worker read the next chunk's parts only after analysing everything
+            # it had been sent, while the other waited for the main process to get past it).
+            msg = _receive(conn, parent_pid) if conn.poll() else None
+            if msg is None and ((reading is None and not reads) or builder.over_budget):
+                if not writes:
+                    msg = _receive(conn, parent_pid)  # nothing to do until told
+                else:
+                    builder.write(*writes.popleft()[1:])
+                    continue
+            if msg is not None:
                 kind = msg[0]
                 if kind == "read":
                     reads.append((msg[1], msg[2]))
                 elif kind == "write":
-                    builder.write(msg[1], msg[2], msg[3], msg[4])
+                    writes.append(msg)
                 elif kind == "flush":
+                    while writes:  # everything decided before the flush is in its segments
+                        builder.write(*writes.popleft()[1:])
                     conn.send(("segments", builder.flush()))
                 else:
                     break
@@ -469,6 +482,7 @@ class BuilderPool:
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         self.stash: dict[int, deque[tuple[int, list[FileMeta], bool]]] = {}
+        self.flushed: dict[int, list[Any]] = {}  # worker -> its segments, once it flushed
         if self.jobs == 1:
             self.local = SegmentBuilder(index_dir)
             return
@@ -546,16 +560,25 @@ class BuilderPool:
             if part[2]:
                 del self.local_parts[chunk_id]
             return part
-        queued = self.stash.get(chunk_id)
-        if queued:
-            return queued.popleft()
-        i = self._worker(chunk_id)
         while True:
+            queued = self.stash.get(chunk_id)
+            if queued:
+                return queued.popleft()
+            self._take_in()
+
+    def _take_in(self, timeout: float | None = None) -> None:
+        """Receive what any worker has sent (waiting up to ``timeout``; None: until one
+        does): parts are kept until their chunk's turn, segments until the flush collects
+        them. Every worker is listened to, not only the one whose chunk is next: a part's
+        message (its articles' ids, keys and sketches) can be larger than a pipe holds, and
+        a worker blocked sending it analyses nothing meanwhile."""
+        for conn in mp_connection.wait(self.conns, timeout):
+            i = self.conns.index(conn)
             msg = self._recv(i)
             if msg[0] == "meta":
-                if msg[1] == chunk_id:
-                    return msg[2], msg[3], msg[4]
                 self.stash.setdefault(msg[1], deque()).append((msg[2], msg[3], msg[4]))
+            elif msg[0] == "segments":
+                self.flushed[i] = msg[1]
 
     def write(self, chunk_id: int, seq: int, keep: list[list[int]],
               marks: list[list[tuple[int, int]]] | None = None) -> None:
@@ -563,6 +586,7 @@ class BuilderPool:
             self.local.write(chunk_id, seq, keep, marks)
         else:
             self._send(self._worker(chunk_id), ("write", chunk_id, seq, keep, marks))
+            self._take_in(0)  # let workers waiting to send get on
 
     def flush(self) -> list[Any]:
         """Finished segments of every builder (parts of reads still in flight are kept)."""
@@ -570,14 +594,9 @@ class BuilderPool:
             return self.local.flush()
         for i in range(self.jobs):
             self._send(i, ("flush",))
-        segments: list[Any] = []
-        for i in range(self.jobs):
-            while True:
-                msg = self._recv(i)
-                if msg[0] == "segments":
-                    segments.extend(msg[1])
-                    break
-                self.stash.setdefault(msg[1], deque()).append((msg[2], msg[3], msg[4]))
+        while len(self.flushed) < self.jobs:
+            self._take_in()
+        segments = [seg for i in range(self.jobs) for seg in self.flushed.pop(i)]
         return segments
 
     def close(self) -> None:
