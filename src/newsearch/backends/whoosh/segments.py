@@ -11,6 +11,13 @@ a file with many records travels in parts, a worker reads on only while the arti
 holds for the main process's decision fit its budget, and it writes a segment to disk once
 the segment holds enough text. Workers die with the main process (:func:`_die_with_parent`).
 
+Both cores stay busy because a worker reads before it analyses (the main process decides
+parts in file order: an unread part holds up every worker, a decided one can wait) and the
+main process takes in every worker's messages while it waits for one (a blocked ``send``
+stops a worker). A segment's text fields are gathered as token arrays (term numbers from
+:class:`~newsearch.analysis.TermNumbers`, positions) and grouped into postings by one sort
+when the segment is written.
+
 Whoosh's writer is pure Python and its flush (sorting postings, writing blocks) costs more
 than reading and analysing, so one writing process caps throughput. Here each worker owns a
 :class:`NewsSegmentWriter` without the index lock; the main process alone decides what gets
