@@ -420,13 +420,13 @@ class TermNumbers:
         out: list[int] = []
         at: list[int] = []
         done = pos = 0
-        for i, terms in several.items():
+        for i, tids in several.items():
             out += numbers[done:i]
             at += range(pos, pos + i - done)
             pos += i - done
-            if terms:
-                out += terms
-                at += [pos] * len(terms)
+            if tids:
+                out += tids
+                at += [pos] * len(tids)
                 pos += 1
             done = i + 1
         out += numbers[done:]
