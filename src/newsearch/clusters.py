@@ -51,7 +51,8 @@ from .article import key_words
 
 __all__ = ["BANDS", "FILE_RE", "NUM_PERM", "ROWS", "SHINGLE_WORDS", "SKETCH_WINDOW", "THRESHOLD",
            "Clusters",
-           "band_keys", "cluster_sizes", "collapse", "count_stories", "signatures", "sketch",
+           "band_keys", "cluster_sizes", "collapse", "count_stories", "signature_rows",
+           "signatures", "sketch",
            "sketches", "story_leaders", "word_hashes"]
 
 NUM_PERM = 64  # permutations per sketch: 256 bytes per article, Jaccard ± 0.06
@@ -140,10 +141,20 @@ def word_hashes(words: list[str]) -> np.ndarray | None:
 def signatures(hashes: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
     """The MinHash signatures of texts given by their :func:`word_hashes`, computed
     together (a few numpy calls for them all rather than a dozen per text)."""
-    out: list[np.ndarray | None] = [None] * len(hashes)
+    rows, sketched = signature_rows(hashes)
+    return [rows[i] if ok else None for i, ok in enumerate(sketched.tolist())]
+
+
+def signature_rows(hashes: Sequence[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`signatures` as one array, a row per text (zeros for a text too short to
+    compare), and which rows hold a signature: what a worker sends (one array pickles in a
+    twentieth of the time a list of a thousand small ones takes)."""
+    rows = np.zeros((len(hashes), NUM_PERM), dtype=np.uint32)
     which = [i for i, h in enumerate(hashes) if h is not None]
+    sketched = np.zeros(len(hashes), dtype=bool)
+    sketched[which] = True
     if not which:
-        return out
+        return rows, sketched
     # Shingles over all the texts end to end; the two that straddle each border are dropped.
     words_h = [cast(np.ndarray, hashes[i]) for i in which]
     h = np.concatenate(words_h)
@@ -173,9 +184,8 @@ def signatures(hashes: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
         permuted += _PERM_B_COL
         sigs[first:last] = np.minimum.reduceat(permuted, starts[first:last] - lo, axis=1).T
         first = last
-    for row, i in enumerate(which):
-        out[i] = sigs[row]
-    return out
+    rows[which] = sigs
+    return rows, sketched
 
 
 def band_keys(sigs: np.ndarray) -> np.ndarray:
@@ -225,13 +235,16 @@ class Clusters:
                 found.add(held)
         return found
 
-    def assign(self, article_id: str, sig: np.ndarray | None) -> int:
+    def assign(self, article_id: str, sig: np.ndarray | None,
+               keys: list[int] | None = None) -> int:
         """Put an article into the cluster of its most similar indexed version, or a new one;
-        return the cluster number."""
+        return the cluster number. ``keys`` are the sketch's :func:`band_keys` when they were
+        computed with others'."""
         self.remove([article_id])
         best, best_j = None, THRESHOLD
         if sig is not None:
-            keys = band_keys(sig).tolist()
+            if keys is None:
+                keys = band_keys(sig).tolist()
             for other in self.candidates(sig, keys):
                 j = float(np.count_nonzero(self.sigs[other] == sig)) / NUM_PERM
                 if j > best_j or (j == best_j and best is None):

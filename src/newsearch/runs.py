@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .article import Article, RecordSkip
-from .clusters import Clusters, signatures, word_hashes
+from .clusters import NUM_PERM, Clusters, band_keys, signature_rows, word_hashes
 from .corpus import CorpusFile, load, printable_path, walk
 from .errors import SkippedInput
 from .manifest import FileState, KeySet, Manifest
@@ -175,7 +175,9 @@ class FileMeta:
     more_skips: int = 0
     part: int = 0
     final: bool = True
-    sketches: list[Any] = field(default_factory=list)  # clusters.signatures() of each of docs
+    # clusters.signature_rows() of docs: a row each, and whether it holds a sketch
+    sketches: np.ndarray = field(default_factory=lambda: np.zeros((0, NUM_PERM), np.uint32))
+    sketched: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     # clusters.word_hashes() of each of docs, until sketch_parts() turns them into sketches
     hashes: list[Any] = field(default_factory=list)
 
@@ -285,11 +287,12 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int, sketch: 
 def sketch_parts(metas: list[FileMeta]) -> None:
     """Turn the word hashes of parts read with ``sketch=False`` into their story sketches,
     all at once (the word hashes of a part are small beside its text)."""
-    sigs = signatures([h for meta in metas for h in meta.hashes])
+    rows, sketched = signature_rows([h for meta in metas for h in meta.hashes])
     at = 0
     for meta in metas:
-        meta.sketches, meta.hashes = sigs[at:at + len(meta.hashes)], []
-        at += len(meta.sketches)
+        n = len(meta.hashes)
+        meta.sketches, meta.sketched, meta.hashes = rows[at:at + n], sketched[at:at + n], []
+        at += n
 
 
 
@@ -433,7 +436,12 @@ class _Run:
         kept article. Index times only grow, file by file, so that a watch's mark (the
         newest time it has seen) never hides an article committed after it."""
         self.added = max(time.time_ns() // 1000, self.added + 1)
-        return [(self.clusters.assign(meta.docs[i][0], meta.sketches[i]), self.added)
+        sketched = [i for i in keep if meta.sketched[i]]
+        # The LSH keys of a part's sketches in one numpy call, not one per article.
+        keys = dict(zip(sketched, band_keys(meta.sketches[sketched]).tolist(), strict=True)) \
+            if sketched else {}
+        return [(self.clusters.assign(meta.docs[i][0], meta.sketches[i] if i in keys else None,
+                                      keys.get(i)), self.added)
                 for i in keep]
 
     def should_commit(self) -> bool:
