@@ -46,7 +46,7 @@ def switch_clusters_off() -> None:
     import newsearch.runs as runs
     from newsearch.clusters import Clusters
 
-    def assign(self: Clusters, article_id: str, sig: object) -> int:
+    def assign(self: Clusters, article_id: str, sig: object, keys: object = None) -> int:
         self.next += 1
         return self.next - 1
 
