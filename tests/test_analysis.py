@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsearch.analysis import (
     NewsAnalyzer,
+    TermNumbers,
     analyse,
     is_family,
     is_stop_word,
@@ -285,3 +288,48 @@ def test_analyzer_pickles_without_its_caches() -> None:
 
     ana = NewsAnalyzer()
     assert pickle.loads(pickle.dumps(ana)) == ana
+
+
+def _grouped(numbers: TermNumbers, text: str, lang: str | None) -> dict[str, list[int]]:
+    """TermNumbers.read of ``text``, grouped by term as positions() groups them."""
+    tids, at = numbers.read(text, lang)
+    out: dict[str, list[int]] = {}
+    for tid, pos in zip(tids, range(len(tids)) if at is None else at, strict=True):
+        out.setdefault(numbers.terms[tid], []).append(pos)
+    return out
+
+
+_READ_TEXTS = [
+    ("Bank of England holds rates; the Bank of England held them.", "en"),
+    ("Президент Касым-Жомарт Токаев прибыл в Алматы. Набиуллиной заявил Набиуллиной", "ru"),
+    ("Zürich " + "x" * 80 + " talks, Zurich calm 2,030 3.5 U.S. Kieves Kiev's", None),
+    ("Die Banken in Zürich erhöhen die Zinsen", "de"),
+    ("北京大学 and Beijing", None),
+    ("", "en"),
+    ("… — ½", "en"),
+]
+
+
+def test_term_numbers_read_texts_as_positions_does() -> None:
+    """The writer's fast path gives each text the terms and positions of positions(), for
+    words seen before or not, with no term or several, in several languages."""
+    numbers = TermNumbers()
+    for _ in range(2):  # first every word unseen, then every word known
+        for text, lang in _READ_TEXTS:
+            assert _grouped(numbers, text, lang) == dict(positions(text, lang)[0])
+    tids, at = numbers.read("rates rates Bank", "en")
+    assert at is None and tids[0] == tids[1] != tids[2]  # plain words: positions implied
+    assert len(set(numbers.terms)) == len(numbers.terms)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["bank", "Banks", "Токаев", "Набиуллиной", "в", "x" * 70,
+                                 "Kieves", "2,030", "½", "北", "Zürich", ".", " "]),
+                max_size=30),
+       st.sampled_from(["en", "ru", "de", None]))
+def test_term_numbers_agree_with_positions_on_any_word_sequence(words: list[str],
+                                                                lang: str | None) -> None:
+    text = " ".join(words)
+    numbers = TermNumbers()
+    numbers.read(" ".join(reversed(words)), lang)  # some words known, in another order
+    assert _grouped(numbers, text, lang) == dict(positions(text, lang)[0])

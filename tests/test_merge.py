@@ -12,7 +12,14 @@ from whoosh.writing import OPTIMIZE
 
 from newsearch import index_paths, open_index
 from newsearch.article import Article
-from newsearch.backends.whoosh.merge import MERGE_FACTOR, merge_segments
+from newsearch.backends.whoosh.codec import NewsCodec
+from newsearch.backends.whoosh.merge import (
+    END_MERGE_FLOOR,
+    MAX_MERGED_DOCS,
+    MERGE_FACTOR,
+    end_of_run_groups,
+    merge_segments,
+)
 from newsearch.backends.whoosh.segments import NewsSegmentWriter
 from newsearch.backends.whoosh.storage import create_index, open_whoosh_index
 
@@ -123,3 +130,87 @@ def test_tiered_policy_keeps_few_segments(tmp_path: Path, runs: int) -> None:
     with open_index(index) as nix:
         assert nix.search("bank").total == sum(
             "bank" in _article(i).body for i in range(runs * 25))
+
+
+def _segment_sizes(index: Path) -> dict[str, int]:
+    return {s.segment_id(): s.doc_count() for s in open_whoosh_index(index)._segments()}
+
+
+def test_a_run_ends_with_its_segments_merged_into_one(tmp_path: Path) -> None:
+    """A run that commits several times (here every 25 articles) leaves one segment, which
+    searches as the separate segments did."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [_article(i) for i in range(120)]
+    (corpus / "all.csv").write_text(
+        "title,body\n" + "".join(f'"{a.title}","{a.body}"\n' for a in rows), "utf-8")
+    report = index_paths([corpus], tmp_path / "index", jobs=1, batch_articles=25)
+    assert report.documents == 120
+    assert len(_segment_sizes(tmp_path / "index")) == 1
+    with open_index(tmp_path / "index") as nix:
+        assert nix.search("bank").total == sum("bank" in a.body for a in rows)
+        assert nix.search('"oil prices"').total > 0
+
+
+def test_a_small_run_never_rewrites_a_big_segment(tmp_path: Path) -> None:
+    """Runs that add a few articles onto a built index merge their segments with each other,
+    never with the index's big segment."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    index = tmp_path / "index"
+
+    def add(name: str, first: int, count: int) -> None:
+        rows = [_article(first + i) for i in range(count)]
+        (corpus / name).write_text(
+            "title,body\n" + "".join(f'"{a.title}","{a.body}"\n' for a in rows), "utf-8")
+        index_paths([corpus], index, jobs=1)
+
+    add("big.csv", 0, END_MERGE_FLOOR + 100)
+    (big,) = _segment_sizes(index)
+    add("one.csv", 5_000, 3)
+    assert sorted(_segment_sizes(index).values()) == [3, END_MERGE_FLOOR + 100]
+    add("two.csv", 6_000, 4)
+    sizes = _segment_sizes(index)
+    assert big in sizes and sorted(sizes.values()) == [7, END_MERGE_FLOOR + 100]
+    with open_index(index) as nix:
+        assert nix.search("bank").total == sum(
+            "bank" in _article(i).body
+            for i in [*range(END_MERGE_FLOOR + 100), *range(5_000, 5_003), *range(6_000, 6_004)])
+
+
+class _Seg:
+    """A newsearch segment as the end-of-run policy sees it: a codec and a size."""
+
+    def __init__(self, docs: int) -> None:
+        self.docs = docs
+
+    def codec(self) -> NewsCodec:
+        return NewsCodec()
+
+    def doc_count(self) -> int:
+        return self.docs
+
+
+def test_a_large_run_ends_with_few_segments_rewriting_at_most_what_it_wrote() -> None:
+    """A million articles left by the tiered merges as ten segments of 100,000, four of
+    10,000 and seven of 1,000 (the 1M benchmark's shape): the run's end merges them in
+    groups of at most MAX_MERGED_DOCS, smallest first, in index order."""
+    segs = [_Seg(100_000) for _ in range(10)] + [_Seg(10_000) for _ in range(4)] + \
+        [_Seg(1_000) for _ in range(7)]
+    groups = end_of_run_groups(segs, written=1_000_000)
+    sizes = [sum(s.docs for s in g) for g in groups]
+    assert all(len(g) >= 2 for g in groups) and max(sizes) <= MAX_MERGED_DOCS
+    assert sum(sizes) <= 1_000_000
+    assert all(g == sorted(g, key=segs.index) for g in groups)
+    merged = {id(s) for g in groups for s in g}
+    # 247,000 (the eleven small and two large), then three pairs of 100,000; the last two
+    # would take the rewritten articles past the million the run wrote: 6 segments of 21.
+    assert sizes == [247_000, 200_000, 200_000, 200_000]
+    assert len(groups) + sum(id(s) not in merged for s in segs) == 6
+
+
+def test_a_small_run_rewrites_only_small_segments() -> None:
+    segs = [_Seg(100_000), _Seg(END_MERGE_FLOOR + 100), _Seg(3), _Seg(4)]
+    assert end_of_run_groups(segs, written=4) == [[segs[2], segs[3]]]
+    # what a 5,000-article run wrote bounds what its end rewrites
+    assert end_of_run_groups(segs, written=5_000) == [segs[1:]]

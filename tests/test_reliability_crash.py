@@ -79,3 +79,34 @@ def test_a_run_killed_while_creating_the_index_is_started_afresh(corpus: Path,
     report = IndexRun.start([corpus], index, batch=BATCH, jobs=2).finish()
     assert report["documents"] == FILES * PER_FILE
     assert leftovers(index) == []
+
+
+def test_a_run_killed_between_two_parts_of_a_file_reads_it_again(tmp_path: Path) -> None:
+    """A file of more than PART_ARTICLES records travels in parts, and a commit may fall
+    between two of them: the parts committed stay (nothing committed is lost), the file is
+    recorded with an unknown signature, and the next run reads it again and completes it."""
+    from newsearch.runs import PART_ARTICLES
+
+    records = PART_ARTICLES * 2 + PART_ARTICLES // 2  # three parts
+    synthetic_corpus(tmp_path / "corpus", 1, records)
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    clean = IndexRun.start([corpus], tmp_path / "clean", batch=PART_ARTICLES, jobs=2).finish()
+    assert clean["documents"] == records
+    want = ids_by_source(tmp_path / "clean")
+    # The first commit (after the first part: a batch) is written, then the run dies; the
+    # first table of contents is generation 0's, written when the index was created.
+    run = IndexRun.start([corpus], index, batch=PART_ARTICLES, jobs=2,
+                         env={"RELIABILITY_DIE_AT": "toc-written:2"})
+    run.proc.wait(timeout=300)
+    run.kill()
+    assert run.proc.returncode == -9, run.stderr()
+    _gen, manifest = committed_manifest(index)
+    [(source, ids)] = ids_by_source(index).items()
+    assert ids_by_source(index) == manifest_ids(manifest)
+    assert len(ids) == PART_ARTICLES and ids < want[source]
+    assert manifest.files[source].sig == "?"
+    report = IndexRun.start([corpus], index, batch=PART_ARTICLES, jobs=2).finish()
+    assert report["documents"] == records
+    assert report["added"] == records - PART_ARTICLES and report["updated"] == PART_ARTICLES
+    assert ids_by_source(index) == want
+    assert leftovers(index) == []

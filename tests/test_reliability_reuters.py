@@ -100,7 +100,13 @@ def after_kill(index: Path, clean: Clean, before: Commit, run: IndexRun) -> Comm
     assert in_index == manifest_ids(manifest), "index and manifest disagree"
     assert documents == sum(map(len, in_index.values()))
     for source, ids in in_index.items():  # whole files, each exactly as a clean run has it
-        assert ids == clean.by_source[source], source
+        if manifest.files[source].sig == "?":
+            # Killed between two parts of a file (reut2-017 holds over PART_CHARS of text and
+            # is read in two): the parts committed so far, and an unknown signature, so that
+            # the next run reads the file again (the final run below must complete it).
+            assert ids < clean.by_source[source], source
+        else:
+            assert ids == clean.by_source[source], source
     last = run.commits[-1] if run.commits else before
     if gen == last.generation:
         assert documents == last.documents

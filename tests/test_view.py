@@ -15,6 +15,7 @@ import pytest
 
 from newsearch import index_paths, open_index
 from newsearch.analysis import tokens
+from newsearch.backends.whoosh import merge
 from newsearch.backends.whoosh.evaluate import Evaluator, _adjacent, _in_window
 from newsearch.snippets import SnippetQuery, snippets
 
@@ -26,10 +27,13 @@ FIELDS = ("title", "body")
 @pytest.fixture(scope="module")
 def sample_index(tmp_path_factory) -> Any:
     path = tmp_path_factory.mktemp("view") / "index"
-    # One run per part: several segments, so document numbers are offset across segments.
+    # One run per part: several segments, so document numbers are offset across segments
+    # (as in a large archive; a run's end would merge this sample's small segments).
     parts = sorted(SAMPLE.iterdir())
-    for k in range(3):
-        index_paths(parts[k::3], path, jobs=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(merge, "END_MERGE_FLOOR", 0)
+        for k in range(3):
+            index_paths(parts[k::3], path, jobs=1)
     ix = open_index(path, results_cache=0)
     yield ix
     ix.close()

@@ -41,6 +41,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 import Stemmer
@@ -54,6 +55,7 @@ __all__ = [
     "ANALYSIS_VERSION",
     "ANALYZER_NAME",
     "TRUNCATED",
+    "TermNumbers",
     "analyse",
     "doc_cache",
     "doc_terms",
@@ -348,6 +350,88 @@ def positions(text: str, lang: str | None = None) -> tuple[dict[str, list[int]],
             continue
         pos += 1
     return out, pos
+
+
+class TermNumbers:
+    """Index terms numbered as they first appear, and texts read as those numbers: the
+    indexing fast path of :func:`positions`, for a writer that gathers a segment's postings
+    as arrays.
+
+    A text becomes its tokens' term numbers and positions in order (a token with several
+    terms gives each at its position; one with none takes no position), which grouped by
+    term are exactly :func:`positions`. Each distinct word is analysed once per instance:
+    later texts map their words to numbers in one C-level pass and, when every word is
+    known and has one term (nearly always), need no Python per word. Bounded by the
+    vocabulary of what one instance reads (a writer keeps one per segment).
+    """
+
+    _UNSEEN = -1  # what a word not read yet maps to; others with no or several terms: < -1
+
+    def __init__(self) -> None:
+        self.terms: list[str] = []
+        self._numbers: dict[str, int] = {}
+        # Per article language: word -> the number of its one term, or -2 - k for the k-th
+        # entry of _several (the numbers of a word with no term or several).
+        self._words: dict[str | None, dict[str, int]] = {}
+        self._several: list[tuple[int, ...]] = []
+
+    def number(self, term: str) -> int:
+        n = self._numbers.get(term)
+        if n is None:
+            n = self._numbers[term] = len(self.terms)
+            self.terms.append(term)
+        return n
+
+    def read(self, text: str, lang: str | None = None) -> tuple[list[int], list[int] | None]:
+        """``text``'s term numbers in token order and their positions (None when they are
+        simply 0, 1, 2 ...: every token one term)."""
+        words = token_pattern(text).findall(text)
+        known = self._words.get(lang)
+        if known is None:
+            known = self._words[lang] = {}
+        numbers = list(map(known.get, words, repeat(self._UNSEEN)))
+        if not numbers or min(numbers) >= 0:
+            return numbers, None
+        return self._read_slowly(words, numbers, known, lang)
+
+    def _read_slowly(self, words: list[str], numbers: list[int], known: dict[str, int],
+                     lang: str | None) -> tuple[list[int], list[int] | None]:
+        several: dict[int, tuple[int, ...]] = {}  # token index -> its terms, when not one
+        for i in [i for i, n in enumerate(numbers) if n < 0]:
+            n = numbers[i]
+            if n == self._UNSEEN:
+                w = words[i]
+                n = known.get(w, self._UNSEEN)  # read earlier in this text
+                if n == self._UNSEEN:
+                    terms = doc_terms(w, lang)
+                    if len(terms) == 1:
+                        n = self.number(terms[0])
+                    else:
+                        n = -2 - len(self._several)
+                        self._several.append(tuple(map(self.number, terms)))
+                    known[w] = n
+                if n >= 0:
+                    numbers[i] = n
+                    continue
+            several[i] = self._several[-2 - n]
+        if not several:
+            return numbers, None
+        # Runs of one-term tokens between the others, copied whole.
+        out: list[int] = []
+        at: list[int] = []
+        done = pos = 0
+        for i, tids in several.items():
+            out += numbers[done:i]
+            at += range(pos, pos + i - done)
+            pos += i - done
+            if tids:
+                out += tids
+                at += [pos] * len(tids)
+                pos += 1
+            done = i + 1
+        out += numbers[done:]
+        at += range(pos, pos + len(numbers) - done)
+        return out, at
 
 
 # --- query side --------------------------------------------------------------------------------

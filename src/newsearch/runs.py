@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .article import Article, RecordSkip
-from .clusters import Clusters, signatures, word_hashes
+from .clusters import NUM_PERM, Clusters, band_keys, signature_rows, word_hashes
 from .corpus import CorpusFile, load, printable_path, walk
 from .errors import SkippedInput
 from .manifest import FileState, KeySet, Manifest
@@ -41,7 +41,7 @@ from .readers import read_source, source_format
 from .watches import WatchAlert
 
 __all__ = ["BATCH_ARTICLES", "PART_ARTICLES", "PART_CHARS", "Builders", "FileMeta",
-           "IndexReport", "ProgressFn", "Skip", "read_file_parts"]
+           "IndexReport", "ProgressFn", "Skip", "read_file_parts", "sketch_parts"]
 
 # A commit every BATCH_ARTICLES articles or after some seconds of work, whichever comes
 # first: a killed run loses at most that much. The first commit comes after COMMIT_SECONDS,
@@ -175,7 +175,11 @@ class FileMeta:
     more_skips: int = 0
     part: int = 0
     final: bool = True
-    sketches: list[Any] = field(default_factory=list)  # clusters.signatures() of each of docs
+    # clusters.signature_rows() of docs: a row each, and whether it holds a sketch
+    sketches: np.ndarray = field(default_factory=lambda: np.zeros((0, NUM_PERM), np.uint32))
+    sketched: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # clusters.word_hashes() of each of docs, until sketch_parts() turns them into sketches
+    hashes: list[Any] = field(default_factory=list)
 
 
 class Builders(Protocol):
@@ -205,10 +209,15 @@ def _merge(into: list[str], extra: list[str]) -> None:
             seen.add(v.casefold())
 
 
-def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
+def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int, sketch: bool = True
                     ) -> Iterator[tuple[FileMeta, list[tuple[Article, str]]]]:
     """Load and read one file: its articles with their dedup keys, in parts of at most
     ``part_articles`` articles or ``part_chars`` characters, each with its metadata.
+
+    Each part's story sketches are made at its end; with ``sketch`` False the part carries
+    its word hashes instead, for the caller to sketch many parts at once
+    (:func:`sketch_parts`: the sketch's numpy calls cost about as much per call as a short
+    article's whole sketch, and many corpora hold one article per file).
 
     Analysis waits until the main process has said which articles to keep
     (the builders' ``write``), so duplicates are never analysed
@@ -247,7 +256,9 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
                 meta.dups.append(key)
                 continue
             if len(articles) >= part_articles or chars >= part_chars:
-                meta.sketches, hashes = signatures(hashes), []
+                meta.hashes, hashes = hashes, []
+                if sketch:
+                    sketch_parts([meta])
                 yield meta, articles
                 meta = FileMeta(f.path, f.signature, part=meta.part + 1, final=False,
                                 format=meta.format)
@@ -266,10 +277,22 @@ def read_file_parts(f: CorpusFile, part_articles: int, part_chars: int
         meta.failed = Skip(f.path, f"reader error: {type(exc).__name__}: {exc}")
     if meta.failed and meta.part == 0:
         meta.docs, meta.dups, hashes, articles = [], [], [], []
-    # Sketched a part at a time (the word hashes of a part are small beside its text).
-    meta.sketches = signatures(hashes)
+    meta.hashes = hashes
+    if sketch:
+        sketch_parts([meta])
     meta.final = True
     yield meta, articles
+
+
+def sketch_parts(metas: list[FileMeta]) -> None:
+    """Turn the word hashes of parts read with ``sketch=False`` into their story sketches,
+    all at once (the word hashes of a part are small beside its text)."""
+    rows, sketched = signature_rows([h for meta in metas for h in meta.hashes])
+    at = 0
+    for meta in metas:
+        n = len(meta.hashes)
+        meta.sketches, meta.sketched, meta.hashes = rows[at:at + n], sketched[at:at + n], []
+        at += n
 
 
 
@@ -413,7 +436,12 @@ class _Run:
         kept article. Index times only grow, file by file, so that a watch's mark (the
         newest time it has seen) never hides an article committed after it."""
         self.added = max(time.time_ns() // 1000, self.added + 1)
-        return [(self.clusters.assign(meta.docs[i][0], meta.sketches[i]), self.added)
+        sketched = [i for i in keep if meta.sketched[i]]
+        # The LSH keys of a part's sketches in one numpy call, not one per article.
+        keys = dict(zip(sketched, band_keys(meta.sketches[sketched]).tolist(), strict=True)) \
+            if sketched else {}
+        return [(self.clusters.assign(meta.docs[i][0], meta.sketches[i] if i in keys else None,
+                                      keys.get(i)), self.added)
                 for i in keep]
 
     def should_commit(self) -> bool:

@@ -430,37 +430,41 @@ class SegmentPostings:
         f = self.fields.get(field)
         return f.find(btext) if f is not None else -1
 
-    def postings(self, field: str, btext: bytes, i: int | None = None
-                 ) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """Document numbers and frequencies (None: all 1) of a term, as views; None when
-        the segment does not have it. ``i``: the term's index, when the caller knows it
-        (from :meth:`_Field.prefix_range`): no lookup."""
+    def _term(self, field: str, btext: bytes, i: int | None, positional: bool
+              ) -> tuple[_Field, int, int, int] | None:
+        """The field, the term's index and the range of its postings; None when the segment
+        lacks the term (or, ``positional``, the field keeps no positions)."""
         f = self.fields.get(field)
-        if f is None:
+        if f is None or (positional and f.positions is None):
             return None
         if i is None:
             i = f.find(btext)
         if i < 0:
             return None
-        a, b = int(f.starts[i]), int(f.starts[i + 1])
+        return f, i, int(f.starts[i]), int(f.starts[i + 1])
+
+    def postings(self, field: str, btext: bytes, i: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Document numbers and frequencies (None: all 1) of a term, as views; None when
+        the segment does not have it. ``i``: the term's index, when the caller knows it
+        (from :meth:`_Field.prefix_range`): no lookup."""
+        found = self._term(field, btext, i, positional=False)
+        if found is None:
+            return None
+        f, _i, a, b = found
         return f.ids[a:b], (f.tfs[a:b] if f.tfs is not None else None)
 
     def positions(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray,
                                                            np.ndarray] | None:
         """Document numbers, each posting's first index into the positions, and the
         positions (views; the last posting's end is ``len(positions)``)."""
-        f = self.fields.get(field)
-        if f is None or f.positions is None:
+        found = self.position_lists(field, btext)
+        if found is None:
             return None
-        i = f.find(btext)
-        if i < 0:
-            return None
-        a, b = int(f.starts[i]), int(f.starts[i + 1])
-        pa, pb = int(f.pstarts[i]), int(f.pstarts[i + 1])
-        tfs = f.tfs[a:b]
-        offsets = np.zeros(b - a, dtype=np.int64)
+        ids, tfs, positions = found
+        offsets = np.zeros(len(ids), dtype=np.int64)
         np.cumsum(tfs[:-1], out=offsets[1:])
-        return f.ids[a:b], offsets, f.positions[pa:pb]
+        return ids, offsets, positions
 
     def position_lists(self, field: str, btext: bytes, i: int | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -468,14 +472,10 @@ class SegmentPostings:
         nothing computed over the whole list (:func:`position_offsets` finds where the
         positions of the few postings a caller wants begin). ``i`` as for
         :meth:`postings`."""
-        f = self.fields.get(field)
-        if f is None or f.positions is None:
+        found = self._term(field, btext, i, positional=True)
+        if found is None:
             return None
-        if i is None:
-            i = f.find(btext)
-        if i < 0:
-            return None
-        a, b = int(f.starts[i]), int(f.starts[i + 1])
+        f, i, a, b = found
         return f.ids[a:b], f.tfs[a:b], f.positions[int(f.pstarts[i]):int(f.pstarts[i + 1])]
 
     def terms(self, field: str, start: int = 0) -> Iterator[bytes]:

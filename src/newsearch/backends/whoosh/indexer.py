@@ -55,6 +55,7 @@ from ...runs import (
 )
 from ...watches import WATCHES_FILE, check_watches
 from .index import NewsIndex
+from .merge import end_of_run_groups, merge_segments
 from .segments import BuilderPool, NewsSegmentWriter
 from .storage import (
     MARKER,
@@ -94,24 +95,46 @@ class _FolderRun(_Run):
         super().__init__(folder, manifest, report, batch_articles, clear, clusters)
         self.ix = ix
         self.folder: Path = folder
+        self.written = 0  # documents in the segments this run's workers wrote
+        self.last = False  # set by finish(): the run's last commit
 
     def owns_entry(self, entry: os.DirEntry[str] | Path) -> bool:
         return is_own_entry(entry)
 
+    def finish(self, segments: list[Any]) -> None:
+        """The run's last commit, which also merges its small segments into one."""
+        self.last = True
+        self.commit(segments)
+
     def commit(self, segments: list[Any]) -> None:
-        """One new generation: deletions, merges of small segments, the workers' segments."""
-        if not self.dirty and not segments:
+        """One new generation: deletions, merges of small segments, the workers' segments;
+        the run's last commit also merges its small segments into one
+        (:func:`.merge.end_of_run_groups`)."""
+        last = self.last
+        self.written += sum(s.doc_count_all() for s in segments)
+        if not self.dirty and not segments and not (last and self.written):
             return
         w = NewsSegmentWriter(self.ix, limitmb=_WRITER_LIMIT_MB)
         try:
             for path in self.deletes:
                 w.delete_by_term("source", path)
             final = w._merge_segments(CLEAR if self.clear else None, None, None)
+            changed = self.dirty or bool(segments) or len(final) != len(w.segments)
             final = list(final) + list(segments)
             if w.has_documents:  # the merge policy folded small segments into this writer
                 final.append(w._finalize_segment())
             else:
                 w._close_segment()
+            for group in end_of_run_groups(final, self.written) if last else []:
+                merged = merge_segments(w.storage, w.schema, w.indexname, group)
+                at = final.index(group[0])
+                final = [s for s in final if all(s is not g for g in group)]
+                if merged is not None:
+                    final.insert(at, merged)  # where the first of them was: order kept
+                changed = True
+            if not changed:  # the last commit found nothing left to merge
+                w.cancel()
+                return
             generation = w.generation
             self.manifest.save(self.folder, generation)
             self.clusters.save(self.folder, generation)
@@ -295,7 +318,7 @@ def _locked_run(folder: Path, lock: WriteLock, roots: list[str], report: IndexRe
     gc.disable()
     try:
         _index(run, builders, roots, progress)
-        run.commit(builders.flush())
+        run.finish(builders.flush())
     except BaseException:
         builders.terminate()
         # Nothing partial is left taking space: unfinished segments and temporary files.

@@ -11,7 +11,9 @@ Each commit of an index run adds a segment per worker, so an archive of a millio
 would be searched across a hundred segments, and a query pays a term lookup in each.
 :func:`tiered_merge`, the merge policy of :class:`~.segments.NewsSegmentWriter`,
 merges :data:`MERGE_FACTOR` segments of one size tier (a power of ten of live documents)
-into one, up to :data:`MAX_MERGED_DOCS`, so the count stays near ``MERGE_FACTOR`` per tier.
+into one, up to :data:`MAX_MERGED_DOCS`, so the count stays near ``MERGE_FACTOR`` per tier;
+at the end of an index run :func:`end_of_run_groups` chooses its small segments to merge,
+so a fresh archive of up to :data:`MAX_MERGED_DOCS` articles is searched in one segment.
 Whoosh's own merge would read every posting back through its matcher and re-add every
 document one at a time; here the cost is a few vector operations per field and segment.
 The new segment is written under a new name and only the commit's table of contents makes it
@@ -33,12 +35,17 @@ from whoosh.util.numeric import byte_to_length
 
 from .codec import NewsCodec, NewsFieldWriter, buffer_of, ranges, segment_postings
 
-__all__ = ["MAX_MERGED_DOCS", "MERGE_FACTOR", "merge_segments", "tiered_merge"]
+__all__ = ["END_MERGE_FLOOR", "MAX_MERGED_DOCS", "MERGE_FACTOR", "end_of_run_groups",
+           "merge_segments", "tiered_merge"]
 
 MERGE_FACTOR = 10
 # A merged segment holds at most this many documents: merging costs memory in proportion,
 # and Whoosh's stored-fields column addresses at most 2 GB per segment.
 MAX_MERGED_DOCS = 250_000
+# An index run ends by merging its small segments into one, up to as many documents as it
+# wrote, and at least this many: a run that adds a few articles folds its segment into the
+# index's small one (a cheap rewrite) instead of leaving one more segment for every query.
+END_MERGE_FLOOR = 1_000
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
 
 
@@ -65,6 +72,40 @@ def tiered_merge(writer: Any, segments: list[Any]) -> list[Any]:
         if merged is not None:
             out.append(merged)
     return out
+
+
+def end_of_run_groups(segments: list[Any], written: int) -> list[list[Any]]:
+    """The groups of segments an index run that wrote ``written`` documents merges at its
+    end, each into one.
+
+    Each term a query asks for costs a lookup per segment, so a run should not end with
+    several small segments (Reuters-21578 built from scratch: four to six of 2,000-6,500
+    articles, in tiers that :func:`tiered_merge` leaves alone; a rebuild, which commits
+    once, as many as its workers wrote). The smallest newsearch segments are taken while
+    their live documents fit in :data:`MAX_MERGED_DOCS`, then the next smallest, and so on
+    while the documents rewritten add up to at most ``written`` (at least
+    :data:`END_MERGE_FLOOR`): the merges rewrite no more than the run itself wrote, so a
+    small incremental run never rewrites a big segment. Each group is in index order (its
+    documents keep their order); a group has at least two segments.
+    """
+    budget = max(written, END_MERGE_FLOOR)
+    left = sorted((s for s in segments if isinstance(s.codec(), NewsCodec)),
+                  key=lambda s: s.doc_count())
+    groups: list[list[Any]] = []
+    while len(left) > 1:
+        chosen: set[int] = set()
+        total = 0
+        for s in left:
+            if total + s.doc_count() > min(budget, MAX_MERGED_DOCS):
+                break
+            chosen.add(id(s))
+            total += s.doc_count()
+        if len(chosen) < 2:
+            break
+        groups.append([s for s in segments if id(s) in chosen])
+        left = [s for s in left if id(s) not in chosen]
+        budget -= total
+    return groups
 
 
 def merge_segments(storage: Any, schema: Any, indexname: str, segments: list[Any]) -> Any:

@@ -11,6 +11,13 @@ a file with many records travels in parts, a worker reads on only while the arti
 holds for the main process's decision fit its budget, and it writes a segment to disk once
 the segment holds enough text. Workers die with the main process (:func:`_die_with_parent`).
 
+Both cores stay busy because a worker reads before it analyses (the main process decides
+parts in file order: an unread part holds up every worker, a decided one can wait) and the
+main process takes in every worker's messages while it waits for one (a blocked ``send``
+stops a worker). A segment's text fields are gathered as token arrays (term numbers from
+:class:`~newsearch.analysis.TermNumbers`, positions) and grouped into postings by one sort
+when the segment is written.
+
 Whoosh's writer is pure Python and its flush (sorting postings, writing blocks) costs more
 than reading and analysing, so one writing process caps throughput. Here each worker owns a
 :class:`NewsSegmentWriter` without the index lock; the main process alone decides what gets
@@ -30,6 +37,7 @@ import contextlib
 import ctypes
 import gc
 import multiprocessing
+import multiprocessing.connection as mp_connection
 import os
 import signal
 import sys
@@ -37,20 +45,19 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Iterator
-from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 from whoosh.index import FileIndex
 from whoosh.writing import SegmentWriter
 
-from ...analysis import positions
+from ...analysis import TermNumbers
 from ...article import Article
 from ...corpus import CorpusFile
 from ...errors import IndexIOError, WorkerDied
 from ...language import article_language
-from ...runs import PART_ARTICLES, PART_CHARS, FileMeta, read_file_parts
-from .codec import NewsCodec, ranges
+from ...runs import PART_ARTICLES, PART_CHARS, FileMeta, read_file_parts, sketch_parts
+from .codec import NewsCodec
 from .merge import tiered_merge
 from .schema import NewsText, document_fields
 from .storage import storage_for
@@ -62,48 +69,58 @@ def make_codec() -> NewsCodec:
 
 
 class _FlatField:
-    """One text field's postings in arrival order: for each (document, term) its term's
-    number, the document, the frequency, and its positions one after another.
+    """One text field's tokens in arrival order: each token's term (its number in the
+    segment's :class:`~newsearch.analysis.TermNumbers`) and position, and how many tokens
+    each document has.
 
-    Appending a document's terms is four C-level ``extend`` calls; the flush sorts by term
-    with numpy (stable, so each term's documents stay in order) into the codec's layout.
+    Adding a document is a few C-level ``extend`` calls; the flush groups the tokens into
+    postings (term, document, frequency, positions) with one stable numpy sort, in the
+    codec's layout. Grouping per document in Python (a dict of position lists per text) was
+    the largest cost of indexing.
     """
 
-    __slots__ = ("docs", "numbers", "positions", "tfs", "tids")
+    __slots__ = ("counts", "docnums", "positions", "tids")
 
     def __init__(self) -> None:
-        self.numbers: dict[str, int] = {}
+        self.docnums = array("I")
+        self.counts = array("I")
         self.tids = array("I")
-        self.docs = array("I")
-        self.tfs = array("I")
         self.positions = array("I")
 
-    def add(self, docnum: int, terms: dict[str, list[int]]) -> None:
-        numbers = self.numbers
-        number = numbers.setdefault
-        self.tids.extend([number(t, len(numbers)) for t in terms])
-        self.docs.extend(repeat(docnum, len(terms)))
-        plists = terms.values()
-        self.tfs.extend(map(len, plists))
-        self.positions.extend(chain.from_iterable(plists))
+    def add(self, docnum: int, tids: list[int], positions: list[int] | None) -> None:
+        self.docnums.append(docnum)
+        self.counts.append(len(tids))
+        self.tids.extend(tids)
+        self.positions.extend(range(len(tids)) if positions is None else positions)
 
-    def arrays(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def arrays(self, terms: list[str]
+               ) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(sorted term bytes, each term's first posting, documents, frequencies,
-        positions): the arguments of the codec's ``add_field_arrays``."""
-        keys = [t.encode("utf-8") for t in self.numbers]
+        positions): the arguments of the codec's ``add_field_arrays``. ``terms`` names the
+        numbers."""
+        tids = np.frombuffer(self.tids, dtype=np.uint32)
+        used = np.flatnonzero(np.bincount(tids, minlength=len(terms)))
+        keys = [terms[i].encode("utf-8") for i in used.tolist()]
         by_key = sorted(range(len(keys)), key=keys.__getitem__)
-        rank = np.empty(len(keys), dtype=np.int64)
-        rank[by_key] = np.arange(len(keys))
-        r = rank[np.frombuffer(self.tids, dtype=np.uint32)]
+        rank = np.empty(len(terms), dtype=np.uint32)
+        rank[used[by_key]] = np.arange(len(keys), dtype=np.uint32)
+        r = rank[tids]
+        # Stable: each term's tokens stay in arrival order, documents and positions rising.
         order = np.argsort(r, kind="stable")
+        r = r[order]
+        docs = np.repeat(np.frombuffer(self.docnums, dtype=np.uint32),
+                         np.frombuffer(self.counts, dtype=np.uint32))[order]
+        positions = np.frombuffer(self.positions, dtype=np.uint32)[order]
+        del order
+        # A posting begins where the term or the document changes.
+        first = np.ones(len(r), dtype=bool)
+        np.not_equal(r[1:], r[:-1], out=first[1:])
+        first[1:] |= docs[1:] != docs[:-1]
+        heads = np.flatnonzero(first)
+        tfs = np.diff(np.append(heads, len(r))).astype(np.uint32)
         starts = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(r, minlength=len(keys)), out=starts[1:])
-        tfs = np.frombuffer(self.tfs, dtype=np.uint32)
-        first = np.cumsum(tfs, dtype=np.int64) - tfs
-        positions = np.frombuffer(self.positions, dtype=np.uint32)[
-            ranges(first[order], tfs[order])]
-        docs = np.frombuffer(self.docs, dtype=np.uint32)[order]
-        return [keys[i] for i in by_key], starts, docs, tfs[order], positions
+        np.cumsum(np.bincount(r[heads], minlength=len(keys)), out=starts[1:])
+        return [keys[i] for i in by_key], starts, docs[heads], tfs, positions
 
 
 class _GroupedPool:
@@ -120,6 +137,7 @@ class _GroupedPool:
         self.raw: dict[tuple[str, bytes], tuple[list[int], list[float], list[bytes]]] = {}
         self.text: dict[str, _FlatField] = {}
         self.fieldnames: set[str] = set()
+        self.terms = TermNumbers()  # the text fields' terms, shared by the fields
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         fieldname, btext, docnum, weight, value = item
@@ -151,6 +169,7 @@ class _GroupedPool:
     def cleanup(self) -> None:
         self.raw = {}
         self.text = {}
+        self.terms = TermNumbers()
 
 
 def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool) -> None:
@@ -160,7 +179,8 @@ def _write_postings(fieldwriter: Any, schema: Any, pool: _GroupedPool) -> None:
     for fieldname in sorted(pool.fieldnames):
         fieldobj = schema[fieldname]
         if fieldname in pool.text:
-            fieldwriter.add_field_arrays(fieldname, *pool.text[fieldname].arrays())
+            fieldwriter.add_field_arrays(fieldname,
+                                         *pool.text[fieldname].arrays(pool.terms.terms))
             continue
         fieldwriter.start_field(fieldname, fieldobj)
         fmt = fieldobj.format
@@ -229,9 +249,9 @@ class NewsSegmentWriter(SegmentWriter):
             field = schema[name]
             length = 0
             if isinstance(field, NewsText):
-                terms = positions(value, lang)[0]
-                length = sum(map(len, terms.values()))
-                pool.text_field(name).add(docnum, terms)
+                tids, at = pool.terms.read(value, lang)
+                length = len(tids)
+                pool.text_field(name).add(docnum, tids, at)
             elif field.indexed:
                 # ExactID and KEYWORD: one posting per distinct value, Whoosh's own encoding.
                 for tbytes, _freq, weight, vbytes in field.index(value):
@@ -293,16 +313,18 @@ class SegmentBuilder:
         held: Held = []
         count = chars = 0
         for f in files:
-            for meta, articles in read_file_parts(f, PART_ARTICLES, PART_CHARS):
+            for meta, articles in read_file_parts(f, PART_ARTICLES, PART_CHARS, sketch=False):
                 metas.append(meta)
                 held.append(articles)
                 count += len(articles)
                 chars += sum(_chars(a) for a, _key in articles)
                 if count >= PART_ARTICLES or chars >= PART_CHARS:
+                    sketch_parts(metas)  # the parts of many small files in one go
                     self._hold(chunk_id, seq, held, chars)
                     yield seq, metas, False
                     seq += 1
                     metas, held, count, chars = [], [], 0, 0
+        sketch_parts(metas)
         self._hold(chunk_id, seq, held, chars)
         yield seq, metas, True
 
@@ -402,18 +424,30 @@ def _worker_main(conn: Any, index_dir: str, inherited: list[int], parent_pid: in
     builder = SegmentBuilder(index_dir)
     reads: deque[tuple[int, list[CorpusFile]]] = deque()
     reading: tuple[int, Iterator[tuple[int, list[FileMeta], bool]]] | None = None
+    writes: deque[tuple[Any, ...]] = deque()  # decided parts waiting to be analysed
     try:
         while True:
-            # Messages first (a write frees held articles); read on when there is room.
-            idle = reading is None and not reads
-            if idle or builder.over_budget or conn.poll():
-                msg = _receive(conn, parent_pid)
+            # Reading comes before analysing, within the budget: the main process decides
+            # parts in file order, so a part not yet read holds up both workers, while
+            # decided parts can wait (analysing first left one worker idle most of the
+            # time: a worker read the next chunk's parts only after analysing everything
+            # it had been sent, while the other waited for the main process to get past it).
+            msg = _receive(conn, parent_pid) if conn.poll() else None
+            if msg is None and ((reading is None and not reads) or builder.over_budget):
+                if not writes:
+                    msg = _receive(conn, parent_pid)  # nothing to do until told
+                else:
+                    builder.write(*writes.popleft()[1:])
+                    continue
+            if msg is not None:
                 kind = msg[0]
                 if kind == "read":
                     reads.append((msg[1], msg[2]))
                 elif kind == "write":
-                    builder.write(msg[1], msg[2], msg[3], msg[4])
+                    writes.append(msg)
                 elif kind == "flush":
+                    while writes:  # everything decided before the flush is in its segments
+                        builder.write(*writes.popleft()[1:])
                     conn.send(("segments", builder.flush()))
                 else:
                     break
@@ -455,6 +489,7 @@ class BuilderPool:
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         self.stash: dict[int, deque[tuple[int, list[FileMeta], bool]]] = {}
+        self.flushed: dict[int, list[Any]] = {}  # worker -> its segments, once it flushed
         if self.jobs == 1:
             self.local = SegmentBuilder(index_dir)
             return
@@ -532,16 +567,25 @@ class BuilderPool:
             if part[2]:
                 del self.local_parts[chunk_id]
             return part
-        queued = self.stash.get(chunk_id)
-        if queued:
-            return queued.popleft()
-        i = self._worker(chunk_id)
         while True:
+            queued = self.stash.get(chunk_id)
+            if queued:
+                return queued.popleft()
+            self._take_in()
+
+    def _take_in(self, timeout: float | None = None) -> None:
+        """Receive what any worker has sent (waiting up to ``timeout``; None: until one
+        does): parts are kept until their chunk's turn, segments until the flush collects
+        them. Every worker is listened to, not only the one whose chunk is next: a part's
+        message (its articles' ids, keys and sketches) can be larger than a pipe holds, and
+        a worker blocked sending it analyses nothing meanwhile."""
+        for conn in mp_connection.wait(self.conns, timeout):
+            i = self.conns.index(conn)
             msg = self._recv(i)
             if msg[0] == "meta":
-                if msg[1] == chunk_id:
-                    return msg[2], msg[3], msg[4]
                 self.stash.setdefault(msg[1], deque()).append((msg[2], msg[3], msg[4]))
+            elif msg[0] == "segments":
+                self.flushed[i] = msg[1]
 
     def write(self, chunk_id: int, seq: int, keep: list[list[int]],
               marks: list[list[tuple[int, int]]] | None = None) -> None:
@@ -549,6 +593,7 @@ class BuilderPool:
             self.local.write(chunk_id, seq, keep, marks)
         else:
             self._send(self._worker(chunk_id), ("write", chunk_id, seq, keep, marks))
+            self._take_in(0)  # let workers waiting to send get on
 
     def flush(self) -> list[Any]:
         """Finished segments of every builder (parts of reads still in flight are kept)."""
@@ -556,14 +601,9 @@ class BuilderPool:
             return self.local.flush()
         for i in range(self.jobs):
             self._send(i, ("flush",))
-        segments: list[Any] = []
-        for i in range(self.jobs):
-            while True:
-                msg = self._recv(i)
-                if msg[0] == "segments":
-                    segments.extend(msg[1])
-                    break
-                self.stash.setdefault(msg[1], deque()).append((msg[2], msg[3], msg[4]))
+        while len(self.flushed) < self.jobs:
+            self._take_in()
+        segments = [seg for i in range(self.jobs) for seg in self.flushed.pop(i)]
         return segments
 
     def close(self) -> None:
