@@ -80,10 +80,10 @@ def _read_chunk(files: list[CorpusFile]) -> list[tuple[FileMeta, list[tuple[str,
     for f in files:
         for meta, articles in read_file_parts(f, PART_ARTICLES, PART_CHARS):
             docs = []
-            for (a, key), sig in zip(articles, meta.sketches, strict=True):
+            for n, (a, key) in enumerate(articles):
                 doc = document(a, key)
-                if sig is not None:
-                    doc.update(sketch_fields(sig))
+                if meta.sketched[n]:
+                    doc.update(sketch_fields(meta.sketches[n]))
                 docs.append((a.id, doc))
             out.append((meta, docs))
     return out
@@ -183,7 +183,7 @@ class _ClusterRun(_Run):
         """As the Whoosh run decides clusters (newsearch.runs), after one terms query per
         part has brought back the indexed articles sharing an LSH band with the part's new
         articles (those this run has not seen already)."""
-        sigs = [meta.sketches[i] for i in keep if meta.sketches[i] is not None]
+        sigs = [meta.sketches[i] for i in keep if meta.sketched[i]]
         wanted = [k for k in band_terms(sigs) if k not in self.asked]
         if wanted:
             self.asked.update(wanted)
