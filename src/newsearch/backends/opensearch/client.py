@@ -40,8 +40,15 @@ __all__ = ["DEFAULT_URL", "RETRY_SECONDS", "RETRY_STATUSES", "Address", "Cluster
 DEFAULT_URL = "http://127.0.0.1:9200"
 URL_SCHEME = "opensearch+"
 # Statuses worth repeating a request for: too many requests, and the cluster's own 5xx while
-# shards move (a 500 is a bug or a bad script: repeating it cannot help).
+# shards move (a 500 is a bug or a bad script: repeating it cannot help; but see below).
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A search whose shards all failed is a 500 too: repeated unless a shard failed on the query
+# itself (these causes are the query's; any other, such as a node dying under the search,
+# passes once the cluster has moved the shard: seen in tests/test_opensearch_faults.py).
+_QUERY_FAULTS = frozenset({"script_exception", "query_shard_exception", "parsing_exception",
+                           "illegal_argument_exception", "search_parse_exception",
+                           "x_content_parse_exception", "too_many_clauses",
+                           "number_format_exception", "circuit_breaking_exception"})
 # How long a request is repeated before the cluster counts as unavailable: a failover under
 # load (a new manager elected, replicas promoted) took over a minute and a half here.
 RETRY_SECONDS = 180.0
@@ -115,7 +122,29 @@ def parse_url(url: str) -> Address:
 def _retryable(exc: Exception) -> bool:
     if isinstance(exc, OSConnectionError):  # also ConnectionTimeout
         return True
-    return isinstance(exc, TransportError) and exc.status_code in RETRY_STATUSES
+    if not isinstance(exc, TransportError):
+        return False
+    if exc.status_code == 500 and exc.error == "search_phase_execution_exception":
+        return not (_failure_types(exc.info) & _QUERY_FAULTS)
+    return exc.status_code in RETRY_STATUSES
+
+
+def _failure_types(info: Any) -> set[str]:
+    """The error types a search's failure body names (its root causes, its failed shards'
+    reasons and what caused those)."""
+    found: set[str] = set()
+    error = info.get("error") if isinstance(info, dict) else None
+    if not isinstance(error, dict):
+        return found
+    reasons = [*error.get("root_cause", []),
+               *(f.get("reason") for f in error.get("failed_shards", []) if isinstance(f, dict))]
+    while reasons:
+        r = reasons.pop()
+        if isinstance(r, dict):
+            if isinstance(r.get("type"), str):
+                found.add(r["type"])
+            reasons.append(r.get("caused_by"))
+    return found
 
 
 def _reason(exc: Exception) -> str:
