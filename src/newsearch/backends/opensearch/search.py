@@ -752,15 +752,22 @@ class OpenSearchIndex:
         lines: list[dict[str, Any]] = []
         for body in bodies:
             lines += [header, body]
-        resp = self.cluster.call(self.cluster.client.msearch, index=self.name, body=lines)
-        out = []
-        for r in resp["responses"]:
-            if "error" in r:
-                raise TransportError(int(r.get("status", 500)),
-                                     str(r["error"].get("type", "error")), r["error"])
-            self._check_shards(r)
-            out.append(r)
-        return out
+
+        def once() -> list[dict[str, Any]]:
+            # A search of the batch that failed raises here, inside Cluster.call, so that it
+            # is repeated as a failed single search would be (a node dying under it).
+            resp = self.cluster.client.msearch(index=self.name, body=lines)
+            out = []
+            for r in resp["responses"]:
+                if "error" in r:
+                    raise TransportError(int(r.get("status", 500)),
+                                         str(r["error"].get("type", "error")),
+                                         {"error": r["error"]})
+                self._check_shards(r)
+                out.append(r)
+            return out
+
+        return self.cluster.call(once)
 
     def _count_queries(self, queries: Sequence[dict[str, Any]]) -> list[int]:
         """How many articles each query matches (one request)."""
