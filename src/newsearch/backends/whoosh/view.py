@@ -423,11 +423,32 @@ def _parallel(parts: list[tuple[dict[str, np.ndarray], int]]
     return names, docs, ids
 
 
-def _by_document(docs: np.ndarray, labels: np.ndarray,
-                 n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(``of``, ``ptr``): document d's labels are ``of[ptr[d]:ptr[d + 1]]``."""
-    order = np.argsort(docs, kind="stable")
-    return labels[order], np.searchsorted(docs[order], np.arange(n + 1))
+def _months(days: np.ndarray) -> np.ndarray:
+    """Months since January 1970 of days since 1970-01-01 (NO_DAY stays NO_DAY)."""
+    dated = days != NO_DAY
+    months = np.full(len(days), NO_DAY, dtype=np.int32)
+    months[dated] = days[dated].astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
+    return months
+
+
+class LabelTable:
+    """A document → labels table for facet counts over the hits: each document's first
+    label in an array over the documents (``first[d]`` is its label number + 1, 0 for none),
+    so counting reads one entry per hit instead of every (document, label) pair of the
+    index; the rarer further labels of documents with several (a Reuters article in three
+    topics) as parallel arrays sorted by document."""
+
+    def __init__(self, docs: np.ndarray, labels: np.ndarray, n: int, names: int) -> None:
+        order = np.argsort(docs, kind="stable")
+        docs, labels = docs[order], labels[order]
+        head = np.ones(len(docs), dtype=bool)
+        head[1:] = docs[1:] != docs[:-1]
+        # int16 where it fits: the table is read once per hit of every query.
+        self.first = np.zeros(n, dtype=np.int16 if names < 2**15 - 1 else np.int32)
+        self.first[docs[head]] = labels[head] + 1
+        self.extra_doc = docs[~head]
+        self.extra_id = labels[~head]
+        self.names = names
 
 
 class View:
@@ -473,9 +494,11 @@ class View:
         self.lang_names, self.lang_doc, self.lang_id = _parallel(
             [(s.langs, off) for s, off, _ in segs])
         self.languages = frozenset(n.lower() for n in self.lang_names)
-        # The same entries by document (facets over few hits read only theirs).
-        self.sec_by_doc = _by_document(self.sec_doc, self.sec_id, self.n)
-        self.lang_by_doc = _by_document(self.lang_doc, self.lang_id, self.n)
+        # The same entries by document (facets read only the hits' entries), and each
+        # document's month since 1970 (NO_DAY for undated) for the date histogram.
+        self.sec_table = LabelTable(self.sec_doc, self.sec_id, self.n, len(names))
+        self.lang_table = LabelTable(self.lang_doc, self.lang_id, self.n, len(self.lang_names))
+        self.months = _months(self.days)
         self.sections_by_key: dict[str, list[int]] = {}
         for i, n in enumerate(names):
             for key in section_keys(n):
