@@ -509,6 +509,9 @@ class View:
         # the document frequency of a word's spellings (see ranking.bm25_scores).
         self.families: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self.spelling_df: dict[tuple[str, ...], int] = {}
+        # Per field (and BM25's B): each document's length normalisation there (see
+        # scoring._length_norms).
+        self.length_norms: dict[tuple[str, float], np.ndarray] = {}
         # (field, term) → the term's index in each segment's dictionary (-1: not there), for
         # the terms a prefix or family range found: their postings need no lookup.
         self._known: dict[tuple[str, str], tuple[int, ...]] = {}
