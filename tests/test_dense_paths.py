@@ -1,7 +1,8 @@
 """The two paths of the query path's array work give the same answers: unions of posting lists
-(backends/whoosh: flags for long lists, merged runs for short ones, against numpy.unique) and
-a story's leader among matching versions (arrays over cluster numbers for many versions, a
-sort for few)."""
+(backends/whoosh: flags for long lists, merged runs for short ones, against numpy.unique), a
+story's leader among matching versions (arrays over cluster numbers for many versions, a
+sort for few), the top of a ranking (a bound from block maxima for many keys, a selection
+for few) and a page of stories (a widening head of the ranking)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 
 from newsearch.backends.whoosh.scoring import _combine
 from newsearch.backends.whoosh.view import DENSE_UNION, union_ids
-from newsearch.clusters import _DENSE_LEADERS, story_leaders
+from newsearch.clusters import _DENSE_LEADERS, story_leaders, top_stories
+from newsearch.ranking import _TOP_BLOCK, top_k
 
 
 def _lists(rng: np.random.Generator, n: int, sizes: list[int]) -> list[np.ndarray]:
@@ -79,3 +81,61 @@ def test_story_leaders_match_a_plain_loop_on_both_paths(dtype: type, docs: int,
     got = story_leaders(ids, keys, clusters, sizes)
     assert got is not None
     np.testing.assert_array_equal(got, _leaders_by_sort(ids, keys, clusters, sizes))
+
+
+def _top_by_sort(ids: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
+    """The plain definition: every id sorted by key (largest first), then doc number."""
+    return ids[np.lexsort((ids, -keys))[:k]]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+@pytest.mark.parametrize("k", [1, 10, 430])
+@pytest.mark.parametrize("n", [5, 900, 60_000])
+@pytest.mark.parametrize("ties", [False, True])
+def test_top_k_matches_a_full_sort(dtype: type, k: int, n: int, ties: bool) -> None:
+    rng = np.random.default_rng(n + k)
+    ids = np.sort(rng.choice(1_000_000, size=n, replace=False))
+    keys = (rng.integers(0, 4, size=n) if ties else rng.random(n) * 1000).astype(dtype)
+    np.testing.assert_array_equal(top_k(ids, keys, k), _top_by_sort(ids, keys, k))
+
+
+def test_top_k_takes_both_paths_above() -> None:
+    # 60,000 keys make blocks for k of 10 and 430; 900 keys are too few for 430 (and 5 for any).
+    assert 60_000 // (4 * 430) >= 8 and _TOP_BLOCK <= 60_000 // (4 * 10)
+    assert 900 // (4 * 430) < 8
+
+
+def _stories_by_loop(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray,
+                     sizes: np.ndarray, k: int) -> tuple[list[int], int]:
+    """Each story's leader (best key, then lowest doc number), the leaders ranked by key then
+    doc number; and how many stories."""
+    best: dict[object, int] = {}
+    for i, d in enumerate(ids.tolist()):
+        story = ("c", int(clusters[d])) if sizes[d] > 1 else ("d", d)
+        j = best.get(story)
+        if j is None or keys[i] > keys[j]:
+            best[story] = i
+    leaders = sorted(best.values(), key=lambda i: (-keys[i], int(ids[i])))
+    return [int(ids[i]) for i in leaders[:k]], len(best)
+
+
+@pytest.mark.parametrize("k", [0, 1, 10, 50])
+@pytest.mark.parametrize(("docs", "matches", "versions"),
+                         [(50_000, 40, 3), (5_000, 4_000, 3), (20_000, 6_000, 21),
+                          (3_000, 2_000, 1)])
+def test_top_stories_match_leaders_then_top_k(k: int, docs: int, matches: int,
+                                              versions: int) -> None:
+    rng = np.random.default_rng(docs + matches + k)
+    # Clusters of about ``versions`` documents (1: every article alone).
+    clusters = rng.integers(0, max(1, docs // versions), size=docs) if versions > 1 else \
+        np.arange(docs)
+    sizes = np.bincount(clusters, minlength=docs)[clusters]
+    ids = np.sort(rng.choice(docs, size=matches, replace=False))
+    # Versions of one story share their key, as copies score alike; a few keys for ties.
+    keys = (clusters[ids] % 7).astype(np.float64) + rng.integers(0, 2, size=matches) * 0.5
+    got, stories = top_stories(ids, keys, clusters, sizes, k)
+    want, want_stories = _stories_by_loop(ids, keys, clusters, sizes, k)
+    assert got.tolist() == want and stories == want_stories
+    keep = story_leaders(ids, keys, clusters, sizes)
+    lead_ids, lead_keys = (ids, keys) if keep is None else (ids[keep], keys[keep])
+    assert got.tolist() == top_k(lead_ids, lead_keys, k).tolist()

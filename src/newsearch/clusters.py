@@ -48,12 +48,13 @@ import numpy as np
 from datasketch import MinHash
 
 from .article import key_words
+from .ranking import top_k
 
 __all__ = ["BANDS", "FILE_RE", "NUM_PERM", "ROWS", "SHINGLE_WORDS", "SKETCH_WINDOW", "THRESHOLD",
            "Clusters",
            "band_keys", "cluster_sizes", "collapse", "count_stories", "signature_rows",
            "signatures", "sketch",
-           "sketches", "story_leaders", "word_hashes"]
+           "sketches", "story_leaders", "top_stories", "word_hashes"]
 
 NUM_PERM = 64  # permutations per sketch: 256 bytes per article, Jaccard ± 0.06
 SHINGLE_WORDS = 3
@@ -438,8 +439,62 @@ def story_leaders(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray,
     return keep
 
 
+def top_stories(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray, sizes: np.ndarray,
+                k: int) -> tuple[np.ndarray, int]:
+    """The leaders of the ``k`` best stories among ``ids`` (ascending document numbers;
+    parallel ``keys``, larger is better) in rank order, and how many stories ``ids`` hold.
+
+    The same page as :func:`story_leaders` then :func:`~newsearch.ranking.top_k` (a story's
+    leader is its best-keyed version, of equal keys the lowest document number; ties between
+    stories by lower document number), but only the head of the ranking is looked at: in
+    the order by (key, document number) a story's first version is its leader, so the page
+    is the first ``k`` stories met in a prefix of that order, which is widened until it
+    holds them. At a million articles most hits of a common word are versions of some story
+    (a re-filed wire, a replicated archive) and finding every story's leader cost more than
+    ranking."""
+    multi = sizes[ids] > 1
+    versions = int(np.count_nonzero(multi))
+    if not versions:
+        return top_k(ids, keys, k), len(ids)
+    stories = len(ids) - versions + _distinct(clusters[ids[multi]])
+    if k <= 0:
+        return ids[:0], stories
+    # Twice the hits' versions per story: the prefix holds the page on the first try unless
+    # the best-ranked stories have many more versions than the rest.
+    width = k * (2 * len(ids) // stories + 1)
+    while True:
+        head = top_k(ids, keys, width)
+        leaders = head[_first_of_story(head, clusters, sizes)]
+        if len(leaders) >= k or width >= len(ids):
+            return leaders[:k], stories
+        width *= 4
+
+
+def _first_of_story(ids: np.ndarray, clusters: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` (in rank order) are the first of their story (a mask)."""
+    keep = sizes[ids] <= 1
+    versions = np.flatnonzero(~keep)
+    # return_index gives each cluster's first occurrence (numpy sorts stably for it).
+    _cl, first = np.unique(clusters[ids[versions]], return_index=True)
+    keep[versions[first]] = True
+    return keep
+
+
+def _distinct(values: np.ndarray) -> int:
+    """How many distinct non-negative integers ``values`` holds: flags over the range when
+    the values are many for it (no sort), else a sort."""
+    if not len(values):
+        return 0
+    top = int(values.max()) + 1
+    if len(values) * _DENSE_LEADERS >= top:
+        seen = np.zeros(top, dtype=bool)
+        seen[values] = True
+        return int(np.count_nonzero(seen))
+    return len(np.unique(values))
+
+
 def count_stories(clusters: np.ndarray, sizes: np.ndarray, mask: np.ndarray) -> int:
     """How many distinct stories the documents in ``mask`` hold."""
     multi = mask & (sizes > 1)
-    return int((mask & (sizes <= 1)).sum()) + len(np.unique(clusters[multi]))
+    return int((mask & (sizes <= 1)).sum()) + _distinct(clusters[multi])
 

@@ -37,6 +37,8 @@ in the cluster (:mod:`newsearch.backends.opensearch.dsl`). This module imports n
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = [
@@ -70,10 +72,32 @@ def top_k(ids: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
     if len(ids) == 0 or k <= 0:
         return ids[:0]
     if len(ids) > k:
-        part = np.argpartition(-keys, k - 1)[:k]
-        # Bring in everything tied with the k-th key so the tie-break is exact.
-        kth = keys[part].min()
-        part = np.flatnonzero(keys >= kth)
+        # Everything at or above a bound no larger than the k-th key, then an exact sort of
+        # those: every key tied with the k-th is in, so the tie-break is exact.
+        part = np.flatnonzero(keys >= _kth_bound(keys, k))
         ids, keys = ids[part], keys[part]
     order = np.lexsort((ids, -keys))[:k]
     return ids[order]
+
+
+# Blocks of at most this many keys for top_k's bound; at least 4k blocks where possible.
+_TOP_BLOCK = 256
+
+
+def _kth_bound(keys: np.ndarray, k: int) -> Any:
+    """A value no larger than the ``k``-th largest key, and close to it.
+
+    Among many hits (a common word at a million articles) a selection over every key
+    (numpy's argpartition) cost more than scoring them: instead the keys are cut into
+    blocks, and the k-th largest of the blocks' maxima is the bound: k blocks hold a key at
+    least that large, so at least k keys are. One pass of maxima and a selection among a
+    few hundred values; few keys pass the bound unless many are tied."""
+    n = len(keys)
+    block = min(_TOP_BLOCK, n // (4 * k))
+    if block < 8:  # few keys for k: select among them directly
+        return np.partition(keys, n - k)[n - k]
+    whole = n // block * block
+    maxima = keys[:whole].reshape(-1, block).max(axis=1)
+    if whole < n:
+        maxima = np.append(maxima, keys[whole:].max())
+    return np.partition(maxima, len(maxima) - k)[len(maxima) - k]

@@ -36,7 +36,7 @@ from whoosh.searching import Searcher
 
 from ...analysis import TOKEN_RE, query_terms, tokens
 from ...article import Article, epoch_to_datetime
-from ...clusters import collapse, count_stories, story_leaders
+from ...clusters import collapse, count_stories, top_stories
 from ...errors import ArticleNotFound, IndexDamaged, IndexNotFound, QueryError
 from ...feedback import FEEDBACK_DOCS, FEEDBACK_MAX_WORDS, article_text, expanded
 from ...plan import (
@@ -525,15 +525,11 @@ class NewsIndex:
         leaves = scoring_leaves(compiled.plan)
         if sort == "date":
             keys = view.dates[ids].astype(np.float64)
-            if one_per_story:
-                keep = story_leaders(ids, keys, view.clusters, view.cluster_size)
-                if keep is not None:
-                    ids, keys = ids[keep], keys[keep]
-            top = top_k(ids, keys, limit)
+            top, stories = top_stories(ids, keys, view.clusters, view.cluster_size, limit) \
+                if one_per_story else (top_k(ids, keys, limit), None)
             page_mask = view.mask_of(top)
             scores = bm25_scores(view, ctx.readers, leaves, page_mask)
-            return [(int(d), float(scores[d])) for d in top], \
-                len(ids) if one_per_story else None
+            return [(int(d), float(scores[d])) for d in top], stories
         scores = bm25_scores(view, ctx.readers, leaves, mask)
         keys = scores[ids].astype(np.float64)
         words = words_of(compiled.plan) if any_word is not None else ()
@@ -557,14 +553,11 @@ class NewsIndex:
         if sort == "recency":
             keys = keys * recency_factors(view, ids, half_life_days)
         rank_keys = _above(keys, tier)
-        if one_per_story:
-            keep = story_leaders(ids, rank_keys, view.clusters, view.cluster_size)
-            if keep is not None:
-                ids, keys, rank_keys = ids[keep], keys[keep], rank_keys[keep]
-        order = top_k(ids, rank_keys, limit)
-        final = dict(zip(ids.tolist(), keys.tolist(), strict=True)) if sort == "recency" else None
-        return [(int(d), float(final[int(d)] if final else scores[d])) for d in order], \
-            len(ids) if one_per_story else None
+        order, stories = top_stories(ids, rank_keys, view.clusters, view.cluster_size, limit) \
+            if one_per_story else (top_k(ids, rank_keys, limit), None)
+        # ids ascend: the page's own keys by binary search (not a dict over every hit).
+        shown = keys[np.searchsorted(ids, order)] if sort == "recency" else scores[order]
+        return list(zip(order.tolist(), shown.tolist(), strict=True)), stories
 
     def _hit(self, ctx: _Context, docnum: int, score: float, highlight: SnippetQuery,
              rank: int, with_snippets: bool,
