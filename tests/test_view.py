@@ -7,6 +7,7 @@ corpus (English wire text, Russian CSV, HTML, Reuters SGML) indexed in several s
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from typing import Any
 
@@ -246,21 +247,119 @@ def test_terms_a_prefix_found_read_the_same_postings_without_lookups(sample_inde
         assert view.page_positions(f, terms, docs) == fresh.page_positions(f, terms, docs)
 
 
-def test_facets_over_hit_ids_equal_facets_over_the_mask(sample_index: Any) -> None:
-    """Facets read from each hit's own sections, language and date (few hits) count what
-    the whole mask gives."""
-    from newsearch.backends.whoosh.facets import date_facet, lang_facet, section_facet
+@pytest.mark.parametrize("few_hits", [0, 10**9])  # both ways to a hit's further labels
+def test_facets_count_what_each_hit_holds(sample_index: Any, monkeypatch: Any,
+                                          few_hits: int) -> None:
+    """Facets from the view's per-document tables (a first label per document, further
+    labels aside, a month per document) count, over the hits given as a mask or as document
+    numbers, what a plain loop over each hit's (document, label) pairs and its day gives."""
+    from collections import Counter
+    from datetime import date, timedelta
 
+    from newsearch.backends.whoosh import facets
+    from newsearch.backends.whoosh.facets import date_facet, lang_facet, section_facet
+    from newsearch.backends.whoosh.view import NO_DAY
+
+    monkeypatch.setattr(facets, "FEW_HITS", few_hits)
     view = sample_index._context().view
+    # The sample holds Reuters articles in several topics and undated pages: both cases.
+    assert len(view.sec_table.extra_doc) and (view.days == NO_DAY).any()
+
+    def plain(names: list[str], docs: np.ndarray, labels: np.ndarray,
+              mask: np.ndarray) -> list[tuple[str, int]]:
+        c = Counter(names[int(i)] for d, i in zip(docs, labels, strict=True) if mask[d])
+        return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def plain_dates(mask: np.ndarray, unit: str) -> list[tuple[str, int]]:
+        cut = {"day": 10, "month": 7, "year": 4}[unit]
+        c = Counter((date(1970, 1, 1) + timedelta(days=int(d))).isoformat()[:cut]
+                    for d in view.days[mask] if d != NO_DAY)
+        return sorted(c.items())
+
     rng = np.random.default_rng(7)
-    for density in (0.02, 0.1, 0.5, 1.0):
+    for density in (0.0, 0.01, 0.02, 0.1, 0.5, 1.0):
         mask = rng.random(view.n) < density
         ids = np.flatnonzero(mask)
-        assert section_facet(view, mask, ids) == section_facet(view, mask)
-        assert lang_facet(view, mask, ids) == lang_facet(view, mask)
-        for granularity in (None, "day", "month", "year"):
-            assert date_facet(view, mask, granularity, ids) == date_facet(view, mask,
-                                                                          granularity)
+        for hits in (ids, None):
+            assert [(f.value, f.count) for f in section_facet(view, mask, hits)] == \
+                plain(view.sec_names, view.sec_doc, view.sec_id, mask)
+            assert [(f.value, f.count) for f in lang_facet(view, mask, hits)] == \
+                plain(view.lang_names, view.lang_doc, view.lang_id, mask)
+            for granularity in ("day", "month", "year"):
+                got, g = date_facet(view, mask, granularity, hits)
+                assert g == granularity
+                assert [(f.value, f.count) for f in got] == plain_dates(mask, granularity)
+            got, g = date_facet(view, mask, None, hits)
+            assert [(f.value, f.count) for f in got] == (plain_dates(mask, g) if g else [])
+
+
+QS = ["bank", "prices", "central bank OR rates", '"central bank"', "econom*", "Токаев",
+      "almaty~", "said -bank"]
+
+
+def test_scores_at_the_hits_equal_scores_over_every_document(sample_index: Any,
+                                                              monkeypatch: Any) -> None:
+    """BM25F at the hits, from scratch arrays each thread reuses, equals the scores over
+    every document: query after query, after a query that failed midway, and in threads."""
+    import threading
+
+    from newsearch.backends.whoosh import scoring
+    from newsearch.backends.whoosh.evaluate import evaluate
+    from newsearch.plan import scoring_leaves
+    from newsearch.query import parse_query
+
+    ix = sample_index
+    ctx = ix._context()
+    cases = []
+    for q in QS:
+        compiled = ix._compile(parse_query(q), ctx)
+        mask = evaluate(compiled.plan, Evaluator(ctx.view, ctx.readers))
+        leaves = scoring_leaves(compiled.plan)
+        cases.append((leaves, mask, np.flatnonzero(mask),
+                      scoring.bm25_scores(ctx.view, ctx.readers, leaves, mask)))
+    assert [q for q, (_l, _m, ids, _s) in zip(QS, cases, strict=True) if not len(ids)] == []
+
+    def check() -> None:
+        for leaves, mask, ids, full in cases:
+            got = scoring.bm25_at(ctx.view, ctx.readers, leaves, mask, ids)
+            np.testing.assert_array_equal(got, full[ids])
+
+    check()
+    check()
+    real = scoring._length_norms
+    leaves, mask, ids, _full = cases[2]  # two words, each in title and body
+    for fail_at in range(1, 7):  # fail at each point of the query: between fields, words
+        calls = 0
+
+        def failing(view: Any, field: str, fail_at: int = fail_at) -> np.ndarray:
+            nonlocal calls
+            calls += 1
+            if calls == fail_at:
+                raise RuntimeError("disk gone")
+            return real(view, field)
+
+        monkeypatch.setattr(scoring, "_length_norms", failing)
+        with contextlib.suppress(RuntimeError):
+            scoring.bm25_at(ctx.view, ctx.readers, leaves, mask, ids)
+        scores, acc = scoring._scratch.pair
+        assert not scores.any() and not acc.any(), fail_at
+    monkeypatch.setattr(scoring, "_length_norms", real)
+    check()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(20):
+                check()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
 
 
 def test_long_position_lists_give_the_same_positions(sample_index: Any, monkeypatch: Any) -> None:

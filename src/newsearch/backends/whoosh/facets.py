@@ -19,6 +19,11 @@ from .view import NO_DAY, LabelTable, View
 
 __all__ = ["date_facet", "lang_facet", "section_facet"]
 
+# Hits this many times fewer than the documents with several labels look their further labels
+# up by binary search (one costs about what 50 entries read in order do), else every such
+# entry is read.
+FEW_HITS = 64
+
 
 def _label_facet(names: list[str], table: LabelTable, mask: np.ndarray,
                  hits: np.ndarray | None) -> list[FacetValue]:
@@ -29,9 +34,7 @@ def _label_facet(names: list[str], table: LabelTable, mask: np.ndarray,
     counts = np.bincount(table.first[mask if hits is None else hits],
                          minlength=len(names) + 1)[1:]
     if len(table.extra_doc):  # documents with several labels: their further ones
-        # Few hits among many such documents: look their entries up (a binary search costs
-        # about what 50 entries read in order do).
-        if hits is not None and 64 * len(hits) < len(table.extra_doc):
+        if hits is not None and FEW_HITS * len(hits) < len(table.extra_doc):
             lo = np.searchsorted(table.extra_doc, hits)
             found = table.extra_id[ranges(lo, np.searchsorted(table.extra_doc, hits,
                                                               side="right") - lo)]

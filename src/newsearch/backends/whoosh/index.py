@@ -88,7 +88,7 @@ from ...tiers import in_field, words_of
 from ...trends import TrendResults, check_trend, trend_results
 from .evaluate import Evaluator, evaluate
 from .facets import date_facet, lang_facet, section_facet
-from .scoring import bm25_scores, recency_factors
+from .scoring import bm25_at, bm25_scores, recency_factors
 from .stats import stats_from_reader
 from .storage import index_path, open_whoosh_index
 from .stories import story_members
@@ -527,11 +527,12 @@ class NewsIndex:
             keys = view.dates[ids].astype(np.float64)
             top, stories = top_stories(ids, keys, view.clusters, view.cluster_size, limit) \
                 if one_per_story else (top_k(ids, keys, limit), None)
-            page_mask = view.mask_of(top)
-            scores = bm25_scores(view, ctx.readers, leaves, page_mask)
-            return [(int(d), float(scores[d])) for d in top], stories
-        scores = bm25_scores(view, ctx.readers, leaves, mask)
-        keys = scores[ids].astype(np.float64)
+            page = np.sort(top)
+            scores = bm25_at(view, ctx.readers, leaves, view.mask_of(top), page)
+            shown = scores[np.searchsorted(page, top)]
+            return list(zip(top.tolist(), shown.tolist(), strict=True)), stories
+        scores = bm25_at(view, ctx.readers, leaves, mask, ids)  # parallel to ids
+        keys = scores.astype(np.float64)
         words = words_of(compiled.plan) if any_word is not None else ()
         # A short keyword query widened to any word: its articles with every word first.
         tier = _holding_all(ids, words, any_word) \
@@ -548,15 +549,16 @@ class NewsIndex:
                 len(words) <= FEEDBACK_MAX_WORDS:
             leaves = expanded(leaves, ids, _above(keys, tier),
                               lambda d: article_text(ctx.searcher.stored_fields(d)))
-            scores = bm25_scores(view, ctx.readers, leaves, mask)
-            keys = scores[ids].astype(np.float64)
+            scores = bm25_at(view, ctx.readers, leaves, mask, ids)
+            keys = scores.astype(np.float64)
         if sort == "recency":
             keys = keys * recency_factors(view, ids, half_life_days)
         rank_keys = _above(keys, tier)
         order, stories = top_stories(ids, rank_keys, view.clusters, view.cluster_size, limit) \
             if one_per_story else (top_k(ids, rank_keys, limit), None)
         # ids ascend: the page's own keys by binary search (not a dict over every hit).
-        shown = keys[np.searchsorted(ids, order)] if sort == "recency" else scores[order]
+        at = np.searchsorted(ids, order)
+        shown = keys[at] if sort == "recency" else scores[at]
         return list(zip(order.tolist(), shown.tolist(), strict=True)), stories
 
     def _hit(self, ctx: _Context, docnum: int, score: float, highlight: SnippetQuery,
