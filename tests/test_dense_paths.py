@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from newsearch.backends.whoosh.scoring import _combine
+from newsearch.backends.whoosh.scoring import _combine, _field_sum
 from newsearch.backends.whoosh.view import DENSE_UNION, union_ids
 from newsearch.clusters import _DENSE_LEADERS, story_leaders, top_stories
 from newsearch.ranking import _TOP_BLOCK, top_k
@@ -139,3 +139,25 @@ def test_top_stories_match_leaders_then_top_k(k: int, docs: int, matches: int,
     keep = story_leaders(ids, keys, clusters, sizes)
     lead_ids, lead_keys = (ids, keys) if keep is None else (ids[keep], keys[keep])
     assert got.tolist() == top_k(lead_ids, lead_keys, k).tolist()
+
+
+@pytest.mark.parametrize("sizes", [[50], [40, 3_000], [3_000, 40], [500, 700], [30, 900, 200],
+                                   [0, 10]])
+def test_field_sums_equal_adding_the_fields_in_order(sizes: list[int]) -> None:
+    """One word's weighted counts over its fields: the binary-search join of two fields and
+    the sum in an array of every document for more give each document the float32 sum of
+    its fields' counts, once, and leave that array zero."""
+    n = 10_000
+    rng = np.random.default_rng(sum(sizes) + len(sizes))
+    parts = [(np.sort(rng.choice(n, size=k, replace=False)).astype(np.intp),
+              rng.random(k).astype(np.float32) * 7) for k in sizes]
+    want = np.zeros(n, dtype=np.float32)
+    for ids, tf in parts:
+        want[ids] += tf  # in field order, as the scores always added them
+    acc = np.zeros(n, dtype=np.float32)
+    written: list[np.ndarray] = []
+    ids, tf = _field_sum([p for p in parts if len(p[0])], acc, written)
+    assert len(np.unique(ids)) == len(ids)
+    assert sorted(ids.tolist()) == np.flatnonzero(want).tolist()
+    np.testing.assert_array_equal(tf, want[ids])
+    assert not acc.any()

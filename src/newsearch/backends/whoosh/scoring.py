@@ -67,7 +67,7 @@ def _accumulate(view: View, readers: dict[str, Any], leaves: list[Leaf], mask: n
     group_df = view.spelling_df  # per generation: a word's spellings are counted once
     blended: dict[tuple[str, ...], int] = {}
     for fields, term, boost, qtf, df_of in leaves:
-        touched: list[np.ndarray] = []
+        parts: list[tuple[np.ndarray, np.ndarray]] = []  # per field: documents, weighted counts
         df = 0
         for field in fields:
             if isinstance(term, str):
@@ -78,17 +78,16 @@ def _accumulate(view: View, readers: dict[str, Any], leaves: list[Leaf], mask: n
                                     lambda f=field, t=term: _merged_postings(view, readers, f, t))
             if not len(ids):
                 continue
-            # Native-width indices: numpy converts narrower ones on every gather and scatter
-            # (each of the four below), which cost twice to four times as much.
+            # Native-width indices: numpy converts narrower ones on every gather and scatter,
+            # which then cost twice to four times as much.
             ids = ids.astype(np.intp, copy=False)
             keep = mask[ids]
             if not keep.any():
                 continue
             ids = ids[keep]
-            acc[ids] += FIELD_BOOSTS.get(field, 1.0) * tf[keep] / _length_norms(view, field)[ids]
-            touched.append(ids)
-            written.append(ids)
-        if not touched:
+            parts.append((ids, FIELD_BOOSTS.get(field, 1.0) * tf[keep]
+                          / _length_norms(view, field)[ids]))
+        if not parts:
             continue
         if not isinstance(term, str):
             # One word's spellings share one document frequency over all its fields: a form
@@ -102,13 +101,42 @@ def _accumulate(view: View, readers: dict[str, Any], leaves: list[Leaf], mask: n
                 blended[df_of] = max(len(view.postings(readers, f, t)[0])
                                      for f in fields for t in df_of)
             df = blended[df_of]
-        ids = np.concatenate(touched) if len(touched) > 1 else touched[0]
-        tf = acc[ids]
+        ids, tf = _field_sum(parts, acc, written)
         w = boost * qtf_weight(qtf) * idf(n_docs, df)
-        # A document in two fields appears twice in ``ids`` with the same value: the
-        # assignment writes it twice, identically.
+        # ``ids`` are distinct: the scatter adds once per document.
         scores[ids] += w * tf * (ranking.K1 + 1.0) / (tf + ranking.K1)
-        acc[ids] = 0.0
+        written.append(ids)
+
+
+def _field_sum(parts: list[tuple[np.ndarray, np.ndarray]], acc: np.ndarray,
+               written: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One word's weighted counts summed over its fields, as distinct documents and sums
+    (the same float32 sums in the same order as adding the fields one by one).
+
+    One field: as it is. Two (a headline and a body, most often): the smaller list looked up
+    in the larger by binary search, no pass over an array of every document. More: summed in
+    ``acc`` (zeros over every document, left zero; what it writes is listed in
+    ``written``)."""
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        (a_ids, a_tf), (b_ids, b_tf) = parts
+        if len(a_ids) > len(b_ids):
+            (a_ids, a_tf), (b_ids, b_tf) = (b_ids, b_tf), (a_ids, a_tf)
+        at = np.searchsorted(b_ids, a_ids)
+        both = at < len(b_ids)
+        both[both] = b_ids[at[both]] == a_ids[both]
+        tf = b_tf.copy()
+        tf[at[both]] += a_tf[both]  # x + y == y + x in float32: the order does not matter
+        only = ~both
+        return np.concatenate([b_ids, a_ids[only]]), np.concatenate([tf, a_tf[only]])
+    for ids, tf in parts:
+        written.append(ids)
+        acc[ids] += tf
+    ids = np.unique(np.concatenate([p[0] for p in parts]))
+    tf = acc[ids]
+    acc[ids] = 0.0
+    return ids, tf
 
 
 def _length_norms(view: View, field: str) -> np.ndarray:
