@@ -11,7 +11,14 @@ import pytest
 
 from newsearch.backends.whoosh.scoring import _combine, _field_sum
 from newsearch.backends.whoosh.view import DENSE_UNION, union_ids
-from newsearch.clusters import _DENSE_LEADERS, story_leaders, top_stories
+from newsearch.clusters import (
+    _DENSE_COUNT,
+    _DENSE_LEADERS,
+    count_stories,
+    story_leaders,
+    story_numbers,
+    top_stories,
+)
 from newsearch.ranking import _TOP_BLOCK, top_k
 
 
@@ -119,6 +126,11 @@ def _stories_by_loop(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray,
     return [int(ids[i]) for i in leaders[:k]], len(best)
 
 
+def test_story_counts_take_both_paths_below() -> None:
+    # 40 hits among 50,000 documents are counted by a sort, 4,000 among 5,000 by flags.
+    assert 40 * _DENSE_COUNT < 50_000 // 3 and 4_000 * _DENSE_COUNT >= 5_000
+
+
 @pytest.mark.parametrize("k", [0, 1, 10, 50])
 @pytest.mark.parametrize(("docs", "matches", "versions"),
                          [(50_000, 40, 3), (5_000, 4_000, 3), (20_000, 6_000, 21),
@@ -133,9 +145,13 @@ def test_top_stories_match_leaders_then_top_k(k: int, docs: int, matches: int,
     ids = np.sort(rng.choice(docs, size=matches, replace=False))
     # Versions of one story share their key, as copies score alike; a few keys for ties.
     keys = (clusters[ids] % 7).astype(np.float64) + rng.integers(0, 2, size=matches) * 0.5
-    got, stories = top_stories(ids, keys, clusters, sizes, k)
+    numbers = story_numbers(clusters, sizes)
+    got, stories = top_stories(ids, keys, numbers, k)
     want, want_stories = _stories_by_loop(ids, keys, clusters, sizes, k)
     assert got.tolist() == want and stories == want_stories
+    mask = np.zeros(docs, dtype=bool)
+    mask[ids] = True
+    assert count_stories(numbers, mask) == want_stories
     keep = story_leaders(ids, keys, clusters, sizes)
     lead_ids, lead_keys = (ids, keys) if keep is None else (ids[keep], keys[keep])
     assert got.tolist() == top_k(lead_ids, lead_keys, k).tolist()
@@ -161,3 +177,34 @@ def test_field_sums_equal_adding_the_fields_in_order(sizes: list[int]) -> None:
     assert sorted(ids.tolist()) == np.flatnonzero(want).tolist()
     np.testing.assert_array_equal(tf, want[ids])
     assert not acc.any()
+
+
+@pytest.mark.parametrize(("big", "versions", "singles", "k", "every_leader"), [
+    (0, 0, 20_000, 10, False),  # every hit alone
+    (3, 2_000, 20_000, 10, True),  # three stories of many versions hold the best keys
+    (5, 400, 0, 10, True),  # fewer stories than the page
+    (2_000, 3, 0, 1_000, True),  # a page deep in the ranking
+    (2_000, 3, 0, 10, False),  # many small stories: the head holds the page
+])
+def test_top_stories_from_the_head_or_every_leader(monkeypatch: pytest.MonkeyPatch, big: int,
+                                                    versions: int, singles: int, k: int,
+                                                    every_leader: bool) -> None:
+    """Pages whose stories the head of the ranking holds, and pages it does not (then every
+    story's leader is found), equal a plain loop."""
+    import newsearch.clusters as clusters_module
+
+    rng = np.random.default_rng(big + versions + singles + k)
+    docs = big * versions + singles
+    clusters = np.concatenate([np.repeat(np.arange(big), versions),
+                               big + np.arange(singles)]).astype(np.int64)
+    sizes = np.bincount(clusters)[clusters]
+    keys_of = np.concatenate([rng.integers(50, 60, size=big * versions),
+                              rng.integers(0, 50, size=singles)]).astype(np.float64)
+    ids = np.arange(docs)
+    every = []
+    real = clusters_module._best_of_each
+    monkeypatch.setattr(clusters_module, "_best_of_each",
+                        lambda g, keys: every.append(1) or real(g, keys))
+    got, count = top_stories(ids, keys_of, story_numbers(clusters, sizes), k)
+    assert (got.tolist(), count) == _stories_by_loop(ids, keys_of, clusters, sizes, k)
+    assert bool(every) == every_leader

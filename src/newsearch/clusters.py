@@ -54,7 +54,7 @@ __all__ = ["BANDS", "FILE_RE", "NUM_PERM", "ROWS", "SHINGLE_WORDS", "SKETCH_WIND
            "Clusters",
            "band_keys", "cluster_sizes", "collapse", "count_stories", "signature_rows",
            "signatures", "sketch",
-           "sketches", "story_leaders", "top_stories", "word_hashes"]
+           "sketches", "story_leaders", "story_numbers", "top_stories", "word_hashes"]
 
 NUM_PERM = 64  # permutations per sketch: 256 bytes per article, Jaccard ± 0.06
 SHINGLE_WORDS = 3
@@ -414,70 +414,87 @@ def story_leaders(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray,
     if not multi.any():
         return None
     where = np.flatnonzero(multi)
-    cl = clusters[ids[where]].astype(np.int64)
-    m_keys = keys[where]
-    top = int(cl.max()) + 1
-    if len(where) * _DENSE_LEADERS >= top:
-        # Many versions among the matches (a re-filed archive): each cluster's best key and
-        # first holder in arrays over the cluster numbers, where a sort of every match cost
-        # most of a query at a million articles.
-        low = -np.inf if m_keys.dtype.kind == "f" else np.iinfo(m_keys.dtype).min
-        best = np.full(top, low, dtype=m_keys.dtype)
-        np.maximum.at(best, cl, m_keys)
-        cand = np.flatnonzero(m_keys == best[cl])
-        first = np.full(top, len(where), dtype=np.int64)
-        np.minimum.at(first, cl[cand], cand)
-        chosen = cand[first[cl[cand]] == cand]
-    else:
-        order = np.lexsort((-m_keys, cl))
-        c = cl[order]
-        head = np.ones(len(order), dtype=bool)
-        head[1:] = c[1:] != c[:-1]
-        chosen = order[head]
+    chosen = _best_of_each(clusters[ids[where]].astype(np.int64), keys[where])
     keep = ~multi
     keep[where[chosen]] = True
     return keep
 
 
-def top_stories(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray, sizes: np.ndarray,
+def _best_of_each(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Where each group's best key is (of equal keys the first), given each item's group
+    (non-negative) and key."""
+    top = int(groups.max()) + 1
+    if len(groups) * _DENSE_LEADERS >= top:
+        # Many items for the groups' range (a re-filed archive's versions): each group's
+        # best key and first holder in arrays over the group numbers, where a sort of every
+        # match cost most of a query at a million articles.
+        low = -np.inf if keys.dtype.kind == "f" else np.iinfo(keys.dtype).min
+        best = np.full(top, low, dtype=keys.dtype)
+        np.maximum.at(best, groups, keys)
+        cand = np.flatnonzero(keys == best[groups])
+        first = np.full(top, len(groups), dtype=np.int64)
+        np.minimum.at(first, groups[cand], cand)
+        return cand[first[groups[cand]] == cand]
+    order = np.lexsort((-keys, groups))
+    g = groups[order]
+    head = np.ones(len(order), dtype=bool)
+    head[1:] = g[1:] != g[:-1]
+    return order[head]
+
+
+def story_numbers(clusters: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Each document's story as one number: its cluster's when the cluster has versions
+    (``sizes`` > 1), else a number of its own after those. Two documents share a number
+    exactly when they are versions of one story, and the numbers stay below the count of
+    clusters with versions plus the documents alone, so a set of them is counted in an array
+    of flags."""
+    multi = sizes > 1
+    stories = np.empty(len(clusters), dtype=np.int64)
+    stories[multi] = clusters[multi]
+    top = int(clusters[multi].max()) + 1 if multi.any() else 0
+    stories[~multi] = top + np.arange(len(clusters) - int(np.count_nonzero(multi)))
+    return stories
+
+
+def top_stories(ids: np.ndarray, keys: np.ndarray, stories: np.ndarray,
                 k: int) -> tuple[np.ndarray, int]:
     """The leaders of the ``k`` best stories among ``ids`` (ascending document numbers;
-    parallel ``keys``, larger is better) in rank order, and how many stories ``ids`` hold.
+    parallel ``keys``, larger is better; ``stories`` from :func:`story_numbers`) in rank
+    order, and how many stories ``ids`` hold.
 
     The same page as :func:`story_leaders` then :func:`~newsearch.ranking.top_k` (a story's
     leader is its best-keyed version, of equal keys the lowest document number; ties between
-    stories by lower document number), but only the head of the ranking is looked at: in
-    the order by (key, document number) a story's first version is its leader, so the page
-    is the first ``k`` stories met in a prefix of that order, which is widened until it
-    holds them. At a million articles most hits of a common word are versions of some story
-    (a re-filed wire, a replicated archive) and finding every story's leader cost more than
-    ranking."""
-    multi = sizes[ids] > 1
-    versions = int(np.count_nonzero(multi))
-    if not versions:
-        return top_k(ids, keys, k), len(ids)
-    stories = len(ids) - versions + _distinct(clusters[ids[multi]])
+    stories by lower document number), mostly from the head of the ranking alone: in the
+    order by (key, document number) a story's first version is its leader, so the page is
+    the first ``k`` stories met in a prefix of that order. At a million articles most hits
+    of a common word are versions of some story (a re-filed wire, a replicated archive) and
+    finding every story's leader cost more than ranking. When the prefix does not hold the
+    page (few stories, a page deep in the ranking, the best stories with many versions),
+    every story's leader is found in one pass and the best of them ranked."""
+    numbers = stories[ids]
+    count = _distinct(numbers)
+    if count == len(ids):  # no two hits of one story
+        return top_k(ids, keys, k), count
     if k <= 0:
-        return ids[:0], stories
-    # Twice the hits' versions per story: the prefix holds the page on the first try unless
-    # the best-ranked stories have many more versions than the rest.
-    width = k * (2 * len(ids) // stories + 1)
-    while True:
+        return ids[:0], count
+    # Twice the hits' versions per story: the head holds the page unless the best-ranked
+    # stories have many more versions than the rest.
+    width = k * (2 * len(ids) // count + 1)
+    if 4 * width < len(ids):
         head = top_k(ids, keys, width)
-        leaders = head[_first_of_story(head, clusters, sizes)]
-        if len(leaders) >= k or width >= len(ids):
-            return leaders[:k], stories
-        width *= 4
+        # return_index gives each story's first place in the head (numpy sorts stably).
+        _st, first = np.unique(stories[head], return_index=True)
+        if len(first) >= k:
+            return head[np.sort(first)][:k], count
+    # Few stories for the page, or a page deep in the ranking: every story's leader (one
+    # pass in arrays), then the best of them.
+    chosen = _best_of_each(numbers, keys)
+    return top_k(ids[chosen], keys[chosen], k), count
 
 
-def _first_of_story(ids: np.ndarray, clusters: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Which of ``ids`` (in rank order) are the first of their story (a mask)."""
-    keep = sizes[ids] <= 1
-    versions = np.flatnonzero(~keep)
-    # return_index gives each cluster's first occurrence (numpy sorts stably for it).
-    _cl, first = np.unique(clusters[ids[versions]], return_index=True)
-    keep[versions[first]] = True
-    return keep
+# A set of story numbers is counted with flags over 0 .. its largest when it holds at least
+# 1/_DENSE_COUNT as many numbers (a pass over the flags is cheaper than sorting the set).
+_DENSE_COUNT = 64
 
 
 def _distinct(values: np.ndarray) -> int:
@@ -486,15 +503,14 @@ def _distinct(values: np.ndarray) -> int:
     if not len(values):
         return 0
     top = int(values.max()) + 1
-    if len(values) * _DENSE_LEADERS >= top:
+    if len(values) * _DENSE_COUNT >= top:
         seen = np.zeros(top, dtype=bool)
         seen[values] = True
         return int(np.count_nonzero(seen))
     return len(np.unique(values))
 
 
-def count_stories(clusters: np.ndarray, sizes: np.ndarray, mask: np.ndarray) -> int:
-    """How many distinct stories the documents in ``mask`` hold."""
-    multi = mask & (sizes > 1)
-    return int((mask & (sizes <= 1)).sum()) + _distinct(clusters[multi])
-
+def count_stories(stories: np.ndarray, mask: np.ndarray) -> int:
+    """How many distinct stories the documents in ``mask`` hold (``stories`` from
+    :func:`story_numbers`)."""
+    return _distinct(stories[mask])

@@ -310,7 +310,7 @@ class NewsIndex:
         ranked, stories = self._rank(
             compiled, ctx, mask, sort, start + per_page, half_life_days, hit_ids,
             evaluator if fallback else None, one_per_story=not all_versions) if per_page else \
-            ([], None if all_versions else count_stories(view.clusters, view.cluster_size, mask))
+            ([], None if all_versions else count_stories(view.stories, mask))
         shown = ranked[start:]
         # Where the page's hits have the query's terms: one look-up per term for the page.
         at = self._match_positions(ctx, [d for d, _sc in shown], "body", compiled.highlight) \
@@ -525,7 +525,7 @@ class NewsIndex:
         leaves = scoring_leaves(compiled.plan)
         if sort == "date":
             keys = view.dates[ids].astype(np.float64)
-            top, stories = top_stories(ids, keys, view.clusters, view.cluster_size, limit) \
+            top, stories = top_stories(ids, keys, view.stories, limit) \
                 if one_per_story else (top_k(ids, keys, limit), None)
             page = np.sort(top)
             scores = bm25_at(view, ctx.readers, leaves, view.mask_of(top), page)
@@ -554,7 +554,7 @@ class NewsIndex:
         if sort == "recency":
             keys = keys * recency_factors(view, ids, half_life_days)
         rank_keys = _above(keys, tier)
-        order, stories = top_stories(ids, rank_keys, view.clusters, view.cluster_size, limit) \
+        order, stories = top_stories(ids, rank_keys, view.stories, limit) \
             if one_per_story else (top_k(ids, rank_keys, limit), None)
         # ids ascend: the page's own keys by binary search (not a dict over every hit).
         at = np.searchsorted(ids, order)

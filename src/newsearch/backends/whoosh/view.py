@@ -38,7 +38,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from ...article import section_key, section_keys
-from ...clusters import cluster_sizes
+from ...clusters import cluster_sizes, story_numbers
 from .codec import (
     SHORT_SUM,
     NewsTermsReader,
@@ -479,6 +479,7 @@ class View:
         self.days = cat([s.days for s, _, _ in segs], np.int32)
         self.clusters, self.cluster_size = view_clusters(
             cat([s.clusters for s, _, _ in segs], np.int64), live)
+        self.stories = story_numbers(self.clusters, self.cluster_size)
         self.lengths = {f: cat([s.lengths[f] for s, _, _ in segs], np.float32)
                         for f in TEXT_FIELDS}
         docs = max(1, self.live_count)
