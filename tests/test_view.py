@@ -7,7 +7,6 @@ corpus (English wire text, Russian CSV, HTML, Reuters SGML) indexed in several s
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from typing import Any
 
@@ -297,8 +296,10 @@ QS = ["bank", "prices", "central bank OR rates", '"central bank"', "econom*", "Ð
       "almaty~", "said -bank"]
 
 
+@pytest.mark.parametrize("fill_after", [16, 10**9])  # both ways back to zeros
 def test_scores_at_the_hits_equal_scores_over_every_document(sample_index: Any,
-                                                              monkeypatch: Any) -> None:
+                                                              monkeypatch: Any,
+                                                              fill_after: int) -> None:
     """BM25F at the hits, from scratch arrays each thread reuses, equals the scores over
     every document: query after query, after a query that failed midway, and in threads."""
     import threading
@@ -308,6 +309,7 @@ def test_scores_at_the_hits_equal_scores_over_every_document(sample_index: Any,
     from newsearch.plan import scoring_leaves
     from newsearch.query import parse_query
 
+    monkeypatch.setattr(scoring, "FILL_AFTER", fill_after)
     ix = sample_index
     ctx = ix._context()
     cases = []
@@ -328,7 +330,7 @@ def test_scores_at_the_hits_equal_scores_over_every_document(sample_index: Any,
     check()
     real = scoring._length_norms
     leaves, mask, ids, _full = cases[2]  # two words, each in title and body
-    for fail_at in range(1, 7):  # fail at each point of the query: between fields, words
+    for fail_at in range(1, 5):  # fail at each point of the query: between fields, words
         calls = 0
 
         def failing(view: Any, field: str, fail_at: int = fail_at) -> np.ndarray:
@@ -339,10 +341,10 @@ def test_scores_at_the_hits_equal_scores_over_every_document(sample_index: Any,
             return real(view, field)
 
         monkeypatch.setattr(scoring, "_length_norms", failing)
-        with contextlib.suppress(RuntimeError):
+        with pytest.raises(RuntimeError):
             scoring.bm25_at(ctx.view, ctx.readers, leaves, mask, ids)
-        scores, acc = scoring._scratch.pair
-        assert not scores.any() and not acc.any(), fail_at
+        assert scoring._pairs and not any(a.any() for pair in scoring._pairs for a in pair), \
+            fail_at
     monkeypatch.setattr(scoring, "_length_norms", real)
     check()
     errors: list[BaseException] = []
@@ -388,3 +390,16 @@ def test_long_position_lists_give_the_same_positions(sample_index: Any, monkeypa
     for pair in [(("bank",), ("central",)), (("central",), ("bank",))]:
         assert long.exact_phrase_docs("body", pair, every).tolist() == \
             short.exact_phrase_docs("body", pair, every).tolist()
+
+
+def test_month_numbers_follow_the_calendar_before_and_after_1970() -> None:
+    from datetime import date
+
+    from newsearch.backends.whoosh.view import NO_DAY, _months
+
+    days_of = [date(1850, 1, 1), date(1969, 1, 31), date(1969, 12, 31), date(1970, 1, 1),
+               date(2020, 2, 29), date(2020, 3, 1)]
+    epoch = date(1970, 1, 1)
+    days = np.array([(d - epoch).days for d in days_of] + [NO_DAY], dtype=np.int32)
+    want = [(d.year - 1970) * 12 + d.month - 1 for d in days_of] + [NO_DAY]
+    assert _months(days).tolist() == want

@@ -68,7 +68,8 @@ def qtf_weight(qtf: int) -> float:
 
 
 def top_k(ids: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` ids with the largest keys, ties broken by lower doc number, in order."""
+    """The ``k`` ids with the largest keys, ties broken by lower doc number, in order (keys
+    are never NaN: scores and dates are numbers)."""
     if len(ids) == 0 or k <= 0:
         return ids[:0]
     if len(ids) > k:

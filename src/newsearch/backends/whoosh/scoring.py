@@ -11,6 +11,7 @@ lists of the query's terms, not to the number of Python objects.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -33,30 +34,47 @@ def bm25_scores(view: View, readers: dict[str, Any], leaves: list[Leaf],
     return scores
 
 
-# Per thread: two zeroed arrays of the view's size (scores, one term's counts), reused from
-# query to query and put back to zero where a query wrote. A fresh pair costs two arrays of
-# 4 MB at a million articles, zeroed page by page as the scores land: about half a
-# millisecond a query, where the reset costs what the hits do.
-_scratch = threading.local()
+# Pairs of zeroed arrays (scores, one word's counts) reused from query to query and put
+# back to zero where a query wrote: a fresh pair costs two arrays of 4 MB at a million
+# articles, zeroed page by page as the scores land (about half a millisecond a query). At
+# most one pair per core is kept: a web server's threads share them.
+_pairs: list[tuple[np.ndarray, np.ndarray]] = []
+_pairs_lock = threading.Lock()
+_KEEP_PAIRS = max(2, os.cpu_count() or 2)
+# A query that wrote more than 1/FILL_AFTER of the documents zeroes the whole pair (a pass
+# in order), else only where it wrote.
+FILL_AFTER = 16
 
 
 def bm25_at(view: View, readers: dict[str, Any], leaves: list[Leaf], mask: np.ndarray,
             ids: np.ndarray) -> np.ndarray:
     """The scores of ``ids`` (documents inside ``mask``), as :func:`bm25_scores` gives
     them, without arrays over every document."""
-    pair = getattr(_scratch, "pair", None)
-    if pair is None or len(pair[0]) < view.n:
-        pair = _scratch.pair = (np.zeros(view.n, dtype=np.float32),
-                                np.zeros(view.n, dtype=np.float32))
-    scores, acc = pair[0][:view.n], pair[1][:view.n]
+    n = view.n
+    pair = None
+    with _pairs_lock:
+        while _pairs and pair is None:
+            pair = _pairs.pop()
+            if len(pair[0]) < n:  # made for a smaller generation
+                pair = None
+    if pair is None:
+        pair = (np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.float32))
+    scores, acc = pair[0][:n], pair[1][:n]
     written: list[np.ndarray] = []
     try:
         _accumulate(view, readers, leaves, mask, scores, acc, written)
         return scores[ids]
     finally:  # also after an error: the next query starts from zeros
-        for w in written:
-            scores[w] = 0.0
-            acc[w] = 0.0
+        if sum(len(w) for w in written) * FILL_AFTER > len(pair[0]):
+            for a in pair:  # many postings (several common words): one pass is cheaper
+                a.fill(0.0)
+        else:
+            for w in written:
+                scores[w] = 0.0
+                acc[w] = 0.0
+        with _pairs_lock:
+            if len(_pairs) < _KEEP_PAIRS:
+                _pairs.append(pair)
 
 
 def _accumulate(view: View, readers: dict[str, Any], leaves: list[Leaf], mask: np.ndarray,

@@ -212,6 +212,7 @@ class SegmentData:
             np.full(self.n, NO_DATE, dtype=np.int64)
         self.dates = dates
         self.days = np.where(dates > NO_DATE // 2, dates // DAY, NO_DAY).astype(np.int32)
+        self.months = _months(self.days)  # for the date histogram
         self.clusters = read_column(seg_reader, "cluster", self.n, -1)
         self.added = read_column(seg_reader, "added", self.n, 0)  # index time, UTC µs
         self.lengths: dict[str, np.ndarray] = {}
@@ -495,11 +496,10 @@ class View:
         self.lang_names, self.lang_doc, self.lang_id = _parallel(
             [(s.langs, off) for s, off, _ in segs])
         self.languages = frozenset(n.lower() for n in self.lang_names)
-        # The same entries by document (facets read only the hits' entries), and each
-        # document's month since 1970 (NO_DAY for undated) for the date histogram.
+        # The same entries by document (facets read only the hits' entries).
         self.sec_table = LabelTable(self.sec_doc, self.sec_id, self.n, len(names))
         self.lang_table = LabelTable(self.lang_doc, self.lang_id, self.n, len(self.lang_names))
-        self.months = _months(self.days)
+        self.months = cat([s.months for s, _, _ in segs], np.int32)
         self.sections_by_key: dict[str, list[int]] = {}
         for i, n in enumerate(names):
             for key in section_keys(n):
