@@ -1,7 +1,7 @@
 """Wall time and client CPU of one index run of Reuters-21578 into a fresh cluster index.
 
-    NEWSEARCH_OPENSEARCH_URL=$(scripts/opensearch-cluster.sh urls) \
-        PYTHONPATH=<checkout>/src .venv/bin/python bench/opensearch_index_cpu.py
+    scripts/opensearch-cluster.sh start
+    PYTHONPATH=<checkout>/src .venv/bin/python bench/opensearch_index_cpu.py
 
 CPU is this process and its workers (``getrusage(SELF + CHILDREN)``), not the cluster's
 JVMs; run two checkouts alternately to compare them on a shared machine.
@@ -9,7 +9,6 @@ JVMs; run two checkouts alternately to compare them on a shared machine.
 
 from __future__ import annotations
 
-import os
 import resource
 import time
 import uuid
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import newsearch
 from newsearch import index_paths
-from newsearch.backends.opensearch import Cluster
+from opensearch_scratch import scratch
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "reuters21578"
 
@@ -29,17 +28,11 @@ def _cpu() -> float:
 
 
 def main() -> None:
-    urls = os.environ.get("NEWSEARCH_OPENSEARCH_URL", "http://127.0.0.1:9200")
-    name = f"bench-idx-{uuid.uuid4().hex[:6]}"
-    cpu, wall = _cpu(), time.perf_counter()
-    try:
-        report = index_paths([CORPUS], f"opensearch+{urls}/{name}")
+    with scratch(f"bench-idx-{uuid.uuid4().hex[:6]}") as s:
+        cpu, wall = _cpu(), time.perf_counter()
+        report = index_paths([CORPUS], s.where)
         print(f"{Path(newsearch.__file__).parent}: {report.documents} articles, wall "
               f"{time.perf_counter() - wall:.1f} s, client CPU {_cpu() - cpu:.1f} s")
-    finally:
-        cluster = Cluster(urls)
-        cluster.client.indices.delete(index=f"{name}*", ignore=[404])
-        cluster.close()
 
 
 if __name__ == "__main__":

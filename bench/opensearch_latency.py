@@ -16,17 +16,15 @@ after, one after the other; ``LABEL`` names the cluster index so two runs never 
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import newsearch
 from newsearch import index_paths, open_index
-from newsearch.backends.opensearch import Cluster
-from opensearch_scale import URLS, loop_seconds, percentile
+from opensearch_scale import loop_seconds, percentile
+from opensearch_scratch import scratch
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 PASSES = 5
@@ -42,14 +40,9 @@ QUERIES = [
 
 
 def main(label: str) -> None:
-    name = f"bench-latency-{label}"
-    cluster = Cluster(URLS)
-    cluster.client.indices.delete(index=f"{name}*", ignore=[404])
-    work = Path(tempfile.mkdtemp(prefix="newsearch-latency-"))
-    folder = work / "whoosh"
-    where = f"opensearch+{URLS}/{name}"
     paths = [CORPORA / "reuters21578", CORPORA / "cyrillic"]
-    try:
+    with scratch(f"bench-latency-{label}") as s:
+        folder, where = s.folder / "whoosh", s.where
         print(f"newsearch from {Path(newsearch.__file__).parent}; loop {loop_seconds():.2f} s")
         for target in (str(folder), where):
             started = time.perf_counter()
@@ -82,10 +75,6 @@ def main(label: str) -> None:
             print(f"OpenSearch/Whoosh p50 ({'fallback' if only_fallback else 'all'}): "
                   f"{ratio:.1f}")
         print(f"loop {loop_seconds():.2f} s")
-    finally:
-        cluster.client.indices.delete(index=f"{name}*", ignore=[404])
-        cluster.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -20,27 +20,18 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from newsearch.backends.opensearch import BulkWriter, Cluster, create_news_index, document
+from newsearch.backends.opensearch import BulkWriter, create_news_index, document
 from newsearch.backends.opensearch.bulk import loading
 from newsearch.corpus import CorpusFile, walk
 from newsearch.runs import PART_ARTICLES, PART_CHARS, read_file_parts
+from opensearch_scale import loop_seconds
+from opensearch_scratch import scratch
 
 REUTERS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "reuters21578"
-URLS = "http://127.0.0.1:9200,http://127.0.0.1:9201,http://127.0.0.1:9202"
 INDEX = "bench-opensearch-load"
 
 
-def loop_seconds() -> float:
-    """The machine's speed right now (the figure bench/README.md quotes for noise)."""
-    started = time.perf_counter()
-    s = 0
-    for i in range(5_000_000):
-        s += i * i
-    return time.perf_counter() - started
-
-
 def main(rounds: int) -> None:
-    cluster = Cluster(URLS)
     started = time.perf_counter()
     articles = [a for f in walk([str(REUTERS)]) if isinstance(f, CorpusFile)
                 for _meta, part in read_file_parts(f, PART_ARTICLES, PART_CHARS)
@@ -52,18 +43,19 @@ def main(rounds: int) -> None:
     print(f"{len(docs):,} articles: read {read:.1f} s, analysed into documents {analysed:.1f} s "
           f"({len(docs) / analysed:,.0f}/s); loop {loop_seconds():.2f} s")
     times: dict[str, list[float]] = {"default": [], "loading": []}
-    for _ in range(rounds):
-        for variant in times:
-            cluster.client.indices.delete(index=INDEX, ignore=[404])
-            create_news_index(cluster, INDEX)
-            started = time.perf_counter()
-            with loading(cluster, INDEX) if variant == "loading" else nullcontext():
-                with BulkWriter(cluster, INDEX) as w:
-                    w.index_many(docs)
-                cluster.client.indices.refresh(index=INDEX)
-            times[variant].append(time.perf_counter() - started)
-            assert cluster.client.count(index=INDEX)["count"] == len(docs)
-    cluster.client.indices.delete(index=INDEX, ignore=[404])
+    with scratch(INDEX) as s:
+        cluster = s.cluster
+        for _ in range(rounds):
+            for variant in times:
+                cluster.client.indices.delete(index=INDEX, ignore=[404])
+                create_news_index(cluster, INDEX)
+                started = time.perf_counter()
+                with loading(cluster, INDEX) if variant == "loading" else nullcontext():
+                    with BulkWriter(cluster, INDEX) as w:
+                        w.index_many(docs)
+                    cluster.client.indices.refresh(index=INDEX)
+                times[variant].append(time.perf_counter() - started)
+                assert cluster.client.count(index=INDEX)["count"] == len(docs)
     for variant, ts in times.items():
         med = statistics.median(ts)
         print(f"{variant:8} median {med:.1f} s ({len(docs) / med:,.0f} articles/s), "

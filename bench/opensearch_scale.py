@@ -19,20 +19,17 @@ it needs the cluster, which the benchmark run does not start.
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from newsearch import index_paths, open_index
-from newsearch.backends.opensearch import Cluster
 from newsearch.corpus import CorpusFile, walk
 from newsearch.runs import PART_ARTICLES, PART_CHARS, read_file_parts
+from opensearch_scratch import scratch
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
-URLS = "http://127.0.0.1:9200,http://127.0.0.1:9201,http://127.0.0.1:9202"
 NAME = "bench-scale"
 PASSES = 3
 QUERIES = [
@@ -99,12 +96,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def main(copies: int) -> None:
-    cluster = Cluster(URLS)
-    cluster.client.indices.delete(index=f"{NAME}*", ignore=[404])
-    work = Path(tempfile.mkdtemp(prefix="newsearch-scale-"))
-    folder = work / "whoosh"
-    where = f"opensearch+{URLS}/{NAME}"
-    try:
+    with scratch(NAME) as s:
+        folder, where = s.folder / "whoosh", s.where
         print(f"loop {loop_seconds():.2f} s")
         print("| step | backend | articles indexed | seconds | articles/s | index size |")
         print("|---|---|---|---|---|---|")
@@ -113,7 +106,7 @@ def main(copies: int) -> None:
                 secs, added, docs = timed_index(paths, target)
                 print(f"| {label} | {backend} | {added:,} | {secs:.1f} | {added / secs:,.0f} "
                       f"| {docs:,} |", flush=True)
-        copies_dir = work / "copies"
+        copies_dir = s.folder / "copies"
         made = replicate(copies_dir, copies)
         for backend, target in (("Whoosh", str(folder)), ("OpenSearch", where)):
             secs, added, docs = timed_index([copies_dir], target)
@@ -136,10 +129,6 @@ def main(copies: int) -> None:
             print(f"| {backend} | {len(values)} | {percentile(values, 50):.1f} | "
                   f"{percentile(values, 95):.1f} | {statistics.fmean(values):.1f} |")
         print(f"loop {loop_seconds():.2f} s")
-    finally:
-        cluster.client.indices.delete(index=f"{NAME}*", ignore=[404])
-        cluster.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """Latency of ``similar`` and ``trend`` on the OpenSearch backend beside Whoosh's (issue 16).
 
-    NEWSEARCH_OPENSEARCH_URL=$(scripts/opensearch-cluster.sh urls) \
-        .venv/bin/python bench/opensearch_stories.py [LABEL]
+    .venv/bin/python bench/opensearch_stories.py [LABEL]   (after opensearch-cluster.sh start)
 
 Reuters-21578 (``../shared/corpora/reuters21578``) indexed into a fresh Whoosh folder and a
 fresh cluster index (shipped defaults), then, with the results cache off and the two
@@ -14,10 +13,7 @@ p50/p95 per backend and call, and the OpenSearch/Whoosh ratio of the medians.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,8 +21,8 @@ from typing import Any
 
 import newsearch
 from newsearch import index_paths, open_index
-from newsearch.backends.opensearch import Cluster
-from opensearch_scale import URLS, loop_seconds, percentile
+from opensearch_scale import loop_seconds, percentile
+from opensearch_scratch import scratch
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 ARTICLES = 100
@@ -42,14 +38,8 @@ def _ms(fn: Callable[[], Any]) -> float:
 
 
 def main(label: str) -> None:
-    urls = os.environ.get("NEWSEARCH_OPENSEARCH_URL") or URLS
-    name = f"bench-stories-{label}"
-    cluster = Cluster(urls)
-    cluster.client.indices.delete(index=f"{name}*", ignore=[404])
-    work = Path(tempfile.mkdtemp(prefix="newsearch-stories-"))
-    folder = work / "whoosh"
-    where = f"opensearch+{urls}/{name}"
-    try:
+    with scratch(f"bench-stories-{label}") as s:
+        folder, where = s.folder / "whoosh", s.where
         print(f"newsearch from {Path(newsearch.__file__).parent}; loop {loop_seconds():.2f} s")
         for target in (str(folder), where):
             started = time.perf_counter()
@@ -92,10 +82,6 @@ def main(label: str) -> None:
                 max(percentile(times[(what, "Whoosh")], 50), 1e-3)
             print(f"OpenSearch/Whoosh p50, {what}: {ratio:.1f}")
         print(f"loop {loop_seconds():.2f} s")
-    finally:
-        cluster.client.indices.delete(index=f"{name}*", ignore=[404])
-        cluster.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
