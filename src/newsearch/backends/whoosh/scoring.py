@@ -151,7 +151,7 @@ def _field_sum(parts: list[tuple[np.ndarray, np.ndarray]], acc: np.ndarray,
     for ids, tf in parts:
         written.append(ids)
         acc[ids] += tf
-    ids = np.unique(np.concatenate([p[0] for p in parts]))
+    ids = union_ids([p[0] for p in parts], len(acc))  # not numpy.unique: see union_ids
     tf = acc[ids]
     acc[ids] = 0.0
     return ids, tf
