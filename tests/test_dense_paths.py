@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from newsearch.backends.whoosh.scoring import _combine, _field_sum
+from newsearch.backends.whoosh.scoring import JOIN_INTO_LONGEST, _combine, _field_sum
 from newsearch.backends.whoosh.view import DENSE_UNION, union_ids
 from newsearch.clusters import (
     _DENSE_COUNT,
@@ -40,14 +40,20 @@ def test_both_paths_are_taken_by_the_cases_above() -> None:
     # Short lists over many documents merge; long ones over few mark flags.
     assert (3 + 5) * DENSE_UNION < 100_000
     assert (900 * 3) * DENSE_UNION >= 1_000
+    # One long list and short ones join by binary search; lists of like length do not.
+    assert (30 + 5 + 40) * JOIN_INTO_LONGEST <= 1_800 and (600 + 50) * JOIN_INTO_LONGEST > 800
 
 
 @pytest.mark.parametrize("how", [np.add, np.maximum])
 @pytest.mark.parametrize("n", [2_000, 1_000_000])
-def test_combine_joins_counts_as_ufunc_at_does(how: np.ufunc, n: int) -> None:
+@pytest.mark.parametrize("sizes", [[800, 600, 50], [30, 1_800, 5, 40]])
+def test_combine_joins_counts_as_ufunc_at_does(how: np.ufunc, n: int, sizes: list[int]) -> None:
+    """Long lists by flags, short ones by a sort, one long list with short ones by binary
+    search (the second case), each as ufunc.at joins the counts."""
     rng = np.random.default_rng(7)
     parts = [(ids.astype(np.int64), rng.integers(1, 9, size=len(ids)).astype(np.float32))
-             for ids in _lists(rng, n, [800, 600, 50])]
+             for ids in _lists(rng, n, sizes)]
+    before = [(p[0].copy(), p[1].copy()) for p in parts]
     ids, tf = _combine(parts, how, n)
     everything = np.concatenate([p[0] for p in parts])
     want_ids, inverse = np.unique(everything, return_inverse=True)
@@ -55,6 +61,9 @@ def test_combine_joins_counts_as_ufunc_at_does(how: np.ufunc, n: int) -> None:
     how.at(want_tf, inverse, np.concatenate([p[1] for p in parts]))
     np.testing.assert_array_equal(ids, want_ids)
     np.testing.assert_array_equal(tf, want_tf)
+    for (a, b), (c, d) in zip(parts, before, strict=True):  # cached lists stay as they were
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
 
 
 def _leaders_by_sort(ids: np.ndarray, keys: np.ndarray, clusters: np.ndarray,

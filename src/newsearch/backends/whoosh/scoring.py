@@ -191,6 +191,14 @@ def _combine(parts: list[tuple[np.ndarray, np.ndarray]], how: Any,
     joined by ``how`` (np.add or np.maximum)."""
     if len(parts) <= 1:
         return parts[0] if parts else (np.zeros(0, dtype=np.int64), np.zeros(0, np.float32))
+    parts = sorted(parts, key=lambda p: -len(p[0]))
+    rest = sum(len(p[0]) for p in parts[1:])
+    if rest * JOIN_INTO_LONGEST <= len(parts[0][0]):
+        # One long list and short ones (a common stem and its rare cut-short words): the
+        # short ones looked up in the long one by binary search and put in place, one pass
+        # over the long list. (The counts are whole numbers: summing them in another order
+        # gives the same.)
+        return _join_into(parts[0], _combine(parts[1:], how, n), how)
     if sum(len(p[0]) for p in parts) * DENSE_UNION >= n:
         # Long lists (a common word at a million articles): counts in an array of n, no sort.
         full = np.zeros(n, dtype=np.float32)
@@ -215,6 +223,29 @@ def _combine(parts: list[tuple[np.ndarray, np.ndarray]], how: Any,
     np.not_equal(ids[1:], ids[:-1], out=head[1:])
     starts = np.flatnonzero(head)
     return ids[starts], how.reduceat(tf, starts).astype(np.float32, copy=False)
+
+
+# A list this many times longer than all the others together takes them in by binary search.
+JOIN_INTO_LONGEST = 16
+
+
+def _join_into(long: tuple[np.ndarray, np.ndarray], short: tuple[np.ndarray, np.ndarray],
+               how: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The union of two posting lists (ascending, distinct ids each), counts joined by
+    ``how``, from a binary search of the short list's ids in the long one."""
+    l_ids, s_ids = long[0].astype(np.int64, copy=False), short[0].astype(np.int64, copy=False)
+    s_tf = short[1]
+    at = np.searchsorted(l_ids, s_ids)
+    both = at < len(l_ids)
+    both[both] = l_ids[at[both]] == s_ids[both]
+    tf = long[1].astype(np.float32)  # a copy: the long list may be a cached one
+    tf[at[both]] = how(tf[at[both]], s_tf[both])
+    new = ~both
+    if not new.any():
+        return l_ids, tf
+    # Each new id goes before the first larger one of the long list (np.insert keeps the
+    # order of ids inserted at one place, which ascend).
+    return np.insert(l_ids, at[new], s_ids[new]), np.insert(tf, at[new], s_tf[new])
 
 
 def recency_factors(view: View, ids: np.ndarray, half_life_days: float) -> np.ndarray:
