@@ -372,6 +372,47 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     return a[keep]
 
 
+_U4 = np.dtype("<u4")
+_I4 = np.dtype("<i4")
+
+
+def _as_int32(ids: np.ndarray) -> np.ndarray:
+    """Doc numbers as int32 without a copy where they are stored as little-endian uint32
+    (a segment's are below 2**31, so the bits read the same either way): a read-only view
+    of the map."""
+    if ids.dtype == _U4 and _I4.isnative:
+        return ids.view(_I4)
+    return ids.astype(np.int32, copy=False)
+
+
+def _joined(parts: Sequence[tuple[np.ndarray, np.ndarray | None, int]]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """One term's (global doc numbers int32, frequencies float32) from its per-segment
+    (local doc numbers, frequencies or None for all 1, segment offset), in segment order.
+    A single list at offset 0 keeps its doc numbers as a view of the map; otherwise each
+    list is written once into the result, converted and offset on the way (no
+    intermediate copies)."""
+    if not parts:
+        return _EMPTY_IDS, _EMPTY_W
+    if len(parts) == 1 and not parts[0][2]:
+        ids, tfs, _off = parts[0]
+        return _as_int32(ids), (tfs.astype(np.float32, copy=False) if tfs is not None
+                                else np.ones(len(ids), dtype=np.float32))
+    total = sum(len(p[0]) for p in parts)
+    out_ids = np.empty(total, dtype=np.int32)
+    out_w = np.empty(total, dtype=np.float32)
+    a = 0
+    for ids, tfs, off in parts:
+        b = a + len(ids)
+        np.add(_as_int32(ids), off, out=out_ids[a:b], dtype=np.int32)
+        if tfs is None:
+            out_w[a:b] = 1.0
+        else:
+            out_w[a:b] = tfs
+        a = b
+    return out_ids, out_w
+
+
 class _PostingsCache:
     """LRU of posting lists (or position lookups), bounded by the number of postings held
     (the length of each value's first array)."""
@@ -507,19 +548,16 @@ class View:
         if hit is not None:
             return hit
         btext = term.encode("utf-8")
-        id_parts, w_parts = [], []
+        # (doc numbers, frequencies or None for all 1, offset) per segment: views of the map.
+        parts: list[tuple[np.ndarray, np.ndarray | None, int]] = []
         known = self._known.get((field, term))
         for k, (seg, off) in enumerate(self.segments):
             if seg.mapped is not None:
                 if known is not None and known[k] < 0:
                     continue
                 found = seg.mapped.postings(field, btext, None if known is None else known[k])
-                if found is None:
-                    continue
-                ids, tfs = found
-                id_parts.append(ids.astype(np.int32) + off if off else ids.astype(np.int32))
-                w_parts.append(tfs.astype(np.float32) if tfs is not None
-                               else np.ones(len(ids), dtype=np.float32))
+                if found is not None:
+                    parts.append((found[0], found[1], off))
                 continue
             skey = (seg.key, field, term)
             part = self._cache.get(skey)
@@ -527,18 +565,13 @@ class View:
                 part = read_postings(readers[seg.key], field, btext)
                 self._cache.put(skey, part)
             if len(part[0]):
-                id_parts.append(part[0].astype(np.int32) + off)
-                w_parts.append(part[1])
-        if not id_parts:
-            value = (_EMPTY_IDS, _EMPTY_W)
-        else:
-            ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
-            ws = np.concatenate(w_parts) if len(w_parts) > 1 else w_parts[0]
-            if self.live_count < self.n:
-                keep = self.live[ids]
-                if not keep.all():
-                    ids, ws = ids[keep], ws[keep]
-            value = (ids, ws)
+                parts.append((part[0], part[1], off))
+        ids, ws = _joined(parts)
+        if self.live_count < self.n and len(ids):
+            keep = self.live[ids]
+            if not keep.all():
+                ids, ws = ids[keep], ws[keep]
+        value = (ids, ws)
         self._cache.put(key, value)
         return value
 
