@@ -1,7 +1,10 @@
 """The two paths of the query path's array work give the same answers: unions of posting lists
-(backends/whoosh: flags for long lists, merged runs for short ones, against numpy.unique) and
-a story's leader among matching versions (arrays over cluster numbers for many versions, a
-sort for few)."""
+(backends/whoosh: flags for long lists, merged runs for short ones, against numpy.unique), a
+story's leader among matching versions (arrays over cluster numbers for many versions, a
+sort for few), a term's postings in a set of documents (the shorter list looked up in the
+longer, either way, against a dictionary) and a term's lists joined over segments (a view of
+the map for one list at offset 0, one written result otherwise, against astype and
+concatenate)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import numpy as np
 import pytest
 
 from newsearch.backends.whoosh.scoring import _combine
-from newsearch.backends.whoosh.view import DENSE_UNION, union_ids
+from newsearch.backends.whoosh.view import DENSE_UNION, _joined, postings_of, union_ids
 from newsearch.clusters import _DENSE_LEADERS, story_leaders
 
 
@@ -79,3 +82,44 @@ def test_story_leaders_match_a_plain_loop_on_both_paths(dtype: type, docs: int,
     got = story_leaders(ids, keys, clusters, sizes)
     assert got is not None
     np.testing.assert_array_equal(got, _leaders_by_sort(ids, keys, clusters, sizes))
+
+
+@pytest.mark.parametrize(("postings", "docs"), [(30, 5_000), (5_000, 30), (2_000, 2_000)])
+def test_postings_of_matches_a_dictionary_either_way(postings: int, docs: int) -> None:
+    rng = np.random.default_rng(postings + docs)
+    n = 20_000
+    # As the map stores them: uint32 doc numbers; the documents asked for as int64.
+    ids = np.sort(rng.choice(n, size=postings, replace=False)).astype("<u4")
+    wanted = np.sort(rng.choice(n, size=docs, replace=False)).astype(np.int64)
+    shared = min(docs, postings) // 2  # documents in both
+    wanted[:shared] = rng.choice(ids, size=shared, replace=False)
+    wanted = np.unique(wanted)
+    where = {int(d): i for i, d in enumerate(ids)}
+    want = [(where[int(d)], k) for k, d in enumerate(wanted) if int(d) in where]
+    assert want  # the cases above share documents
+    idx, ks = postings_of(ids, wanted)
+    assert list(zip(idx.tolist(), ks.tolist(), strict=True)) == want
+    assert len(postings_of(ids[:0], wanted)[0]) == len(postings_of(ids, wanted[:0])[1]) == 0
+
+
+def test_joined_postings_equal_astype_and_concatenate() -> None:
+    rng = np.random.default_rng(3)
+    lists = [np.sort(rng.choice(1_000, size=k, replace=False)).astype("<u4")
+             for k in (300, 1, 50)]
+    tfs = [rng.integers(1, 200, size=len(ids)).astype(np.uint8) for ids in lists]
+    parts = [(lists[0], tfs[0], 0), (lists[1], None, 1_000), (lists[2], tfs[2], 2_000)]
+    ids, w = _joined(parts)
+    assert ids.dtype == np.int32 and w.dtype == np.float32
+    np.testing.assert_array_equal(ids, np.concatenate(
+        [p[0].astype(np.int64) + p[2] for p in parts]))
+    np.testing.assert_array_equal(w, np.concatenate(
+        [p[1].astype(np.float32) if p[1] is not None else np.ones(len(p[0]), np.float32)
+         for p in parts]))
+    # One list at offset 0: its doc numbers are the mapped array itself, read as int32.
+    mapped = lists[0].copy()
+    mapped.flags.writeable = False
+    ids, w = _joined([(mapped, None, 0)])
+    assert ids.dtype == np.int32 and np.shares_memory(ids, mapped)
+    np.testing.assert_array_equal(ids, lists[0].astype(np.int64))
+    np.testing.assert_array_equal(w, np.ones(len(mapped), np.float32))
+    assert _joined([])[0].dtype == np.int32

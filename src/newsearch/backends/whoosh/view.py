@@ -66,6 +66,7 @@ KNOWN_TERMS = 100_000
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_W = np.zeros(0, dtype=np.float32)
+_EMPTY_IDX = np.zeros(0, dtype=np.int64)
 
 
 def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
@@ -333,6 +334,23 @@ def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return small[:0]
     idx = np.minimum(np.searchsorted(big, small), len(big) - 1)
     return small[big[idx] == small]
+
+
+def postings_of(ids: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The postings of a term (``ids``: its sorted doc numbers) in the ``docs`` (sorted,
+    distinct): their indexes in ``ids`` and in ``docs``, ascending. The shorter list is
+    looked up in the longer one, in the longer one's type: a rare spelling costs a few
+    searches among thousands of candidates, not thousands in its few postings, and a
+    long mapped list (uint32) is never converted whole."""
+    if not len(ids) or not len(docs):
+        return _EMPTY_IDX, _EMPTY_IDX
+    if len(ids) < len(docs):
+        at = np.minimum(np.searchsorted(docs, ids.astype(docs.dtype)), len(docs) - 1)
+        idx = np.flatnonzero(docs[at] == ids)
+        return idx, at[idx]
+    at = np.minimum(np.searchsorted(ids, docs.astype(ids.dtype)), len(ids) - 1)
+    ks = np.flatnonzero(ids[at] == docs)
+    return at[ks], ks
 
 
 # A union of id lists holding at least n / DENSE_UNION ids (n: documents in the view) is
@@ -618,13 +636,10 @@ class View:
             if found is None or not len(wanted):
                 return {}
             ids, tfs, flat, _o = found
-            idx = np.searchsorted(ids, wanted)
-            idx[idx >= len(ids)] = len(ids) - 1
-            hit = ids[idx] == wanted
-            idx = idx[hit]
+            idx, ks = postings_of(ids, wanted)
             starts = _starts(found, idx).tolist()
             return {d: flat[a:a + n].tolist() for d, a, n in
-                    zip(wanted[hit].tolist(), starts, tfs[idx].tolist(), strict=True)}
+                    zip(wanted[ks].tolist(), starts, tfs[idx].tolist(), strict=True)}
         key = (seg.key, field, term, "values")
         hit_values = self._positions_cache.get(key)
         if hit_values is None:
@@ -652,16 +667,16 @@ class View:
                 out.update(dict.fromkeys(docs))
                 continue
             local = np.array(docs, dtype=np.int64) - off
+            order = np.argsort(local)  # a page is in rank order
+            local = local[order]
             found: list[dict[str, list[int]]] = [{} for _ in docs]
             for term in terms:
                 hit = self._mapped_positions(seg, field, term)
                 if hit is None:
                     continue
                 ids, tfs, flat, _o = hit
-                at = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
-                ks = np.flatnonzero(ids[at] == local)
-                idx = at[ks]
-                for k, a, n in zip(ks.tolist(), _starts(hit, idx).tolist(),
+                idx, ks = postings_of(ids, local)
+                for k, a, n in zip(order[ks].tolist(), _starts(hit, idx).tolist(),
                                    tfs[idx].tolist(), strict=True):
                     found[k][term] = flat[a:a + n].tolist()
             out.update(zip(docs, found, strict=True))
@@ -745,13 +760,11 @@ class View:
         if hit is None:
             return None
         ids, tfs, flat, _o = hit
-        idx = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
-        has = ids[idx] == local
-        if not has.all():  # documents holding another spelling only
-            local, idx = local[has], idx[has]
+        # Not every candidate need hold this spelling (another may stand for the word).
+        idx, ks = postings_of(ids, local)
         counts = tfs[idx].astype(np.int64)
         at = flat[ranges(_starts(hit, idx), counts)].astype(np.int64)
-        return (np.repeat(local.astype(np.int64), counts) << 32) | at
+        return (np.repeat(local[ks].astype(np.int64), counts) << 32) | at
 
     def _by_segment(self, candidates: np.ndarray) -> Iterable[tuple[SegmentData, int,
                                                                     np.ndarray]]:
