@@ -2,9 +2,10 @@
 (backends/whoosh: flags for long lists, merged runs for short ones, against numpy.unique), a
 story's leader among matching versions (arrays over cluster numbers for many versions, a
 sort for few), a term's postings in a set of documents (the shorter list looked up in the
-longer, either way, against a dictionary) and a term's lists joined over segments (a view of
-the map for one list at offset 0, one written result otherwise, against astype and
-concatenate)."""
+longer, either way, or a table of the documents, against a dictionary), the common values of
+two lists (binary search, flags, a merge, against numpy.intersect1d) and a term's lists
+joined over segments (a view of the map for one list at offset 0, one written result
+otherwise, against astype and concatenate)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import numpy as np
 import pytest
 
 from newsearch.backends.whoosh.scoring import _combine
-from newsearch.backends.whoosh.view import DENSE_UNION, _joined, postings_of, union_ids
+from newsearch.backends.whoosh.view import (
+    DENSE_UNION,
+    SEARCH_RATIO,
+    _joined,
+    doc_table,
+    postings_of,
+    sorted_common,
+    union_ids,
+)
 from newsearch.clusters import _DENSE_LEADERS, story_leaders
 
 
@@ -99,6 +108,11 @@ def test_postings_of_matches_a_dictionary_either_way(postings: int, docs: int) -
     assert want  # the cases above share documents
     idx, ks = postings_of(ids, wanted)
     assert list(zip(idx.tolist(), ks.tolist(), strict=True)) == want
+    where = doc_table(wanted, n)
+    assert (where is not None) == (docs * DENSE_UNION >= n)
+    if where is not None:
+        idx, ks = postings_of(ids, wanted, where)
+        assert list(zip(idx.tolist(), ks.tolist(), strict=True)) == want
     assert len(postings_of(ids[:0], wanted)[0]) == len(postings_of(ids, wanted[:0])[1]) == 0
 
 
@@ -123,3 +137,26 @@ def test_joined_postings_equal_astype_and_concatenate() -> None:
     np.testing.assert_array_equal(ids, lists[0].astype(np.int64))
     np.testing.assert_array_equal(w, np.ones(len(mapped), np.float32))
     assert _joined([])[0].dtype == np.int32
+
+
+@pytest.mark.parametrize(("sizes", "n", "path"), [
+    ((40, 5_000), 1_000_000, "search"),
+    ((60_000, 50_000), 1_000_000, "flags"),
+    ((20_000, 15_000), None, "merge"),  # position keys: no bound to flag under
+    ((2_000, 3_000), 1_000_000, "merge"),
+])
+def test_sorted_common_equals_intersect1d(sizes: tuple[int, int], n: int | None,
+                                          path: str) -> None:
+    rng = np.random.default_rng(sum(sizes))
+    top = n if n is not None else 1 << 40
+    a, b = (np.unique(rng.integers(0, top, size=k)) for k in sizes)
+    shared = min(len(a), len(b)) // 3  # values in both
+    b[:shared] = rng.choice(a, size=shared, replace=False)
+    b = np.unique(b)
+    small, big = sorted((len(a), len(b)))
+    taken = "search" if big > SEARCH_RATIO * small else \
+        "flags" if n is not None and (small + big) * DENSE_UNION >= n else "merge"
+    assert taken == path
+    got = sorted_common(a, b, n)
+    np.testing.assert_array_equal(got, np.intersect1d(a, b))
+    assert len(got) and len(sorted_common(a[:0], b, n)) == 0
