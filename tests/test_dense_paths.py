@@ -2,7 +2,12 @@
 (backends/whoosh: flags for long lists, merged runs for short ones, against numpy.unique), a
 story's leader among matching versions (arrays over cluster numbers for many versions, a
 sort for few), the top of a ranking (a bound from block maxima for many keys, a selection
-for few) and a page of stories (a widening head of the ranking)."""
+for few), a page of stories (a head of the ranking, or every story's leader), a term's
+postings in a set of documents (the shorter list looked up in the longer, either way, or a
+table of the documents, against a dictionary), the common values of two lists (binary
+search, flags, a merge, against numpy.intersect1d) and a term's lists joined over segments
+(a view of the map for one list at offset 0, one written result otherwise, against astype
+and concatenate)."""
 
 from __future__ import annotations
 
@@ -10,7 +15,15 @@ import numpy as np
 import pytest
 
 from newsearch.backends.whoosh.scoring import JOIN_INTO_LONGEST, _combine, _field_sum
-from newsearch.backends.whoosh.view import DENSE_UNION, union_ids
+from newsearch.backends.whoosh.view import (
+    DENSE_UNION,
+    SEARCH_RATIO,
+    _joined,
+    doc_table,
+    postings_of,
+    sorted_common,
+    union_ids,
+)
 from newsearch.clusters import (
     _DENSE_COUNT,
     _DENSE_LEADERS,
@@ -217,3 +230,72 @@ def test_top_stories_from_the_head_or_every_leader(monkeypatch: pytest.MonkeyPat
     got, count = top_stories(ids, keys_of, story_numbers(clusters, sizes), k)
     assert (got.tolist(), count) == _stories_by_loop(ids, keys_of, clusters, sizes, k)
     assert bool(every) == every_leader
+
+
+@pytest.mark.parametrize(("postings", "docs"), [(30, 5_000), (5_000, 30), (2_000, 2_000)])
+def test_postings_of_matches_a_dictionary_either_way(postings: int, docs: int) -> None:
+    rng = np.random.default_rng(postings + docs)
+    n = 20_000
+    # As the map stores them: uint32 doc numbers; the documents asked for as int64.
+    ids = np.sort(rng.choice(n, size=postings, replace=False)).astype("<u4")
+    wanted = np.sort(rng.choice(n, size=docs, replace=False)).astype(np.int64)
+    shared = min(docs, postings) // 2  # documents in both
+    wanted[:shared] = rng.choice(ids, size=shared, replace=False)
+    wanted = np.unique(wanted)
+    where = {int(d): i for i, d in enumerate(ids)}
+    want = [(where[int(d)], k) for k, d in enumerate(wanted) if int(d) in where]
+    assert want  # the cases above share documents
+    idx, ks = postings_of(ids, wanted)
+    assert list(zip(idx.tolist(), ks.tolist(), strict=True)) == want
+    where = doc_table(wanted, n)
+    assert (where is not None) == (docs * DENSE_UNION >= n)
+    if where is not None:
+        idx, ks = postings_of(ids, wanted, where)
+        assert list(zip(idx.tolist(), ks.tolist(), strict=True)) == want
+    assert len(postings_of(ids[:0], wanted)[0]) == len(postings_of(ids, wanted[:0])[1]) == 0
+
+
+def test_joined_postings_equal_astype_and_concatenate() -> None:
+    rng = np.random.default_rng(3)
+    lists = [np.sort(rng.choice(1_000, size=k, replace=False)).astype("<u4")
+             for k in (300, 1, 50)]
+    tfs = [rng.integers(1, 200, size=len(ids)).astype(np.uint8) for ids in lists]
+    parts = [(lists[0], tfs[0], 0), (lists[1], None, 1_000), (lists[2], tfs[2], 2_000)]
+    ids, w = _joined(parts)
+    assert ids.dtype == np.int32 and w.dtype == np.float32
+    np.testing.assert_array_equal(ids, np.concatenate(
+        [p[0].astype(np.int64) + p[2] for p in parts]))
+    np.testing.assert_array_equal(w, np.concatenate(
+        [p[1].astype(np.float32) if p[1] is not None else np.ones(len(p[0]), np.float32)
+         for p in parts]))
+    # One list at offset 0: its doc numbers are the mapped array itself, read as int32.
+    mapped = lists[0].copy()
+    mapped.flags.writeable = False
+    ids, w = _joined([(mapped, None, 0)])
+    assert ids.dtype == np.int32 and np.shares_memory(ids, mapped)
+    np.testing.assert_array_equal(ids, lists[0].astype(np.int64))
+    np.testing.assert_array_equal(w, np.ones(len(mapped), np.float32))
+    assert _joined([])[0].dtype == np.int32
+
+
+@pytest.mark.parametrize(("sizes", "n", "path"), [
+    ((40, 5_000), 1_000_000, "search"),
+    ((60_000, 50_000), 1_000_000, "flags"),
+    ((20_000, 15_000), None, "merge"),  # position keys: no bound to flag under
+    ((2_000, 3_000), 1_000_000, "merge"),
+])
+def test_sorted_common_equals_intersect1d(sizes: tuple[int, int], n: int | None,
+                                          path: str) -> None:
+    rng = np.random.default_rng(sum(sizes))
+    top = n if n is not None else 1 << 40
+    a, b = (np.unique(rng.integers(0, top, size=k)) for k in sizes)
+    shared = min(len(a), len(b)) // 3  # values in both
+    b[:shared] = rng.choice(a, size=shared, replace=False)
+    b = np.unique(b)
+    small, big = sorted((len(a), len(b)))
+    taken = "search" if big > SEARCH_RATIO * small else \
+        "flags" if n is not None and (small + big) * DENSE_UNION >= n else "merge"
+    assert taken == path
+    got = sorted_common(a, b, n)
+    np.testing.assert_array_equal(got, np.intersect1d(a, b))
+    assert len(got) and len(sorted_common(a[:0], b, n)) == 0

@@ -73,8 +73,8 @@ def test_doc_positions_are_the_texts_token_positions(sample_index: Any) -> None:
 
 
 def test_page_positions_are_each_texts_token_positions(sample_index: Any) -> None:
-    """A page of documents from several segments, with terms some of them lack: each
-    document gets exactly where its text has each term."""
+    """A page of documents from several segments, in any order, with terms some of them
+    lack: each document gets exactly where its text has each term."""
     view = sample_index._context().view
     docs = _docs(sample_index)
     rng = np.random.default_rng(3)
@@ -86,6 +86,9 @@ def test_page_positions_are_each_texts_token_positions(sample_index: Any) -> Non
         for d in page:
             body = docs[d][2]["body"]
             assert got[d] == {t: body[t] for t in terms if t in body}, d
+        ranked = rng.permutation(page).tolist()  # a page comes in rank order
+        again = view.page_positions("body", [*terms, "no-such-term"], ranked)
+        assert again == got
 
 
 Word = tuple[str, ...]  # a phrase word: any of its spellings (terms)
