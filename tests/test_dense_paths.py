@@ -242,13 +242,13 @@ def test_postings_of_matches_a_dictionary_either_way(postings: int, docs: int) -
     shared = min(docs, postings) // 2  # documents in both
     wanted[:shared] = rng.choice(ids, size=shared, replace=False)
     wanted = np.unique(wanted)
-    where = {int(d): i for i, d in enumerate(ids)}
-    want = [(where[int(d)], k) for k, d in enumerate(wanted) if int(d) in where]
+    index_of = {int(d): i for i, d in enumerate(ids)}
+    want = [(index_of[int(d)], k) for k, d in enumerate(wanted) if int(d) in index_of]
     assert want  # the cases above share documents
     idx, ks = postings_of(ids, wanted)
     assert list(zip(idx.tolist(), ks.tolist(), strict=True)) == want
     where = doc_table(wanted, n)
-    assert (where is not None) == (docs * DENSE_UNION >= n)
+    assert (where is not None) == (len(wanted) * DENSE_UNION >= n)
     if where is not None:
         idx, ks = postings_of(ids, wanted, where)
         assert list(zip(idx.tolist(), ks.tolist(), strict=True)) == want
