@@ -20,6 +20,11 @@ newsearch's readers and written as JSON Lines files of 1,000 articles (untimed).
 indexes the first N articles; 200k and 1M repeat the real articles with new ids and a
 "[copy k]" mark in the headline (so they are not exact duplicates), labelled "replicated".
 Each size is indexed and searched in its own subprocess, so peak memory is that run's.
+Between the two, the index is flushed to disk (``os.sync``; the megabytes still unwritten
+are reported as ``unwritten_MB``): at a million articles the kernel was still writing out
+the 2.8 GB just built while the searches ran, which cost them about a fifth more CPU than
+the same searches on the same index a minute later, where a 20k index has nothing left to
+write: the growth from one size to the next would include the build's disk writes.
 
 Quick mode (NEWSEARCH_BENCH_QUICK=1): 2,000 and 5,000 articles only. The 1M size needs
 about 10 GB of free disk for the JSON Lines and the index (``df -h``; it is skipped with
@@ -29,6 +34,7 @@ less) and runs only in full mode.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import textwrap
@@ -178,6 +184,16 @@ _SEARCH = textwrap.dedent("""
 """)
 
 
+def _unwritten_kb() -> int:
+    """Dirty and writeback page cache, in kB (/proc/meminfo; 0 where there is none)."""
+    try:
+        text = Path("/proc/meminfo").read_text()
+    except OSError:
+        return 0
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return sum(int(fields.get(k, "0 kB").split()[0]) for k in ("Dirty", "Writeback"))
+
+
 def _plain(queries: list[dict[str, Any]]) -> list[tuple[str, dict[str, object]]]:
     out = []
     for q in queries:
@@ -202,6 +218,8 @@ def test_scale(benchmark, articles, tmp_path: Path, label: str, size: int | None
                                                        str(index)], every=None)[0]),
                        rounds=1, iterations=1)
     shutil.rmtree(corpus)  # room for the next size; the index is what is searched
+    unwritten = _unwritten_kb()
+    os.sync()  # the build's writes are the build's cost, not the searches' (docstring)
     plan = json.dumps({"queries": _plain(QUERIES), "cold": _plain(COLD_QUERIES)})
     searched, peaks = run_child(["-c", _SEARCH, str(index), plan, str(ROUNDS)])
     warm, cold = searched["warm"], searched["cold"]
@@ -213,6 +231,7 @@ def test_scale(benchmark, articles, tmp_path: Path, label: str, size: int | None
         "index_cpu_s": f"{built['cpu']:.0f}",
         "index_MB": f"{tree_bytes(index) / 1e6:.0f}",
         "index_peak_MB": f"{built['peak_kb'] / 1024:.0f}",
+        "unwritten_MB": f"{unwritten / 1024:.0f}",
         "index_peak_main_worker_MB": (f"{built['main_peak_kb'] / 1024:.0f} / "
                                       f"{built['worker_peak_kb'] / 1024:.0f}"),
         "warm_p50_ms": f"{statistics.median(warm):.1f}",
