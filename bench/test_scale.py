@@ -21,10 +21,11 @@ indexes the first N articles; 200k and 1M repeat the real articles with new ids 
 "[copy k]" mark in the headline (so they are not exact duplicates), labelled "replicated".
 Each size is indexed and searched in its own subprocess, so peak memory is that run's.
 Between the two, the index is flushed to disk (``os.sync``; the megabytes still unwritten
-are reported as ``unwritten_MB``): at a million articles the kernel was still writing out
-the 2.8 GB just built while the searches ran, which cost them about a fifth more CPU than
-the same searches on the same index a minute later, where a 20k index has nothing left to
-write: the growth from one size to the next would include the build's disk writes.
+are reported as ``unwritten_MB``): at a million articles 1.6 GB of the 2.8 GB just built
+was still unwritten, and the kernel writing it out while the searches ran cost them a fifth
+to a third more CPU (warm p50 7.1 against 5.5 ms on the same code; cold 6.9 against 5.8),
+where a 20k index has little left to write: the growth from one size to the next would
+include the build's disk writes.
 
 Quick mode (NEWSEARCH_BENCH_QUICK=1): 2,000 and 5,000 articles only. The 1M size needs
 about 10 GB of free disk for the JSON Lines and the index (``df -h``; it is skipped with
