@@ -544,7 +544,6 @@ class LabelTable:
         self.first[docs[head]] = labels[head] + 1
         self.extra_doc = docs[~head]
         self.extra_id = labels[~head]
-        self.names = names
 
 
 class View:
