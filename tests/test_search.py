@@ -238,6 +238,23 @@ def test_recency_prefers_newer_among_similar(ix) -> None:
         titles(rel)[0]
 
 
+def test_a_split_second_half_life_leaves_old_articles_at_the_floor_quietly(ix) -> None:
+    """Any positive half-life is accepted: with one of 1e-320 days every article older than
+    the index's newest has the floor factor (its age in half-lives overflows to infinity),
+    so the order is relevance's, and nothing warns."""
+    import warnings
+
+    from newsearch.ranking import RECENCY_FLOOR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tiny = ix.search("oil", sort="recency", half_life_days=1e-320)
+    rel = ix.search("oil", sort="relevance")
+    assert ids(tiny) and [h.id for h in tiny.hits] == [h.id for h in rel.hits]
+    for t, r in zip(tiny.hits, rel.hits, strict=True):
+        assert t.score == pytest.approx(r.score * RECENCY_FLOOR)
+
+
 def test_pages(ix) -> None:
     p1 = ix.search("oil OR bank OR almaty OR zurich", per_page=2)
     p2 = ix.search("oil OR bank OR almaty OR zurich", per_page=2, page=2)

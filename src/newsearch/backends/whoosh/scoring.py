@@ -254,7 +254,11 @@ def recency_factors(view: View, ids: np.ndarray, half_life_days: float) -> np.nd
     if view.newest is None:
         return factors
     dated = view.days[ids] != NO_DAY
-    age = np.maximum(0, view.newest - dates[dated]) / (half_life_days * DAY)
+    # A half-life of a split second (the API takes any positive number) makes an old
+    # article's age in half-lives overflow to infinity: its factor is then the floor, as it
+    # should be, without numpy's warning.
+    with np.errstate(over="ignore"):
+        age = np.maximum(0, view.newest - dates[dated]) / (half_life_days * DAY)
     factors[dated] = ranking.RECENCY_FLOOR + (1.0 - ranking.RECENCY_FLOOR) * np.exp2(-age)
     return factors
 
